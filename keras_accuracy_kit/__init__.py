@@ -1,0 +1,38 @@
+"""keras-accuracy-kit: the well-known accuracy tricks as drop-in parts for Keras 3.
+
+Use it as::
+
+    import keras_accuracy_kit as kit
+
+    train = train.map(kit.resize(224, 224, mode="pad")).map(kit.to_lab(output_range="unit"))
+
+The lower-case names (`kit.resize`, `kit.to_lab`, ...) are the transform classes
+themselves (`kit.transforms.Resize`, `kit.transforms.ToLab`, ...), spelled as the verbs
+they read like in a pipeline.
+"""
+
+from keras_accuracy_kit import transforms
+from keras_accuracy_kit.transforms import Resize, ToGrayscale, ToHSV, ToLab, ToYUV
+
+__version__ = "0.1.0.dev0"
+
+#: `kit.resize(height, width, mode="pad"|"crop"|"stretch", ...)`: see `transforms.Resize`.
+resize = Resize
+#: `kit.to_grayscale(keep_channels=1|3, ...)`: see `transforms.ToGrayscale`.
+to_grayscale = ToGrayscale
+#: `kit.to_hsv(...)`: see `transforms.ToHSV`.
+to_hsv = ToHSV
+#: `kit.to_lab(...)`: see `transforms.ToLab`.
+to_lab = ToLab
+#: `kit.to_yuv(...)`: see `transforms.ToYUV`.
+to_yuv = ToYUV
+
+__all__ = [
+    "__version__",
+    "resize",
+    "to_grayscale",
+    "to_hsv",
+    "to_lab",
+    "to_yuv",
+    "transforms",
+]

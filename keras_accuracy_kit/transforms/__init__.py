@@ -1,0 +1,28 @@
+"""tf.data transforms that are also Keras layers.
+
+Every transform maps over bare images, `(image, label)` pairs and `{"images": ...}` dicts,
+single images or batches, uint8 or float, and sits inside a model as a layer.
+"""
+
+from keras_accuracy_kit.transforms import functional
+from keras_accuracy_kit.transforms.color_transform import OUTPUT_RANGES, ColorTransform
+from keras_accuracy_kit.transforms.image_transform import ImageTransform
+from keras_accuracy_kit.transforms.registry import registered_transforms
+from keras_accuracy_kit.transforms.resize import Resize
+from keras_accuracy_kit.transforms.to_grayscale import ToGrayscale
+from keras_accuracy_kit.transforms.to_hsv import ToHSV
+from keras_accuracy_kit.transforms.to_lab import ToLab
+from keras_accuracy_kit.transforms.to_yuv import ToYUV
+
+__all__ = [
+    "OUTPUT_RANGES",
+    "ColorTransform",
+    "ImageTransform",
+    "Resize",
+    "ToGrayscale",
+    "ToHSV",
+    "ToLab",
+    "ToYUV",
+    "functional",
+    "registered_transforms",
+]

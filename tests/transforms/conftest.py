@@ -1,0 +1,34 @@
+"""Example constructor arguments for every registered transform.
+
+A registered transform that is not default-constructible must appear here, so the
+round-trip and element-layout tests cover every transform the kit registers.
+"""
+
+import pytest
+
+from keras_accuracy_kit.transforms import registered_transforms
+
+REQUIRED_ARGUMENTS = {
+    "Resize": {"height": 12, "width": 10},
+}
+# Transforms whose output keeps the input's height and width.
+OUTPUT_SHAPE = {"Resize": lambda shape: shape[:-3] + (12, 10, shape[-1])}
+
+
+def make_transform(name, **overrides):
+    cls = registered_transforms()[name]
+    return cls(**{**REQUIRED_ARGUMENTS.get(name, {}), **overrides})
+
+
+def expected_shape(name, input_shape, transform=None):
+    input_shape = tuple(input_shape)
+    if name in OUTPUT_SHAPE:
+        return OUTPUT_SHAPE[name](input_shape)
+    if name == "ToGrayscale":
+        return input_shape[:-1] + (transform.keep_channels if transform else 1,)
+    return input_shape
+
+
+@pytest.fixture(params=sorted(registered_transforms()))
+def transform_name(request):
+    return request.param

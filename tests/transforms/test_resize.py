@@ -1,0 +1,98 @@
+"""kit.resize: shapes, geometry on known content, per-image and batched use, errors."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_accuracy_kit as kit
+
+
+def column_image(height=40, width=80):
+    """uint8 image whose every pixel holds its column index."""
+    return np.broadcast_to(
+        np.arange(width, dtype=np.uint8)[None, :, None], (height, width, 3)
+    ).copy()
+
+
+def test_images_of_different_sizes_batch_after_resize():
+    sizes = [(480, 640), (640, 480), (100, 100), (7, 300)]
+    dataset = tf.data.Dataset.from_generator(
+        lambda: (np.full((h, w, 3), 200, np.uint8) for h, w in sizes),
+        output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+    )
+    for mode in ["pad", "crop", "stretch"]:
+        batch = next(iter(dataset.map(kit.resize(32, 48, mode=mode)).batch(4)))
+        assert batch.shape == (4, 32, 48, 3)
+        assert batch.dtype == tf.float32
+        if mode != "pad":
+            np.testing.assert_allclose(batch, 200 / 255, atol=1e-6)
+
+
+def test_pad_mode_letterboxes_with_pad_value_in_output_units():
+    out = kit.resize(20, 20, mode="pad", interpolation="area", pad_value=0.5)(column_image())
+    out = out.numpy()
+    # 40x80 -> content 10x20 at rows 5..14; area by 4 averages columns 4j..4j+3.
+    np.testing.assert_allclose(out[5:15, :, 0], np.tile((4 * np.arange(20) + 1.5) / 255, (10, 1)), atol=1e-6)
+    np.testing.assert_allclose(out[:5], 0.5)
+    np.testing.assert_allclose(out[15:], 0.5)
+
+
+def test_pad_value_is_in_output_units_for_declared_value_range():
+    image = np.full((10, 20, 3), 255.0, np.float32)
+    out = kit.resize(20, 20, pad_value=[0.0, 0.5, 1.0], value_range=(0, 255))(image).numpy()
+    np.testing.assert_allclose(out[0, 0], [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(out[10, 10], [1.0, 1.0, 1.0])
+
+
+def test_crop_mode_keeps_the_centre():
+    out = kit.resize(20, 20, mode="crop", interpolation="area")(column_image()).numpy()
+    np.testing.assert_allclose(out[3, :, 2], (20 + 2 * np.arange(20) + 0.5) / 255, atol=1e-6)
+
+
+def test_nearest_on_uint8_is_exact():
+    out = kit.resize(20, 40, mode="stretch", interpolation="nearest")(column_image()).numpy()
+    # Half-pixel centres: output column j samples input column floor((j + 0.5) * 2).
+    np.testing.assert_allclose(out[0, :, 0], (2 * np.arange(40) + 1) / 255)
+
+
+def test_batched_resize_matches_per_image():
+    batch = np.stack([column_image(), column_image()[::-1, ::-1]])
+    layer = kit.resize(30, 30, mode="pad", pad_value=0.25)
+    np.testing.assert_allclose(
+        layer(batch), np.stack([layer(image) for image in batch]), atol=1e-6
+    )
+
+
+def test_pad_matches_keras_resizing_away_from_the_border():
+    # Keras pads the source to the aspect ratio then resizes; we resize then pad. With
+    # nearest interpolation on an exact 2x downscale both sample the same pixels.
+    image = np.random.default_rng(0).random((1, 40, 80, 3)).astype(np.float32)
+    ours = kit.resize(40, 40, mode="pad", interpolation="nearest")(image).numpy()
+    theirs = keras.layers.Resizing(
+        40, 40, interpolation="nearest", pad_to_aspect_ratio=True
+    )(image).numpy()
+    np.testing.assert_allclose(ours[:, 10:30], theirs[:, 10:30])
+    assert (ours[:, :10] == 0).all() and (ours[:, 30:] == 0).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"height": -3}, r"Resize: `height` must be a positive integer\. Received: height=-3\."),
+        ({"width": 0}, r"Resize: `width` must be a positive integer\. Received: width=0\."),
+        ({"height": True}, r"Resize: `height` must be a positive integer\. Received: height=True"),
+        ({"mode": "letterbox"}, r"Resize: `mode` must be one of \['crop', 'pad', 'stretch'\]\. Received: mode='letterbox'"),
+        ({"interpolation": "linear"}, r"Resize: `interpolation` must be one of .*Received: interpolation='linear'"),
+        ({"pad_value": "black"}, r"Resize: `pad_value` must be a float .*Received: pad_value='black'"),
+        ({"antialias": "yes"}, r"Resize: `antialias` must be True or False\. Received: antialias='yes'"),
+    ],
+)
+def test_bad_arguments_are_rejected_at_construction(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        kit.resize(**{"height": 8, "width": 8, **kwargs})
+
+
+def test_pad_value_per_channel_must_match_channels():
+    with pytest.raises(ValueError, match=r"one value per channel.*with 3 channel\(s\)"):
+        kit.resize(8, 8, pad_value=[0.0, 1.0])(np.zeros((4, 4, 3), np.uint8))

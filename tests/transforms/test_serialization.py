@@ -1,0 +1,76 @@
+"""Every registered transform round-trips through get_config and a .keras file."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_accuracy_kit.transforms import registered_transforms
+from tests.transforms.conftest import REQUIRED_ARGUMENTS, expected_shape, make_transform
+
+# Non-default arguments per transform, so the round trip proves each one is kept.
+NON_DEFAULT_ARGUMENTS = {
+    "Resize": {"mode": "crop", "interpolation": "area", "antialias": True, "pad_value": [0.5, 0.5, 0.5]},
+    "ToGrayscale": {"keep_channels": 3, "weights": "rec709", "output_range": "symmetric"},
+    "ToHSV": {"output_range": "symmetric"},
+    "ToLab": {"output_range": "unit", "jit_compile": False},
+    "ToYUV": {"output_range": "unit"},
+}
+
+
+def test_every_registered_transform_has_round_trip_arguments():
+    assert sorted(NON_DEFAULT_ARGUMENTS) == sorted(registered_transforms())
+
+
+def test_config_round_trip(transform_name):
+    transform = make_transform(
+        transform_name, value_range=(0, 255), **NON_DEFAULT_ARGUMENTS[transform_name]
+    )
+    config = transform.get_config()
+    for argument, value in {**REQUIRED_ARGUMENTS.get(transform_name, {}), **NON_DEFAULT_ARGUMENTS[transform_name]}.items():
+        assert config[argument] == value, argument
+    assert config["value_range"] == [0.0, 255.0]
+    rebuilt = type(transform).from_config(config)
+    assert rebuilt.get_config() == config
+    serialized = keras.saving.serialize_keras_object(transform)
+    assert serialized["registered_name"] == f"keras_accuracy_kit>{transform_name}"
+    assert keras.saving.deserialize_keras_object(serialized).get_config() == config
+
+
+def test_keras_file_save_and_load(transform_name, tmp_path):
+    transform = make_transform(transform_name, **NON_DEFAULT_ARGUMENTS[transform_name])
+    inputs = keras.Input((16, 20, 3), dtype="uint8")
+    features = transform(inputs)
+    assert tuple(features.shape) == expected_shape(transform_name, (None, 16, 20, 3), transform)
+    outputs = keras.layers.Dense(2)(keras.layers.Flatten()(features))
+    model = keras.Model(inputs, outputs)
+    images = np.random.default_rng(0).integers(0, 256, (3, 16, 20, 3)).astype(np.uint8)
+    expected = model.predict(images, verbose=0)
+
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), expected, atol=1e-5)
+    assert loaded.layers[1].get_config() == model.layers[1].get_config()
+
+
+def test_transform_in_a_model_trains_under_a_distribution_strategy(transform_name):
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    images = np.random.default_rng(0).integers(0, 256, (8, 16, 20, 3)).astype(np.uint8)
+    labels = np.arange(8) % 2
+    with strategy.scope():
+        inputs = keras.Input((16, 20, 3), dtype="uint8")
+        features = make_transform(transform_name)(inputs)
+        outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(features))
+        model = keras.Model(inputs, outputs)
+        model.compile(
+            optimizer="adam",
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+    history = model.fit(images, labels, batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_model_input_with_wrong_channels_fails_when_the_model_is_built():
+    with pytest.raises(ValueError, match=r"ToLab: `images` must have 3 channel\(s\)"):
+        make_transform("ToLab")(keras.Input((16, 16, 1)))

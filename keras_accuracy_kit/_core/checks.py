@@ -29,11 +29,7 @@ def check_choice(owner, arg, value, choices):
 
 def check_positive_int(owner, arg, value):
     """Returns `value` as an int if it is a positive integer, else raises ValueError."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or int(value) <= 0
-    ):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) <= 0:
         raise ValueError(
             f"{owner}: `{arg}` must be a positive integer. Received: {arg}={value!r}. "
             f"Pass a whole number of pixels, e.g. {arg}=224."

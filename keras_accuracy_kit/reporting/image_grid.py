@@ -29,7 +29,7 @@ def image_grid(rows, cell_size=(64, 64), spacing=2, background=1.0):
     >>> import tensorflow as tf
     >>> grid = image_grid([tf.zeros([3, 8, 8, 1]), tf.ones([2, 16, 8, 3])], cell_size=(32, 32))
     >>> grid.shape
-    TensorShape([1, 68, 104, 3])
+    TensorShape([1, 68, 102, 3])
     """
     if not rows:
         raise ValueError(

@@ -76,8 +76,7 @@ class Resize(ImageTransform):
         )
         if not isinstance(antialias, bool):
             raise ValueError(
-                f"Resize: `antialias` must be True or False. Received: "
-                f"antialias={antialias!r}."
+                f"Resize: `antialias` must be True or False. Received: antialias={antialias!r}."
             )
         self.antialias = antialias
         self.pad_value = _check_pad_value(pad_value)
@@ -107,9 +106,7 @@ class Resize(ImageTransform):
                 for v in self.pad_value
             ]
         else:
-            pad_value = checks.unit_to_input_units(
-                self.pad_value, source_dtype, self.value_range
-            )
+            pad_value = checks.unit_to_input_units(self.pad_value, source_dtype, self.value_range)
         resized = geometry.resize_images(
             images,
             self.height,
@@ -145,8 +142,10 @@ class Resize(ImageTransform):
 def _check_pad_value(pad_value):
     if isinstance(pad_value, numbers.Real) and not isinstance(pad_value, bool):
         return float(pad_value)
-    if isinstance(pad_value, (list, tuple)) and pad_value and all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in pad_value
+    if (
+        isinstance(pad_value, (list, tuple))
+        and pad_value
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in pad_value)
     ):
         return [float(v) for v in pad_value]
     raise ValueError(

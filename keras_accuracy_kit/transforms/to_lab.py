@@ -46,9 +46,7 @@ class ToLab(ColorTransform):
 
     channel_ranges = ((0.0, 100.0), (-128.0, 128.0), (-128.0, 128.0))
 
-    def __init__(
-        self, output_range="native", jit_compile="auto", value_range=(0.0, 1.0), **kwargs
-    ):
+    def __init__(self, output_range="native", jit_compile="auto", value_range=(0.0, 1.0), **kwargs):
         super().__init__(output_range=output_range, value_range=value_range, **kwargs)
         if jit_compile not in ("auto", True, False):
             raise ValueError(

@@ -10,7 +10,9 @@ from keras_accuracy_kit._core import checks
 
 
 def test_to_unit_float_scales_integers_by_full_scale():
-    np.testing.assert_allclose(checks.to_unit_float(tf.constant([0, 51, 255], tf.uint8)), [0, 0.2, 1])
+    np.testing.assert_allclose(
+        checks.to_unit_float(tf.constant([0, 51, 255], tf.uint8)), [0, 0.2, 1]
+    )
     np.testing.assert_allclose(checks.to_unit_float(tf.constant([65535], tf.uint16)), [1.0])
 
 
@@ -29,6 +31,7 @@ def test_path_under_a_file_is_rejected(tmp_path):
     blocker.write_text("x")
     with pytest.raises(
         ValueError,
-        match=r"Demo: `logdir` must be a directory the kit can write to\. Received: logdir=.*file/sub",
+        match=r"Demo: `logdir` must be a directory the kit can write to\. "
+        r"Received: logdir=.*file/sub",
     ):
         checks.ensure_writable_directory("Demo", "logdir", blocker / "sub")

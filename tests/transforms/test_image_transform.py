@@ -35,9 +35,13 @@ def test_maps_over_bare_images_pairs_and_dicts(transform_name):
     np.testing.assert_allclose(image_batch, direct, atol=2e-4)
     np.testing.assert_array_equal(label_batch, labels)
 
-    dicts = tf.data.Dataset.from_tensor_slices(
-        {"images": images, "labels": labels, "weights": np.ones(4)}
-    ).batch(2).map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+    dicts = (
+        tf.data.Dataset.from_tensor_slices(
+            {"images": images, "labels": labels, "weights": np.ones(4)}
+        )
+        .batch(2)
+        .map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+    )
     first = next(iter(dicts))
     assert sorted(first) == ["images", "labels", "weights"]
     np.testing.assert_allclose(first["images"], direct[:2], atol=2e-4)
@@ -57,9 +61,7 @@ def test_uint8_float_and_declared_value_range_agree(transform_name):
     images = rgb_batch()
     from_uint8 = make_transform(transform_name)(images)
     from_unit = make_transform(transform_name)(images.astype(np.float32) / 255.0)
-    from_0_255 = make_transform(transform_name, value_range=(0, 255))(
-        images.astype(np.float32)
-    )
+    from_0_255 = make_transform(transform_name, value_range=(0, 255))(images.astype(np.float32))
     assert from_uint8.dtype == tf.float32
     np.testing.assert_allclose(from_uint8, from_unit, atol=1e-4)
     np.testing.assert_allclose(from_0_255, from_unit, atol=1e-4)
@@ -110,7 +112,9 @@ def test_unknown_channel_count_is_rejected_when_the_pipeline_is_built(transform_
         lambda: iter([np.zeros((4, 4, 3), np.uint8)]),
         output_signature=tf.TensorSpec([None, None, None], tf.uint8),
     )
-    with pytest.raises(ValueError, match=rf"{transform_name}: .*known number of channels.*channels=3"):
+    with pytest.raises(
+        ValueError, match=rf"{transform_name}: .*known number of channels.*channels=3"
+    ):
         dataset.map(transform)
 
 

@@ -33,7 +33,9 @@ def test_pad_mode_letterboxes_with_pad_value_in_output_units():
     out = kit.resize(20, 20, mode="pad", interpolation="area", pad_value=0.5)(column_image())
     out = out.numpy()
     # 40x80 -> content 10x20 at rows 5..14; area by 4 averages columns 4j..4j+3.
-    np.testing.assert_allclose(out[5:15, :, 0], np.tile((4 * np.arange(20) + 1.5) / 255, (10, 1)), atol=1e-6)
+    np.testing.assert_allclose(
+        out[5:15, :, 0], np.tile((4 * np.arange(20) + 1.5) / 255, (10, 1)), atol=1e-6
+    )
     np.testing.assert_allclose(out[:5], 0.5)
     np.testing.assert_allclose(out[15:], 0.5)
 
@@ -59,9 +61,7 @@ def test_nearest_on_uint8_is_exact():
 def test_batched_resize_matches_per_image():
     batch = np.stack([column_image(), column_image()[::-1, ::-1]])
     layer = kit.resize(30, 30, mode="pad", pad_value=0.25)
-    np.testing.assert_allclose(
-        layer(batch), np.stack([layer(image) for image in batch]), atol=1e-6
-    )
+    np.testing.assert_allclose(layer(batch), np.stack([layer(image) for image in batch]), atol=1e-6)
 
 
 def test_pad_matches_keras_resizing_away_from_the_border():
@@ -69,9 +69,9 @@ def test_pad_matches_keras_resizing_away_from_the_border():
     # nearest interpolation on an exact 2x downscale both sample the same pixels.
     image = np.random.default_rng(0).random((1, 40, 80, 3)).astype(np.float32)
     ours = kit.resize(40, 40, mode="pad", interpolation="nearest")(image).numpy()
-    theirs = keras.layers.Resizing(
-        40, 40, interpolation="nearest", pad_to_aspect_ratio=True
-    )(image).numpy()
+    theirs = keras.layers.Resizing(40, 40, interpolation="nearest", pad_to_aspect_ratio=True)(
+        image
+    ).numpy()
     np.testing.assert_allclose(ours[:, 10:30], theirs[:, 10:30])
     assert (ours[:, :10] == 0).all() and (ours[:, 30:] == 0).all()
 
@@ -82,10 +82,23 @@ def test_pad_matches_keras_resizing_away_from_the_border():
         ({"height": -3}, r"Resize: `height` must be a positive integer\. Received: height=-3\."),
         ({"width": 0}, r"Resize: `width` must be a positive integer\. Received: width=0\."),
         ({"height": True}, r"Resize: `height` must be a positive integer\. Received: height=True"),
-        ({"mode": "letterbox"}, r"Resize: `mode` must be one of \['crop', 'pad', 'stretch'\]\. Received: mode='letterbox'"),
-        ({"interpolation": "linear"}, r"Resize: `interpolation` must be one of .*Received: interpolation='linear'"),
-        ({"pad_value": "black"}, r"Resize: `pad_value` must be a float .*Received: pad_value='black'"),
-        ({"antialias": "yes"}, r"Resize: `antialias` must be True or False\. Received: antialias='yes'"),
+        (
+            {"mode": "letterbox"},
+            r"Resize: `mode` must be one of \['crop', 'pad', 'stretch'\]\. "
+            r"Received: mode='letterbox'",
+        ),
+        (
+            {"interpolation": "linear"},
+            r"Resize: `interpolation` must be one of .*Received: interpolation='linear'",
+        ),
+        (
+            {"pad_value": "black"},
+            r"Resize: `pad_value` must be a float .*Received: pad_value='black'",
+        ),
+        (
+            {"antialias": "yes"},
+            r"Resize: `antialias` must be True or False\. Received: antialias='yes'",
+        ),
     ],
 )
 def test_bad_arguments_are_rejected_at_construction(kwargs, message):

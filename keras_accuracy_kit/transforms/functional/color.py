@@ -111,9 +111,7 @@ def _rgb_to_lab_kernel(rgb):
         rgb > 0.04045, _power((rgb + 0.055) * (1.0 / 1.055), 2.4), rgb * (1.0 / 12.92)
     )
     xyz = _apply_3x3(linear, _XYZN_FROM_RGB)
-    f = tf.where(
-        xyz > 0.008856, _power(xyz, 1.0 / 3.0), xyz * 7.787 + 16.0 / 116.0
-    )
+    f = tf.where(xyz > 0.008856, _power(xyz, 1.0 / 3.0), xyz * 7.787 + 16.0 / 116.0)
     return _apply_3x3(f, _LAB_FROM_F) - tf.constant(_LAB_OFFSET, dtype=rgb.dtype)
 
 
@@ -294,9 +292,7 @@ def rgb_to_grayscale(images, weights="rec601", keep_channels=1):
             f"keep_channels={keep_channels!r}. Use 3 to feed a model built for RGB input."
         )
     images = _rgb_images("rgb_to_grayscale", images)
-    gray = tf.reduce_sum(
-        images * tf.constant(weights, dtype=images.dtype), axis=-1, keepdims=True
-    )
+    gray = tf.reduce_sum(images * tf.constant(weights, dtype=images.dtype), axis=-1, keepdims=True)
     if keep_channels == 3:
         gray = tf.concat([gray, gray, gray], axis=-1)
     return gray

@@ -60,9 +60,7 @@ def test_xla_and_graph_paths_agree():
 
 
 def test_lab_round_trip_within_tolerance():
-    rgb = np.concatenate(
-        [random_rgb((50_000, 3)), all_8bit_colours_sample(50_000) / 255.0]
-    )
+    rgb = np.concatenate([random_rgb((50_000, 3)), all_8bit_colours_sample(50_000) / 255.0])
     back = F.lab_to_rgb(F.rgb_to_lab(rgb)).numpy()
     assert np.abs(back - rgb).max() <= 1e-3
 
@@ -70,7 +68,11 @@ def test_lab_round_trip_within_tolerance():
 def test_lab_to_rgb_matches_skimage_including_out_of_gamut_clipping():
     rng = np.random.default_rng(2)
     lab = np.stack(
-        [rng.uniform(0, 100, 20_000), rng.uniform(-128, 128, 20_000), rng.uniform(-128, 128, 20_000)],
+        [
+            rng.uniform(0, 100, 20_000),
+            rng.uniform(-128, 128, 20_000),
+            rng.uniform(-128, 128, 20_000),
+        ],
         axis=-1,
     )
     with pytest.warns(UserWarning):  # scikit-image warns about negative Z values
@@ -93,9 +95,7 @@ def test_rgb_to_hsv_matches_skimage():
 
 def test_hsv_to_rgb_matches_skimage():
     hsv = random_rgb((10_000, 3))
-    np.testing.assert_allclose(
-        F.hsv_to_rgb(hsv).numpy(), skcolor.hsv2rgb(hsv), rtol=0, atol=1e-5
-    )
+    np.testing.assert_allclose(F.hsv_to_rgb(hsv).numpy(), skcolor.hsv2rgb(hsv), rtol=0, atol=1e-5)
 
 
 def test_grayscale_rec709_matches_skimage_rgb2gray():
@@ -126,17 +126,13 @@ def test_grayscale_custom_weights():
 
 def test_rgb_to_yuv_matches_skimage():
     rgb = random_rgb((1000, 3))
-    np.testing.assert_allclose(
-        F.rgb_to_yuv(rgb).numpy(), skcolor.rgb2yuv(rgb), rtol=0, atol=1e-6
-    )
+    np.testing.assert_allclose(F.rgb_to_yuv(rgb).numpy(), skcolor.rgb2yuv(rgb), rtol=0, atol=1e-6)
     np.testing.assert_allclose(F.yuv_to_rgb(F.rgb_to_yuv(rgb)).numpy(), rgb, atol=1e-6)
 
 
 def test_uint8_input_is_scaled_by_1_over_255():
     rgb8 = all_8bit_colours_sample(1000)
-    np.testing.assert_allclose(
-        F.rgb_to_hsv(rgb8).numpy(), skcolor.rgb2hsv(rgb8 / 255.0), atol=1e-5
-    )
+    np.testing.assert_allclose(F.rgb_to_hsv(rgb8).numpy(), skcolor.rgb2hsv(rgb8 / 255.0), atol=1e-5)
 
 
 def test_unit_and_symmetric_ranges_bound_the_srgb_gamut():
@@ -154,9 +150,7 @@ def test_unit_and_symmetric_ranges_bound_the_srgb_gamut():
     )
 
 
-@pytest.mark.parametrize(
-    "function", [F.rgb_to_lab, F.rgb_to_hsv, F.rgb_to_yuv, F.rgb_to_grayscale]
-)
+@pytest.mark.parametrize("function", [F.rgb_to_lab, F.rgb_to_hsv, F.rgb_to_yuv, F.rgb_to_grayscale])
 @pytest.mark.parametrize("channels", [1, 4])
 def test_colour_conversion_rejects_non_rgb(function, channels):
     with pytest.raises(

@@ -83,9 +83,7 @@ def test_crop_matches_keras_resizing_crop_to_aspect_ratio():
 
     image = np.random.default_rng(0).random((2, 48, 64, 3)).astype(np.float32)
     keras_crop = keras.layers.Resizing(24, 24, crop_to_aspect_ratio=True)(image)
-    np.testing.assert_allclose(
-        F.resize_images(image, 24, 24, mode="crop"), keras_crop, atol=1e-5
-    )
+    np.testing.assert_allclose(F.resize_images(image, 24, 24, mode="crop"), keras_crop, atol=1e-5)
 
 
 def test_per_channel_pad_value():
@@ -112,8 +110,14 @@ def test_batched_static_and_dynamic_shapes_agree(mode):
     [
         ({"height": 0}, r"resize_images: `height` must be a positive integer\. Received: height=0"),
         ({"width": 2.5}, r"`width` must be a positive integer\. Received: width=2.5"),
-        ({"mode": "fit"}, r"`mode` must be one of \['crop', 'pad', 'stretch'\]\. Received: mode='fit'"),
-        ({"interpolation": "cubic"}, r"`interpolation` must be one of .*'bicubic'.*Received: interpolation='cubic'"),
+        (
+            {"mode": "fit"},
+            r"`mode` must be one of \['crop', 'pad', 'stretch'\]\. Received: mode='fit'",
+        ),
+        (
+            {"interpolation": "cubic"},
+            r"`interpolation` must be one of .*'bicubic'.*Received: interpolation='cubic'",
+        ),
     ],
 )
 def test_resize_images_rejects_bad_arguments(kwargs, message):

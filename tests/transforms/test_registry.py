@@ -10,7 +10,12 @@ from tests.transforms.conftest import REQUIRED_ARGUMENTS, expected_shape, make_t
 
 # Non-default arguments per transform, so the round trip proves each one is kept.
 NON_DEFAULT_ARGUMENTS = {
-    "Resize": {"mode": "crop", "interpolation": "area", "antialias": True, "pad_value": [0.5, 0.5, 0.5]},
+    "Resize": {
+        "mode": "crop",
+        "interpolation": "area",
+        "antialias": True,
+        "pad_value": [0.5, 0.5, 0.5],
+    },
     "ToGrayscale": {"keep_channels": 3, "weights": "rec709", "output_range": "symmetric"},
     "ToHSV": {"output_range": "symmetric"},
     "ToLab": {"output_range": "unit", "jit_compile": False},
@@ -27,7 +32,10 @@ def test_config_round_trip(transform_name):
         transform_name, value_range=(0, 255), **NON_DEFAULT_ARGUMENTS[transform_name]
     )
     config = transform.get_config()
-    for argument, value in {**REQUIRED_ARGUMENTS.get(transform_name, {}), **NON_DEFAULT_ARGUMENTS[transform_name]}.items():
+    for argument, value in {
+        **REQUIRED_ARGUMENTS.get(transform_name, {}),
+        **NON_DEFAULT_ARGUMENTS[transform_name],
+    }.items():
         assert config[argument] == value, argument
     assert config["value_range"] == [0.0, 255.0]
     rebuilt = type(transform).from_config(config)

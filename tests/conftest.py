@@ -1,6 +1,8 @@
 """Test-wide set-up: quiet TensorFlow logs and seed every random generator per test."""
 
+import importlib.util
 import os
+import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -22,3 +24,14 @@ def seed_everything():
     tf.random.set_seed(SEED)
     keras.utils.set_random_seed(SEED)
     yield
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def load_script(folder, name):
+    """Imports `<repo>/<folder>/<name>.py` (examples and benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,31 +1,26 @@
 """The benchmark scripts run (in a quick mode) and end with their `name=value` ratio line."""
 
-import importlib.util
-import pathlib
 import re
 
-BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def load_benchmark(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def test_bench_transforms_quick_run_prints_ratios(capsys):
-    ratios = load_benchmark("bench_transforms").main(["--quick"])
+    ratios = load_script("benchmarks", "bench_transforms").main(["--quick"])
     last_line = capsys.readouterr().out.strip().splitlines()[-1]
     pairs = dict(pair.split("=") for pair in last_line.split())
-    assert sorted(pairs) == sorted(ratios) == sorted(
-        [
-            "lab_vs_skimage",
-            "lab_vs_cast_floor",
-            "resize_vs_stretch_per_image",
-            "resize_vs_stretch_batched",
-            "resize_vs_keras_pad_per_image",
-            "resize_vs_keras_pad_batched",
-        ]
+    assert (
+        sorted(pairs)
+        == sorted(ratios)
+        == sorted(
+            [
+                "lab_vs_skimage",
+                "lab_vs_cast_floor",
+                "resize_vs_stretch_per_image",
+                "resize_vs_stretch_batched",
+                "resize_vs_keras_pad_per_image",
+                "resize_vs_keras_pad_batched",
+            ]
+        )
     )
     assert all(re.fullmatch(r"\d+\.\d\d", value) and float(value) > 0 for value in pairs.values())

@@ -1,25 +1,15 @@
 """The examples run end to end (they are what `make demo` shows a newcomer)."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
-
-
-def load_example(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def test_transform_gallery_writes_the_grid_to_tensorboard(tmp_path, capsys):
-    gallery = load_example("transform_gallery")
+    gallery = load_script("examples", "transform_gallery")
     result = gallery.main(["--logdir", str(tmp_path), "--num-images", "5"])
     printed = capsys.readouterr().out
     assert f"tensorboard --logdir {tmp_path}" in printed
@@ -42,7 +32,7 @@ def test_transform_gallery_writes_the_grid_to_tensorboard(tmp_path, capsys):
 
 
 def test_transform_gallery_rejects_an_unwritable_logdir(tmp_path):
-    gallery = load_example("transform_gallery")
+    gallery = load_script("examples", "transform_gallery")
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(ValueError, match=r"`logdir` must be a directory the kit can write to"):

@@ -67,12 +67,8 @@ class Resize(ImageTransform):
         **kwargs,
     ):
         super().__init__(value_range=value_range, **kwargs)
-        owner = "Resize"
-        self.height = checks.check_positive_int(owner, "height", height)
-        self.width = checks.check_positive_int(owner, "width", width)
-        self.mode = checks.check_choice(owner, "mode", mode, geometry.RESIZE_MODES)
-        self.interpolation = checks.check_choice(
-            owner, "interpolation", interpolation, geometry.RESIZE_INTERPOLATIONS
+        self.height, self.width, self.mode, self.interpolation = geometry.check_resize_arguments(
+            "Resize", height, width, mode, interpolation
         )
         if not isinstance(antialias, bool):
             raise ValueError(

@@ -12,8 +12,8 @@ from keras_accuracy_kit.transforms.functional.color import (
     yuv_to_rgb,
 )
 from keras_accuracy_kit.transforms.functional.geometry import (
-    RESIZE_MODES,
     RESIZE_INTERPOLATIONS,
+    RESIZE_MODES,
     resize_geometry,
     resize_images,
 )

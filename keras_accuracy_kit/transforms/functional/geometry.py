@@ -35,6 +35,16 @@ _GEOMETRY_KEYS = (
 )
 
 
+def check_resize_arguments(owner, height, width, mode, interpolation):
+    """Validates the arguments shared by `resize_images` and `Resize`; returns them."""
+    return (
+        checks.check_positive_int(owner, "height", height),
+        checks.check_positive_int(owner, "width", width),
+        checks.check_choice(owner, "mode", mode, RESIZE_MODES),
+        checks.check_choice(owner, "interpolation", interpolation, RESIZE_INTERPOLATIONS),
+    )
+
+
 def resize_geometry(height, width, target_height, target_width, mode):
     """Where to crop, what size to resize to and where to pad, for one input size.
 
@@ -144,10 +154,9 @@ def resize_images(
     TensorShape([224, 224, 3])
     """
     owner = "resize_images"
-    checks.check_positive_int(owner, "height", height)
-    checks.check_positive_int(owner, "width", width)
-    checks.check_choice(owner, "mode", mode, RESIZE_MODES)
-    checks.check_choice(owner, "interpolation", interpolation, RESIZE_INTERPOLATIONS)
+    height, width, mode, interpolation = check_resize_arguments(
+        owner, height, width, mode, interpolation
+    )
     images = tf.convert_to_tensor(images)
     checks.check_image_shape(owner, images.shape)
     rank = images.shape.rank

@@ -11,7 +11,8 @@ themselves (`kit.transforms.Resize`, `kit.transforms.ToLab`, ...), spelled as th
 they read like in a pipeline.
 """
 
-from keras_accuracy_kit import transforms
+from keras_accuracy_kit import callbacks, transforms
+from keras_accuracy_kit.callbacks import find_lr
 from keras_accuracy_kit.transforms import Resize, ToGrayscale, ToHSV, ToLab, ToYUV
 
 __version__ = "0.1.0.dev0"
@@ -29,6 +30,8 @@ to_yuv = ToYUV
 
 __all__ = [
     "__version__",
+    "callbacks",
+    "find_lr",
     "resize",
     "to_grayscale",
     "to_hsv",

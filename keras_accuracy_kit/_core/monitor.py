@@ -1,0 +1,157 @@
+"""Tracking the best value of a monitored metric: mode, `min_delta` and the best so far.
+
+Shared by the kit's callbacks so that "improved" means the same thing everywhere, and the
+same as in Keras' own `EarlyStopping`/`ReduceLROnPlateau`.
+"""
+
+import math
+
+import keras
+
+MODES = ("auto", "min", "max")
+# Substrings of metric names that are maximised when `mode="auto"`.
+_MAXIMISED = ("acc", "auc", "precision", "recall", "f1", "iou", "top_k", "r2")
+
+
+def check_mode(owner, mode):
+    """Returns `mode` if it is "auto", "min" or "max", else raises a ValueError."""
+    if mode not in MODES:
+        raise ValueError(
+            f"{owner}: `mode` must be one of {list(MODES)}. Received: mode={mode!r}. "
+            "Use 'min' for losses and errors, 'max' for accuracies and scores, or 'auto'."
+        )
+    return mode
+
+
+def check_min_delta(owner, min_delta):
+    """Returns `min_delta` as a non-negative float (its sign is ignored, as in Keras)."""
+    try:
+        value = abs(float(min_delta))
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(
+            f"{owner}: `min_delta` must be a finite number. Received: min_delta={min_delta!r}. "
+            "Pass the smallest change that counts as an improvement, e.g. 1e-4."
+        )
+    return value
+
+
+def resolve_mode(owner, monitor, mode, model=None):
+    """Resolves `mode="auto"` to "min" or "max" for `monitor`.
+
+    Losses and errors are minimised; accuracies, AUC, precision, recall, F1 and IoU are
+    maximised. A compiled Keras metric that declares a direction (`_direction`) wins.
+
+    Args:
+        owner: String. Name used in error messages.
+        monitor: String. The monitored log key, e.g. `"val_accuracy"`.
+        mode: One of "auto", "min", "max".
+        model: Optional Keras model whose compiled metrics may declare a direction.
+
+    Returns:
+        "min" or "max".
+
+    Example:
+
+    >>> resolve_mode("Demo", "val_accuracy", "auto"), resolve_mode("Demo", "loss", "auto")
+    ('max', 'min')
+    """
+    check_mode(owner, mode)
+    if mode != "auto":
+        return mode
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    if name == "loss" or name.endswith("loss") or "error" in name:
+        return "min"
+    for metric in _compiled_metrics(model):
+        if getattr(metric, "name", None) == name and hasattr(metric, "_direction"):
+            return "max" if metric._direction == "up" else "min"
+    if any(marker in name for marker in _MAXIMISED):
+        return "max"
+    raise ValueError(
+        f"{owner}: `mode` must be 'min' or 'max' for monitor={monitor!r}: 'auto' cannot "
+        f"tell whether it should go up or down. Received: mode={mode!r}. Pass mode='min' "
+        "or mode='max'."
+    )
+
+
+def _compiled_metrics(model):
+    if model is None:
+        return []
+    metrics = []
+    for metric in getattr(model, "metrics", []) or []:
+        metrics.append(metric)
+        metrics.extend(getattr(metric, "metrics", []) or [])  # CompileMetrics wrappers
+    return metrics
+
+
+def try_resolve_mode(owner, monitor, mode, model=None):
+    """`resolve_mode`, or None when "auto" cannot tell yet (metrics may not be built)."""
+    try:
+        return resolve_mode(owner, monitor, mode, model)
+    except ValueError:
+        return None
+
+
+class BestValue:
+    """The best value of a metric so far and whether a new value improves on it.
+
+    A value improves on the best when it is lower than `best - min_delta` ("min") or
+    higher than `best + min_delta` ("max"), as in Keras' `ReduceLROnPlateau`. NaN never
+    improves.
+
+    Args:
+        mode: "min" or "max".
+        min_delta: Non-negative float. Defaults to `0.0`.
+
+    Example:
+
+    >>> best = BestValue("max", min_delta=0.01)
+    >>> [best.update(v) for v in [0.5, 0.505, 0.52]]
+    [True, False, True]
+    >>> best.value
+    0.52
+    """
+
+    def __init__(self, mode, min_delta=0.0):
+        if mode not in ("min", "max"):
+            raise ValueError(f"BestValue: `mode` must be 'min' or 'max'. Received: mode={mode!r}.")
+        self.mode = mode
+        self.min_delta = float(min_delta)
+        self.value = math.inf if mode == "min" else -math.inf
+
+    def improves(self, current):
+        """Whether `current` beats the best by more than `min_delta`."""
+        current = float(current)
+        if math.isnan(current):
+            return False
+        if self.mode == "min":
+            return current < self.value - self.min_delta
+        return current > self.value + self.min_delta
+
+    def update(self, current):
+        """Takes `current` as the new best if it improves; returns whether it did."""
+        if self.improves(current):
+            self.value = float(current)
+            return True
+        return False
+
+    def reset(self):
+        self.value = math.inf if self.mode == "min" else -math.inf
+
+
+def monitored_value(owner, monitor, logs):
+    """Reads `logs[monitor]` as a float, or raises a ValueError listing the available keys."""
+    logs = logs or {}
+    if monitor not in logs:
+        hint = (
+            " `val_*` metrics exist only when `fit` gets `validation_data` (or `validation_split`)."
+            if monitor.startswith("val_")
+            else ""
+        )
+        raise ValueError(
+            f"{owner}: `monitor` must name a value in the epoch logs. Received: "
+            f"monitor={monitor!r}; available: {sorted(logs)}.{hint} Pick one of the "
+            "available names."
+        )
+    return float(keras.ops.convert_to_numpy(logs[monitor]))

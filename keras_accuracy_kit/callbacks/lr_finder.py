@@ -1,0 +1,372 @@
+"""LRFinder and find_lr: the learning-rate range test (fastai's `lr_find`) for Keras."""
+
+import dataclasses
+import math
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_accuracy_kit._core import checks, distribution
+
+
+@dataclasses.dataclass
+class LRFinderResult:
+    """What a learning-rate range test measured and suggests.
+
+    Attributes:
+        learning_rates: List of floats. The rate used at each step.
+        losses: List of floats. The training loss of each step's batch.
+        smoothed_losses: List of floats. Bias-corrected exponential moving average of
+            `losses`.
+        suggestion_steepest: Float. Rate where the smoothed loss falls fastest (per unit
+            of log learning rate), before its minimum. Like the valley, it is computed
+            without the first tenth of the steps and the last five (as fastai does).
+        suggestion_valley: Float. fastai's "valley": a rate about halfway into the
+            longest run of falling loss (usually the more robust choice).
+        diverged: Bool. Whether the test stopped early because the loss exploded.
+    """
+
+    learning_rates: list
+    losses: list
+    smoothed_losses: list
+    suggestion_steepest: float
+    suggestion_valley: float
+    diverged: bool
+
+    @property
+    def suggestion(self):
+        """The recommended learning rate: `suggestion_valley`."""
+        return self.suggestion_valley
+
+
+def steepest_suggestion(learning_rates, smoothed_losses):
+    """The rate where the smoothed loss falls fastest per unit of log rate, before its minimum.
+
+    Example:
+
+    >>> steepest_suggestion([1e-4, 1e-3, 1e-2, 1e-1], [2.0, 1.9, 1.0, 3.0])
+    0.001
+    """
+    lrs = np.asarray(learning_rates, dtype=np.float64)
+    losses = np.asarray(smoothed_losses, dtype=np.float64)
+    end = int(np.argmin(losses)) + 1
+    if end < 2:
+        return float(lrs[0])
+    slopes = np.diff(losses[:end]) / np.diff(np.log(lrs[:end]))
+    return float(lrs[int(np.argmin(slopes))])
+
+
+def valley_suggestion(learning_rates, smoothed_losses):
+    """fastai's valley: about halfway into the longest decreasing run of the loss.
+
+    The run is the longest decreasing subsequence of the losses; from its start `s` (one
+    before its first point, as in fastai) to its end `e`, the index is
+    `s + int((e - s) / 3) + int((e - s) / 6)`.
+
+    Example:
+
+    >>> valley_suggestion([1, 2, 3, 4, 5, 6, 7], [5.0, 4.0, 3.0, 2.0, 1.0, 0.5, 9.0])
+    3.0
+    """
+    losses = np.asarray(smoothed_losses, dtype=np.float64)
+    num = len(losses)
+    longest = [1] * num
+    start, end = 0, 0
+    for i in range(1, num):
+        for j in range(i):
+            if losses[i] < losses[j] and longest[i] < longest[j] + 1:
+                longest[i] = longest[j] + 1
+        if longest[end] < longest[i]:
+            end = i
+            start = end - longest[end]
+    sections = (end - start) / 3
+    index = start + int(sections) + int(sections / 2)
+    return float(learning_rates[min(max(index, 0), num - 1)])
+
+
+class LRFinder(keras.callbacks.Callback):
+    """Runs a learning-rate range test during `fit`, then puts the model back as it was.
+
+    The rate grows exponentially from `min_lr` to `max_lr` over `num_steps` training
+    steps; the loss of every batch is recorded and smoothed, and the test stops early when
+    the smoothed loss exceeds `divergence_threshold` times its best (or is not finite).
+    At the end it computes two suggestions (steepest descent and fastai's valley), writes
+    the curve to TensorBoard when `logdir` is given (chief only), and -- with
+    `restore=True` -- restores the weights, the optimizer's state and its learning rate
+    (float or schedule), so that `fit` can follow directly. `find_lr` wraps it.
+
+    Args:
+        min_lr: Positive float. First rate. Defaults to `1e-7`.
+        max_lr: Float larger than `min_lr`. Last rate. Defaults to `10.0`.
+        num_steps: Int >= 2. Steps from `min_lr` to `max_lr`. Defaults to `100`.
+        smoothing: Float in [0, 1). Weight of the past in the loss average. Defaults to
+            `0.98`.
+        divergence_threshold: Float > 1. Stop when smoothed loss > threshold * best.
+            Defaults to `4.0`.
+        restore: Bool. Restore the model at the end. Defaults to `True`.
+        logdir: Optional path. TensorBoard log directory for the curve. Defaults to
+            `None`.
+
+    Example:
+
+    ```python
+    finder = kit.callbacks.LRFinder(num_steps=100)
+    model.fit(train.repeat(), epochs=1, steps_per_epoch=100, callbacks=[finder])
+    print(finder.result.suggestion)
+    ```
+    """
+
+    def __init__(
+        self,
+        min_lr=1e-7,
+        max_lr=10.0,
+        num_steps=100,
+        smoothing=0.98,
+        divergence_threshold=4.0,
+        restore=True,
+        logdir=None,
+    ):
+        super().__init__()
+        _check_range_test_arguments(min_lr, max_lr, num_steps, smoothing, divergence_threshold)
+        self.min_lr = float(min_lr)
+        self.max_lr = float(max_lr)
+        self.num_steps = int(num_steps)
+        self.smoothing = float(smoothing)
+        self.divergence_threshold = float(divergence_threshold)
+        self.restore = bool(restore)
+        self.logdir = None if logdir is None else os.fspath(logdir)
+        if self.logdir is not None:
+            checks.ensure_writable_directory("LRFinder", "logdir", self.logdir)
+        self.result = None
+
+    def learning_rate_at(self, step):
+        """The rate of `step` (0-based): exponential from `min_lr` to `max_lr`."""
+        fraction = step / (self.num_steps - 1)
+        return self.min_lr * (self.max_lr / self.min_lr) ** fraction
+
+    # -- fit hooks ---------------------------------------------------------------------
+
+    def on_train_begin(self, logs=None):
+        optimizer = self.model.optimizer
+        if optimizer is None:
+            raise ValueError(
+                "LRFinder: the model must be compiled with an optimizer. Received: "
+                "model.optimizer=None. Call `model.compile(optimizer=..., loss=...)` first."
+            )
+        if not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        self._saved_weights = self.model.get_weights()
+        self._saved_optimizer = [keras.ops.convert_to_numpy(v) for v in optimizer.variables]
+        self._saved_learning_rate = optimizer._learning_rate
+        if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            # A schedule cannot be overwritten by a float: drive the rate through a
+            # variable-backed callable for the test, and trace the step again.
+            with self.model.distribute_strategy.scope():
+                self._rate = keras.Variable(self.min_lr, dtype="float32", trainable=False)
+            rate = self._rate
+            optimizer.learning_rate = lambda: rate
+            self.model.make_train_function(force=True)
+        else:
+            self._rate = None
+        self._step = 0
+        self._running_mean = 0.0
+        self._batches_in_epoch = 0
+        self._average = 0.0
+        self._best = math.inf
+        self._diverged = False
+        self._lrs, self._losses, self._smoothed = [], [], []
+
+    def _set_rate(self, value):
+        if self._rate is not None:
+            self._rate.assign(value)
+        else:
+            self.model.optimizer.learning_rate = value
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._running_mean = 0.0
+        self._batches_in_epoch = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._set_rate(self.learning_rate_at(min(self._step, self.num_steps - 1)))
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Keras logs the running mean of the loss since the epoch began; recover the
+        # loss of this batch from two consecutive means.
+        mean = float(keras.ops.convert_to_numpy((logs or {})["loss"]))
+        count = self._batches_in_epoch + 1
+        loss = count * mean - (count - 1) * self._running_mean
+        self._running_mean, self._batches_in_epoch = mean, count
+
+        self._lrs.append(self.learning_rate_at(min(self._step, self.num_steps - 1)))
+        self._losses.append(loss)
+        self._average = self.smoothing * self._average + (1 - self.smoothing) * loss
+        smoothed = self._average / (1 - self.smoothing ** (self._step + 1))
+        self._smoothed.append(smoothed)
+        self._step += 1
+        if not math.isfinite(smoothed) or smoothed > self.divergence_threshold * self._best:
+            self._diverged = True
+            self.model.stop_training = True
+        self._best = min(self._best, smoothed)
+        if self._step >= self.num_steps:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self._lrs:
+            # As fastai: the first tenth is noise of a young average, the last few steps
+            # are the blow-up; suggest from what lies between.
+            num = len(self._smoothed)
+            start, end = (num // 10, num - 5) if num > 20 else (0, num)
+            lrs, smoothed = self._lrs[start:end], self._smoothed[start:end]
+            self.result = LRFinderResult(
+                learning_rates=list(self._lrs),
+                losses=list(self._losses),
+                smoothed_losses=list(self._smoothed),
+                suggestion_steepest=steepest_suggestion(lrs, smoothed),
+                suggestion_valley=valley_suggestion(lrs, smoothed),
+                diverged=self._diverged,
+            )
+            self._write_tensorboard()
+        if self.restore:
+            self._restore_model()
+
+    def _restore_model(self):
+        optimizer = self.model.optimizer
+        self.model.set_weights(self._saved_weights)
+        for variable, value in zip(optimizer.variables, self._saved_optimizer):
+            variable.assign(value)
+        if self._rate is not None:
+            optimizer.learning_rate = self._saved_learning_rate
+            self.model.make_train_function(force=True)
+        else:
+            optimizer.learning_rate = float(keras.ops.convert_to_numpy(self._saved_learning_rate))
+
+    def _write_tensorboard(self):
+        strategy = getattr(self.model, "distribute_strategy", None)
+        if self.logdir is None or not distribution.is_chief(strategy):
+            return
+        writer = tf.summary.create_file_writer(os.path.join(self.logdir, "lr_find"))
+        result = self.result
+        with writer.as_default():
+            for step, (lr, loss, smoothed) in enumerate(
+                zip(result.learning_rates, result.losses, result.smoothed_losses)
+            ):
+                tf.summary.scalar("lr_find/learning_rate", lr, step=step)
+                tf.summary.scalar("lr_find/loss", loss, step=step)
+                tf.summary.scalar(
+                    "lr_find/smoothed_loss",
+                    smoothed,
+                    step=step,
+                    description="Smoothed loss against the step of the range test; the "
+                    "rate of each step is in lr_find/learning_rate (log-linear).",
+                )
+            tf.summary.text(
+                "lr_find/suggestion",
+                f"valley: {result.suggestion_valley:.3g}, "
+                f"steepest: {result.suggestion_steepest:.3g}, diverged: {result.diverged}",
+                step=0,
+            )
+        writer.close()
+
+
+def find_lr(
+    model,
+    dataset,
+    min_lr=1e-7,
+    max_lr=10.0,
+    num_steps=100,
+    smoothing=0.98,
+    divergence_threshold=4.0,
+    logdir=None,
+    verbose=0,
+):
+    """Runs a learning-rate range test on a compiled model and returns the curve and suggestions.
+
+    The model's weights, optimizer state and learning rate are restored afterwards, so
+    `model.fit` can follow directly, e.g. with `result.suggestion` as the rate.
+
+    Args:
+        model: A compiled Keras model.
+        dataset: A `tf.data.Dataset` of `(inputs, targets)` batches (repeated as needed).
+        min_lr: Positive float. First rate. Defaults to `1e-7`.
+        max_lr: Float larger than `min_lr`. Last rate. Defaults to `10.0`.
+        num_steps: Int >= 2. Number of steps. Defaults to `100`.
+        smoothing: Float in [0, 1). Defaults to `0.98`.
+        divergence_threshold: Float > 1. Defaults to `4.0`.
+        logdir: Optional path. Writes the curve to TensorBoard. Defaults to `None`.
+        verbose: Int. `fit` verbosity (a progress bar with 1). Defaults to `0`.
+
+    Returns:
+        An `LRFinderResult`.
+
+    Example:
+
+    ```python
+    result = kit.callbacks.find_lr(model, train, num_steps=100, logdir="runs/lr")
+    model.optimizer.learning_rate = result.suggestion
+    model.fit(train, epochs=10)
+    ```
+    """
+    if not isinstance(dataset, tf.data.Dataset):
+        raise ValueError(
+            "find_lr: `dataset` must be a tf.data.Dataset of (inputs, targets) batches. "
+            f"Received: dataset={type(dataset).__name__}. Wrap arrays with "
+            "`tf.data.Dataset.from_tensor_slices((x, y)).batch(32)`."
+        )
+    if dataset.cardinality() == 0:
+        raise ValueError(
+            "find_lr: `dataset` must not be empty. Received: a dataset with 0 batches. "
+            "Check the pipeline (filters, `take`, a `batch` with drop_remainder)."
+        )
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError(
+            "find_lr: `model` must be compiled. Received: model.optimizer=None. Call "
+            "`model.compile(optimizer=..., loss=...)` first."
+        )
+    finder = LRFinder(
+        min_lr=min_lr,
+        max_lr=max_lr,
+        num_steps=num_steps,
+        smoothing=smoothing,
+        divergence_threshold=divergence_threshold,
+        logdir=logdir,
+    )
+    model.fit(
+        dataset.repeat(),
+        epochs=1,
+        steps_per_epoch=finder.num_steps,
+        callbacks=[finder],
+        verbose=verbose,
+        shuffle=False,
+    )
+    return finder.result
+
+
+def _check_range_test_arguments(min_lr, max_lr, num_steps, smoothing, divergence_threshold):
+    owner = "LRFinder"
+    if not isinstance(min_lr, (int, float)) or not min_lr > 0:
+        raise ValueError(
+            f"{owner}: `min_lr` must be a positive number. Received: min_lr={min_lr!r}. "
+            "Start the range low, e.g. min_lr=1e-7."
+        )
+    if not isinstance(max_lr, (int, float)) or not max_lr > min_lr:
+        raise ValueError(
+            f"{owner}: `max_lr` must be larger than min_lr={min_lr!r}. Received: "
+            f"max_lr={max_lr!r}. E.g. max_lr=10."
+        )
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 2:
+        raise ValueError(
+            f"{owner}: `num_steps` must be an integer >= 2. Received: num_steps={num_steps!r}. "
+            "100 steps is usual."
+        )
+    if not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
+        raise ValueError(
+            f"{owner}: `smoothing` must be in [0, 1). Received: smoothing={smoothing!r}. "
+            "0.98 is usual; 0 disables smoothing."
+        )
+    if not isinstance(divergence_threshold, (int, float)) or not divergence_threshold > 1:
+        raise ValueError(
+            f"{owner}: `divergence_threshold` must be a number > 1. Received: "
+            f"divergence_threshold={divergence_threshold!r}. 4 is usual."
+        )

@@ -1,0 +1,216 @@
+"""ReduceLROnPlateau: Keras' callback, also for learning-rate schedules, and resumable."""
+
+import logging
+import numbers
+
+import keras
+import numpy as np
+
+from keras_accuracy_kit._core import monitor as monitor_lib
+from keras_accuracy_kit.callbacks.scaled_schedule import ScaledSchedule
+from keras_accuracy_kit.callbacks.stateful_callback import StatefulCallback
+
+
+class ReduceLROnPlateau(StatefulCallback):
+    """Lowers the learning rate when a metric stops improving; works with schedules too.
+
+    Same arguments and decisions as `keras.callbacks.ReduceLROnPlateau` (it reduces on the
+    same epochs to the same values for a float learning rate), plus what Keras' cannot do:
+    when the optimizer's learning rate is a `LearningRateSchedule` (warm-up, cosine decay),
+    Keras raises a `TypeError`; this callback wraps the schedule in a `ScaledSchedule` and
+    multiplies it by the accumulated factor, keeping its shape. The effective learning
+    rate is written into the epoch logs as `learning_rate`, as Keras does; a schedule's
+    accumulated factor also goes in as `learning_rate_scale`. With `backup_dir` the wait,
+    cooldown, best value and reduction survive an interrupted run.
+
+    Args:
+        monitor: String. The log key to watch. Defaults to `"val_loss"`.
+        factor: Float in (0, 1). New rate = rate * factor. Defaults to `0.1`.
+        patience: Non-negative int. Epochs without improvement before a reduction.
+            Defaults to `10`.
+        verbose: Int. 1 logs each reduction. Defaults to `0`.
+        mode: `"auto"`, `"min"` or `"max"`. Defaults to `"auto"`.
+        min_delta: Float. Smallest change that counts as an improvement. Defaults to
+            `1e-4`.
+        cooldown: Non-negative int. Epochs to wait after a reduction before counting
+            again. Defaults to `0`.
+        min_lr: Non-negative float. Lower bound on the (effective) learning rate.
+            Defaults to `0.0`.
+        backup_dir: Optional path. Where to keep the state for resumed runs (only the
+            chief writes). Defaults to `None`.
+
+    Example:
+
+    ```python
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=10_000)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=..., metrics=[...])
+    model.fit(train, validation_data=val, epochs=50,
+              callbacks=[kit.callbacks.ReduceLROnPlateau(factor=0.5, patience=3)])
+    ```
+    """
+
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+        backup_dir=None,
+    ):
+        super().__init__(backup_dir=backup_dir)
+        owner = "ReduceLROnPlateau"
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(
+                f"{owner}: `monitor` must be a log key such as 'val_loss'. "
+                f"Received: monitor={monitor!r}."
+            )
+        self.monitor = monitor
+        if not isinstance(factor, numbers.Real) or not 0.0 < float(factor) < 1.0:
+            raise ValueError(
+                f"{owner}: `factor` must be a number in (0, 1). Received: factor={factor!r}. "
+                "The new rate is rate * factor, so factor=0.5 halves it."
+            )
+        self.factor = float(factor)
+        self.patience = _non_negative_int(owner, "patience", patience)
+        self.cooldown = _non_negative_int(owner, "cooldown", cooldown)
+        if not isinstance(min_lr, numbers.Real) or float(min_lr) < 0:
+            raise ValueError(
+                f"{owner}: `min_lr` must be a non-negative number. Received: min_lr={min_lr!r}."
+            )
+        self.min_lr = float(min_lr)
+        self.mode = monitor_lib.check_mode(owner, mode)
+        self.min_delta = monitor_lib.check_min_delta(owner, min_delta)
+        self.verbose = verbose
+        self.wait = 0
+        self.cooldown_counter = 0
+        self._best = None
+
+    # -- the learning rate, float or schedule --------------------------------------------
+
+    def _schedule(self):
+        schedule = getattr(self.model.optimizer, "_learning_rate", None)
+        if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+            return schedule
+        return None
+
+    def _install_scaled_schedule(self):
+        schedule = self._schedule()
+        if schedule is None or isinstance(schedule, ScaledSchedule):
+            return
+        with self.model.distribute_strategy.scope():
+            self.model.optimizer.learning_rate = ScaledSchedule(schedule)
+        # The training step may have been traced with the bare schedule: trace it again.
+        self.model.make_train_function(force=True)
+
+    def current_learning_rate(self):
+        """The effective learning rate at the optimizer's current step."""
+        return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    def _scale_learning_rate(self, ratio):
+        schedule = self._schedule()
+        if isinstance(schedule, ScaledSchedule):
+            schedule.scale.assign(float(keras.ops.convert_to_numpy(schedule.scale)) * ratio)
+        else:
+            old = self.current_learning_rate()
+            self.model.optimizer.learning_rate = old * ratio
+
+    # -- decisions ---------------------------------------------------------------------
+
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        # As Keras: if "auto" cannot tell the direction before the metrics are built,
+        # decide at the first epoch end.
+        mode = monitor_lib.try_resolve_mode(
+            "ReduceLROnPlateau", self.monitor, self.mode, self.model
+        )
+        self._best = None if mode is None else monitor_lib.BestValue(mode, self.min_delta)
+        self.wait = 0
+        self.cooldown_counter = 0
+        self._install_scaled_schedule()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = self.current_learning_rate()
+        schedule = self._schedule()
+        if isinstance(schedule, ScaledSchedule):
+            logs["learning_rate_scale"] = float(keras.ops.convert_to_numpy(schedule.scale))
+        current = monitor_lib.monitored_value("ReduceLROnPlateau", self.monitor, logs)
+        if self._best is None:
+            mode = monitor_lib.resolve_mode(
+                "ReduceLROnPlateau", self.monitor, self.mode, self.model
+            )
+            self._best = monitor_lib.BestValue(mode, self.min_delta)
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._best.update(current):
+            self.wait = 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience:
+                old_lr = self.current_learning_rate()
+                if old_lr > np.float32(self.min_lr):
+                    new_lr = max(old_lr * self.factor, self.min_lr)
+                    self._scale_learning_rate(new_lr / old_lr)
+                    if self.verbose > 0:
+                        _announce(
+                            f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
+                            f"rate to {new_lr}."
+                        )
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+        self.save_state(epoch)
+
+    # -- resumable state ---------------------------------------------------------------
+
+    def state_dict(self):
+        schedule = self._schedule() if self.model is not None else None
+        state = {
+            "wait": self.wait,
+            "cooldown_counter": self.cooldown_counter,
+            "best": None if self._best is None else self._best.value,
+            "mode": None if self._best is None else self._best.mode,
+        }
+        if isinstance(schedule, ScaledSchedule):
+            state["learning_rate_scale"] = float(keras.ops.convert_to_numpy(schedule.scale))
+        elif self.model is not None:
+            state["learning_rate"] = self.current_learning_rate()
+        return state
+
+    def load_state_dict(self, state):
+        self.wait = int(state["wait"])
+        self.cooldown_counter = int(state["cooldown_counter"])
+        if self._best is None or self._best.mode != state["mode"]:
+            self._best = monitor_lib.BestValue(state["mode"], self.min_delta)
+        self._best.value = float(state["best"])
+        schedule = self._schedule()
+        if "learning_rate_scale" in state and isinstance(schedule, ScaledSchedule):
+            schedule.scale.assign(float(state["learning_rate_scale"]))
+        elif "learning_rate" in state and schedule is None:
+            self.model.optimizer.learning_rate = float(state["learning_rate"])
+
+
+def _non_negative_int(owner, arg, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(
+            f"{owner}: `{arg}` must be a non-negative integer. Received: {arg}={value!r}. "
+            f"Pass a number of epochs, e.g. {arg}=3."
+        )
+    return int(value)
+
+
+def _announce(message):
+    """Prints like Keras' own callbacks (honouring its interactive-logging switch)."""
+    try:
+        from keras.src.utils.io_utils import print_msg
+    except ImportError:  # Keras moved it: fall back to logging.
+        logging.getLogger(__name__).info(message)
+        return
+    print_msg(message)

@@ -24,3 +24,11 @@ def test_bench_transforms_quick_run_prints_ratios(capsys):
         )
     )
     assert all(re.fullmatch(r"\d+\.\d\d", value) and float(value) > 0 for value in pairs.values())
+
+
+def test_bench_callbacks_quick_run_prints_the_ratio(capsys):
+    ratios = load_script("benchmarks", "bench_callbacks").main(["--quick"])
+    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    name, value = last_line.split("=")
+    assert name == "fit_with_kit_callbacks" and list(ratios) == [name]
+    assert float(value) > 0

@@ -47,7 +47,6 @@ def main():
             cpu, [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus
         )
     import keras
-    import numpy as np
     from sklearn.datasets import load_digits
 
     import keras_accuracy_kit as kit

@@ -160,6 +160,7 @@ class LRFinder(keras.callbacks.Callback):
         self._saved_weights = self.model.get_weights()
         self._saved_optimizer = [keras.ops.convert_to_numpy(v) for v in optimizer.variables]
         self._saved_learning_rate = optimizer._learning_rate
+        self._saved_learning_rate_value = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
         if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
             # A schedule cannot be overwritten by a float: drive the rate through a
             # variable-backed callable for the test, and trace the step again.
@@ -240,7 +241,7 @@ class LRFinder(keras.callbacks.Callback):
             optimizer.learning_rate = self._saved_learning_rate
             self.model.make_train_function(force=True)
         else:
-            optimizer.learning_rate = float(keras.ops.convert_to_numpy(self._saved_learning_rate))
+            optimizer.learning_rate = self._saved_learning_rate_value
 
     def _write_tensorboard(self):
         strategy = getattr(self.model, "distribute_strategy", None)

@@ -91,8 +91,13 @@ class ReduceLROnPlateau(StatefulCallback):
 
     # -- the learning rate, float or schedule --------------------------------------------
 
+    def _optimizer(self):
+        """The optimizer that owns the rate (inside a mixed-precision LossScaleOptimizer)."""
+        optimizer = self.model.optimizer
+        return getattr(optimizer, "inner_optimizer", optimizer)
+
     def _schedule(self):
-        schedule = getattr(self.model.optimizer, "_learning_rate", None)
+        schedule = getattr(self._optimizer(), "_learning_rate", None)
         if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
             return schedule
         return None
@@ -102,7 +107,7 @@ class ReduceLROnPlateau(StatefulCallback):
         if schedule is None or isinstance(schedule, ScaledSchedule):
             return
         with self.model.distribute_strategy.scope():
-            self.model.optimizer.learning_rate = ScaledSchedule(schedule)
+            self._optimizer().learning_rate = ScaledSchedule(schedule)
         # The training step may have been traced with the bare schedule: trace it again.
         self.model.make_train_function(force=True)
 
@@ -116,7 +121,7 @@ class ReduceLROnPlateau(StatefulCallback):
             schedule.scale.assign(float(keras.ops.convert_to_numpy(schedule.scale)) * ratio)
         else:
             old = self.current_learning_rate()
-            self.model.optimizer.learning_rate = old * ratio
+            self._optimizer().learning_rate = old * ratio
 
     # -- decisions ---------------------------------------------------------------------
 
@@ -194,7 +199,7 @@ class ReduceLROnPlateau(StatefulCallback):
         if "learning_rate_scale" in state and isinstance(schedule, ScaledSchedule):
             schedule.scale.assign(float(state["learning_rate_scale"]))
         elif "learning_rate" in state and schedule is None:
-            self.model.optimizer.learning_rate = float(state["learning_rate"])
+            self._optimizer().learning_rate = float(state["learning_rate"])
 
 
 def _non_negative_int(owner, arg, value):

@@ -163,3 +163,17 @@ def test_missing_monitor_lists_available_names():
         callback.set_model(tiny_model())
         callback.on_train_begin()
         callback.on_epoch_end(0, {"loss": 1.0})
+
+
+def test_schedule_inside_a_loss_scale_optimizer_is_reduced():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    schedule = keras.optimizers.schedules.CosineDecay(0.1, decay_steps=1000)
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(schedule))
+    model.compile(optimizer=optimizer, loss="mse")
+    run = run_scripted(
+        ReduceLROnPlateau(monitor="val_loss", patience=1, factor=0.5),
+        [1.0, 1.0, 1.0],
+        "val_loss",
+        model,
+    )
+    np.testing.assert_allclose(run["learning_rates"], [0.1, 0.05, 0.025])

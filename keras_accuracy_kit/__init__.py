@@ -11,8 +11,9 @@ themselves (`kit.transforms.Resize`, `kit.transforms.ToLab`, ...), spelled as th
 they read like in a pipeline.
 """
 
-from keras_accuracy_kit import callbacks, transforms
+from keras_accuracy_kit import callbacks, history, transforms
 from keras_accuracy_kit.callbacks import find_lr
+from keras_accuracy_kit.history import History
 from keras_accuracy_kit.transforms import Resize, ToGrayscale, ToHSV, ToLab, ToYUV
 
 __version__ = "0.1.0.dev0"
@@ -29,9 +30,11 @@ to_lab = ToLab
 to_yuv = ToYUV
 
 __all__ = [
+    "History",
     "__version__",
     "callbacks",
     "find_lr",
+    "history",
     "resize",
     "to_grayscale",
     "to_hsv",

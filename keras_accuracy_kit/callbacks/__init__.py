@@ -1,4 +1,7 @@
-"""Keras callbacks: more epochs while the model improves, then the learning rate."""
+"""Keras callbacks: more epochs while the model improves, then the learning rate, and a
+versioned checkpoint of every configuration (`CheckpointOnChange`, owned by `history/`)."""
+
+from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
 
 from keras_accuracy_kit.callbacks.lr_finder import (
     LRFinder,
@@ -13,6 +16,7 @@ from keras_accuracy_kit.callbacks.scaled_schedule import ScaledSchedule
 from keras_accuracy_kit.callbacks.stateful_callback import StatefulCallback
 
 __all__ = [
+    "CheckpointOnChange",
     "LRFinder",
     "LRFinderResult",
     "ProgressiveEpochs",

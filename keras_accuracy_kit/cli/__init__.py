@@ -1,0 +1,1 @@
+"""`kak`: the command line, a thin argparse layer over the public API."""

@@ -1,0 +1,106 @@
+"""`kak` command line: `kak history DIR`, `kak rollback DIR [--to ID] --export PATH`."""
+
+import argparse
+import sys
+
+from keras_accuracy_kit.history import History
+
+
+def _format_table(versions):
+    header = [
+        "id",
+        "parent",
+        "created",
+        "monitor",
+        "best",
+        "best@",
+        "epochs",
+        "time",
+        "files",
+        "changes",
+    ]
+    rows = [header]
+    for v in versions:
+        changes = v.changes[0] if v.changes else "-"
+        if len(v.changes) > 1:
+            changes += f" (+{len(v.changes) - 1} more)"
+        rows.append(
+            [
+                str(v.id),
+                "-" if v.parent is None else str(v.parent),
+                v.created,
+                v.monitor,
+                "-" if v.best is None else f"{v.best:.4f}",
+                "-" if v.best_epoch is None else str(v.best_epoch),
+                str(v.epochs),
+                f"{v.wall_time:.1f}s",
+                ",".join(sorted(v.files)) or "deleted",
+                changes,
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths)]
+        lines.append("  ".join(cells + [row[-1]]))
+    return "\n".join(lines)
+
+
+def history_command(args):
+    history = History(args.directory)
+    versions = history.versions()
+    if not versions:
+        print(f"No versions in {history.directory} yet.")
+        return 0
+    print(_format_table(versions))
+    best = history.best()
+    if best is not None:
+        print(f"\nbest: version {best.id} ({best.monitor}={best.best:.4f})")
+    return 0
+
+
+def rollback_command(args):
+    history = History(args.directory)
+    to = "best" if args.to is None else args.to
+    restored = history.rollback(to)
+    print(
+        f"Rolled back to version {restored.version.id} "
+        f"({restored.version.monitor}={restored.version.best}); the next new "
+        "configuration will derive from it."
+    )
+    if args.export:
+        path = history.export(args.export, restored.version)
+        print(f"Exported its best model to {path}")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="kak", description="keras-accuracy-kit: the accuracy tricks for Keras 3."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    history = commands.add_parser("history", help="print the versions of a history directory")
+    history.add_argument("directory", help="the directory given to CheckpointOnChange")
+    history.set_defaults(run=history_command)
+    rollback = commands.add_parser(
+        "rollback", help="make a version (default: the best) the base of the next run"
+    )
+    rollback.add_argument("directory", help="the directory given to CheckpointOnChange")
+    rollback.add_argument("--to", type=int, default=None, help="version id (default: best)")
+    rollback.add_argument("--export", default=None, help="save its model here (.keras or .h5)")
+    rollback.set_defaults(run=rollback_command)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ValueError as error:
+        print(f"kak {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

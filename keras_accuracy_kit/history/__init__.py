@@ -1,0 +1,15 @@
+"""Versioned model store: checkpoint-on-change, a readable history, rollback."""
+
+from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
+from keras_accuracy_kit.history.fingerprint import diff, fingerprint, model_configuration
+from keras_accuracy_kit.history.history import History, Restored, Version
+
+__all__ = [
+    "CheckpointOnChange",
+    "History",
+    "Restored",
+    "Version",
+    "diff",
+    "fingerprint",
+    "model_configuration",
+]

@@ -32,3 +32,11 @@ def test_bench_callbacks_quick_run_prints_the_ratio(capsys):
     name, value = last_line.split("=")
     assert name == "fit_with_kit_callbacks" and list(ratios) == [name]
     assert float(value) > 0
+
+
+def test_bench_history_quick_run_prints_the_ratio(capsys):
+    ratios = load_script("benchmarks", "bench_history").main(["--quick"])
+    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    name, value = last_line.split("=")
+    assert name == "fit_with_checkpoint_on_change" and list(ratios) == [name]
+    assert float(value) > 0

@@ -77,7 +77,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     ]
 
 
-def start_cluster(tmp_path, *arguments):
+def start_cluster(tmp_path, *arguments, per_worker=lambda index: []):
     ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     processes = []
@@ -92,6 +92,7 @@ def start_cluster(tmp_path, *arguments):
                 "--state-dir",
                 str(tmp_path / f"state_{index}"),
                 *arguments,
+                *per_worker(index),
                 env={"TF_CONFIG": tf_config},
             )
         )

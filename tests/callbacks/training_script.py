@@ -34,6 +34,7 @@ def parse_arguments():
     parser.add_argument("--kill-after-epoch", type=int, default=None)
     parser.add_argument("--reduce-min-delta", type=float, default=0.0)
     parser.add_argument("--plain-keras-fit", action="store_true")
+    parser.add_argument("--history-dir", default=None)
     return parser.parse_args()
 
 
@@ -117,6 +118,10 @@ def main():
         ),
         Recorder(),
     ]
+    if args.history_dir:
+        callbacks.append(
+            kit.callbacks.CheckpointOnChange(args.history_dir, monitor="loss", mode="min")
+        )
     if args.backup_and_restore:
         callbacks.append(keras.callbacks.BackupAndRestore(args.state_dir))
     if args.kill_after_epoch is not None:

@@ -1,0 +1,89 @@
+"""Cost of CheckpointOnChange: `model.fit` time with it vs without, in one run.
+
+Prints the fit times and, last, the ratio as `name=value` (time without divided by time
+with; 1.0 means free, target >= 0.95):
+
+- `fit_with_checkpoint_on_change`: a small CNN on 32x32 images, the history saving the
+  best model (a `.keras` file, fsynced) whenever validation accuracy improves, every
+  epoch's metrics into SQLite, and the last model at the end.
+
+Runs alternate (without, with, ...) and each side keeps its best time. `--quick` makes a
+smoke run.
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import keras_accuracy_kit as kit  # noqa: E402
+
+
+def make_model():
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="fit time with vs without CheckpointOnChange")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    args = parser.parse_args(argv)
+    num_images, epochs, repeats = (256, 2, 1) if args.quick else (4096, 5, 3)
+    rng = np.random.default_rng(0)
+    x = rng.random((num_images, 32, 32, 3), dtype=np.float32)
+    y = (x[:, :16].mean(axis=(1, 2, 3)) * 20).astype("int64") % 10  # learnable labels
+    train = tf.data.Dataset.from_tensor_slices((x, y)).batch(64).cache()
+    validation = train.take(4)
+    initial_weights = make_model().get_weights()
+    best = {"without": float("inf"), "with": float("inf")}
+    with tempfile.TemporaryDirectory() as scratch:
+        for repeat in range(repeats):
+            for name in ("without", "with"):
+                model = make_model()
+                model.set_weights(initial_weights)
+                callbacks = []
+                if name == "with":
+                    directory = os.path.join(scratch, f"history-{repeat}")
+                    callbacks = [kit.callbacks.CheckpointOnChange(directory)]
+                model.fit(train.take(1), verbose=0)  # trace outside the timing
+                start = time.perf_counter()
+                model.fit(
+                    train,
+                    validation_data=validation,
+                    epochs=epochs,
+                    callbacks=callbacks,
+                    verbose=0,
+                )
+                best[name] = min(best[name], time.perf_counter() - start)
+    for name, seconds in best.items():
+        print(
+            f"fit {epochs} epochs x {num_images} images 32x32, {name:7s} CheckpointOnChange "
+            f"{seconds:7.2f} s"
+        )
+    ratios = {"fit_with_checkpoint_on_change": best["without"] / best["with"]}
+    print(" ".join(f"{name}={value:.3f}" for name, value in ratios.items()))
+    return ratios
+
+
+if __name__ == "__main__":
+    main()

@@ -114,7 +114,7 @@ class LRFinder(keras.callbacks.Callback):
     ```python
     finder = kit.callbacks.LRFinder(num_steps=100)
     model.fit(train.repeat(), epochs=1, steps_per_epoch=100, callbacks=[finder])
-    print(finder.result.suggestion)
+    model.optimizer.learning_rate = finder.result.suggestion
     ```
     """
 

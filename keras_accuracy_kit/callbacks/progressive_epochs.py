@@ -163,6 +163,8 @@ class ProgressiveEpochs(StatefulCallback):
         final = self._best_weights_path()
         temporary = final[: -len(".weights.h5")] + ".tmp.weights.h5"
         self.model.save_weights(temporary, overwrite=True)
+        with open(temporary, "rb+") as stream:
+            os.fsync(stream.fileno())
         os.replace(temporary, final)
 
     def _load_best_weights(self):

@@ -6,6 +6,11 @@ import sys
 from keras_accuracy_kit.history import History
 
 
+def _out(text, stream=None):
+    """Writes one line of the command's output (the CLI's job, unlike library code)."""
+    (stream or sys.stdout).write(f"{text}\n")
+
+
 def _format_table(versions):
     header = [
         "id",
@@ -50,12 +55,12 @@ def history_command(args):
     history = History(args.directory)
     versions = history.versions()
     if not versions:
-        print(f"No versions in {history.directory} yet.")
+        _out(f"No versions in {history.directory} yet.")
         return 0
-    print(_format_table(versions))
+    _out(_format_table(versions))
     best = history.best()
     if best is not None:
-        print(f"\nbest: version {best.id} ({best.monitor}={best.best:.4f})")
+        _out(f"\nbest: version {best.id} ({best.monitor}={best.best:.4f})")
     return 0
 
 
@@ -63,14 +68,14 @@ def rollback_command(args):
     history = History(args.directory)
     to = "best" if args.to is None else args.to
     restored = history.rollback(to)
-    print(
+    _out(
         f"Rolled back to version {restored.version.id} "
         f"({restored.version.monitor}={restored.version.best}); the next new "
         "configuration will derive from it."
     )
     if args.export:
         path = history.export(args.export, restored.version)
-        print(f"Exported its best model to {path}")
+        _out(f"Exported its best model to {path}")
     return 0
 
 
@@ -98,7 +103,7 @@ def main(argv=None):
     try:
         return args.run(args)
     except ValueError as error:
-        print(f"kak {args.command}: {error}", file=sys.stderr)
+        _out(f"kak {args.command}: {error}", sys.stderr)
         return 2
 
 

@@ -283,16 +283,6 @@ class CheckpointOnChange(keras.callbacks.Callback):
             for path in version.files.values():
                 _remove(path)
 
-    def get_config(self):
-        return {
-            "directory": self.directory,
-            "monitor": self.monitor,
-            "mode": self.mode,
-            "hparams": self.hparams,
-            "keep_best": self.keep_best,
-            "save_last": self.save_last,
-        }
-
 
 def _is_number(value):
     try:

@@ -70,8 +70,7 @@ class History:
 
     ```python
     history = kit.History("runs/history")
-    for version in history.versions():
-        print(version.id, version.best, version.changes)
+    table = [(v.id, v.best, v.changes) for v in history.versions()]
     model = history.load("best")          # a compiled model, weights as saved
     restored = history.rollback("best")   # ... and the next run derives from it
     ```

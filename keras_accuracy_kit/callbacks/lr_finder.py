@@ -333,14 +333,19 @@ def find_lr(
         divergence_threshold=divergence_threshold,
         logdir=logdir,
     )
-    model.fit(
-        dataset.repeat(),
-        epochs=1,
-        steps_per_epoch=finder.num_steps,
-        callbacks=[finder],
-        verbose=verbose,
-        shuffle=False,
-    )
+    try:
+        model.fit(
+            dataset.repeat(),
+            epochs=1,
+            steps_per_epoch=finder.num_steps,
+            callbacks=[finder],
+            verbose=verbose,
+            shuffle=False,
+        )
+    finally:
+        # `fit` skips on_train_end when it raises (or is interrupted): restore anyway.
+        if finder.result is None and hasattr(finder, "_saved_weights"):
+            finder._restore_model()
     return finder.result
 
 

@@ -63,7 +63,9 @@ def model_configuration(model, params=None, hparams=None, data_config=None):
         Dict with `model`, `compile`, `steps_per_epoch`, `hparams` and `data`.
     """
     names = {}
-    for index, layer in enumerate(model._flatten_layers(include_self=False)):
+    flatten_layers = getattr(model, "_flatten_layers", None)
+    layers = list(flatten_layers(include_self=False)) if flatten_layers else model.layers
+    for index, layer in enumerate(layers):
         names.setdefault(layer.name, f"layer_{index}")
     names[model.name] = "model"
     architecture = _canonical_names(_jsonable(model.get_config()), names)

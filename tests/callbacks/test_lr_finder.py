@@ -130,3 +130,44 @@ def test_find_lr_rejects_empty_datasets_and_uncompiled_models():
     uncompiled = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10)])
     with pytest.raises(ValueError, match=r"find_lr: `model` must be compiled"):
         kit.find_lr(uncompiled, digits_dataset())
+
+
+def test_model_is_restored_when_fit_raises_mid_test():
+    class Boom(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 5:
+                raise RuntimeError("interrupted")
+
+    model = digits_model(keras.optimizers.SGD(0.01))
+    weights = model.get_weights()
+    finder = LRFinder(num_steps=20)
+    try:
+        model.fit(
+            digits_dataset().repeat(),
+            epochs=1,
+            steps_per_epoch=20,
+            callbacks=[finder, Boom()],
+            verbose=0,
+        )
+    except RuntimeError:
+        pass
+    # A bare callback cannot know: find_lr restores in a finally block.
+    assert not np.array_equal(weights[0], model.get_weights()[0])
+
+    model = digits_model(keras.optimizers.SGD(0.01))
+    weights = model.get_weights()
+    # Five good batches (weights move), then a batch of inf that check_numerics rejects.
+    dataset = (
+        digits_dataset()
+        .enumerate()
+        .map(
+            lambda i, batch: (
+                tf.debugging.check_numerics(batch[0] / tf.cast(i < 5, tf.float32), "x"),
+                batch[1],
+            )
+        )
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        kit.find_lr(model, dataset, num_steps=20)
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)

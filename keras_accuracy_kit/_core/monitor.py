@@ -23,6 +23,16 @@ def check_mode(owner, mode):
     return mode
 
 
+def check_monitor(owner, monitor):
+    """Returns `monitor` if it is a non-empty string (a log key), else raises a ValueError."""
+    if not isinstance(monitor, str) or not monitor:
+        raise ValueError(
+            f"{owner}: `monitor` must be a log key such as 'val_accuracy' or 'val_loss'. "
+            f"Received: monitor={monitor!r}."
+        )
+    return monitor
+
+
 def check_min_delta(owner, min_delta):
     """Returns `min_delta` as a non-negative float (its sign is ignored, as in Keras)."""
     try:

@@ -3,6 +3,7 @@
 import numbers
 import os
 
+from keras_accuracy_kit._core import atomic
 from keras_accuracy_kit._core import monitor as monitor_lib
 from keras_accuracy_kit.callbacks.stateful_callback import StatefulCallback
 
@@ -55,12 +56,7 @@ class ProgressiveEpochs(StatefulCallback):
     ):
         super().__init__(backup_dir=backup_dir)
         owner = "ProgressiveEpochs"
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(
-                f"{owner}: `monitor` must be a log key such as 'val_accuracy'. "
-                f"Received: monitor={monitor!r}."
-            )
-        self.monitor = monitor
+        self.monitor = monitor_lib.check_monitor(owner, monitor)
         self.initial_epochs = _positive_int(owner, "initial_epochs", initial_epochs)
         self.extension = _extensions(owner, extension)
         self.mode = monitor_lib.check_mode(owner, mode)
@@ -159,13 +155,9 @@ class ProgressiveEpochs(StatefulCallback):
     def _save_best_weights(self):
         if self.backup_dir is None or not self._is_chief():
             return
-        os.makedirs(self.backup_dir, exist_ok=True)
-        final = self._best_weights_path()
-        temporary = final[: -len(".weights.h5")] + ".tmp.weights.h5"
-        self.model.save_weights(temporary, overwrite=True)
-        with open(temporary, "rb+") as stream:
-            os.fsync(stream.fileno())
-        os.replace(temporary, final)
+        atomic.atomic_write(
+            self._best_weights_path(), self.model.save_weights, suffix=".weights.h5"
+        )
 
     def _load_best_weights(self):
         if self.backup_dir is None or not self.restore_best_weights:

@@ -63,12 +63,7 @@ class ReduceLROnPlateau(StatefulCallback):
     ):
         super().__init__(backup_dir=backup_dir)
         owner = "ReduceLROnPlateau"
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(
-                f"{owner}: `monitor` must be a log key such as 'val_loss'. "
-                f"Received: monitor={monitor!r}."
-            )
-        self.monitor = monitor
+        self.monitor = monitor_lib.check_monitor(owner, monitor)
         if not isinstance(factor, numbers.Real) or not 0.0 < float(factor) < 1.0:
             raise ValueError(
                 f"{owner}: `factor` must be a number in (0, 1). Received: factor={factor!r}. "

@@ -4,12 +4,11 @@ import glob
 import json
 import numbers
 import os
-import tempfile
 import time
 
 import keras
 
-from keras_accuracy_kit._core import checks, distribution
+from keras_accuracy_kit._core import atomic, checks, distribution
 from keras_accuracy_kit._core import monitor as monitor_lib
 from keras_accuracy_kit.history import fingerprint as fingerprint_lib
 from keras_accuracy_kit.history import index
@@ -69,11 +68,7 @@ class CheckpointOnChange(keras.callbacks.Callback):
     ):
         super().__init__()
         owner = "CheckpointOnChange"
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(
-                f"{owner}: `monitor` must be a log key such as 'val_accuracy'. "
-                f"Received: monitor={monitor!r}."
-            )
+        monitor_lib.check_monitor(owner, monitor)
         if keep_best is not None and (
             isinstance(keep_best, bool)
             or not isinstance(keep_best, numbers.Integral)
@@ -115,21 +110,7 @@ class CheckpointOnChange(keras.callbacks.Callback):
 
     def _save_model(self, relative):
         """Writes the model to `relative` atomically: temp file, fsync, rename."""
-        final = self._path(relative)
-        os.makedirs(os.path.dirname(final), exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            dir=os.path.dirname(final), prefix=".tmp-", suffix=".keras"
-        )
-        os.close(handle)
-        try:
-            self.model.save(temporary, overwrite=True)
-            with open(temporary, "rb+") as stream:
-                os.fsync(stream.fileno())
-            os.replace(temporary, final)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
+        atomic.atomic_write(self._path(relative), self.model.save, suffix=".keras")
 
     def _remove_unreferenced_files(self):
         """Deletes what a crash left: temp files and files the index never committed."""

@@ -12,10 +12,12 @@ they read like in a pipeline.
 """
 
 from keras_accuracy_kit import transforms
-from keras_accuracy_kit.transforms import Resize, ToGrayscale, ToHSV, ToLab, ToYUV
+from keras_accuracy_kit.transforms import Augment, Resize, ToGrayscale, ToHSV, ToLab, ToYUV
 
 __version__ = "0.1.0.dev0"
 
+#: `kit.augment(rotation_range=..., width_shift_range=..., ...)`: see `transforms.Augment`.
+augment = Augment
 #: `kit.resize(height, width, mode="pad"|"crop"|"stretch", ...)`: see `transforms.Resize`.
 resize = Resize
 #: `kit.to_grayscale(keep_channels=1|3, ...)`: see `transforms.ToGrayscale`.
@@ -29,6 +31,7 @@ to_yuv = ToYUV
 
 __all__ = [
     "__version__",
+    "augment",
     "resize",
     "to_grayscale",
     "to_hsv",

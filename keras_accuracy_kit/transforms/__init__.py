@@ -5,6 +5,7 @@ single images or batches, uint8 or float, and sits inside a model as a layer.
 """
 
 from keras_accuracy_kit.transforms import functional
+from keras_accuracy_kit.transforms.augment import Augment
 from keras_accuracy_kit.transforms.color_transform import OUTPUT_RANGES, ColorTransform
 from keras_accuracy_kit.transforms.image_transform import ImageTransform
 from keras_accuracy_kit.transforms.registry import registered_transforms
@@ -15,6 +16,7 @@ from keras_accuracy_kit.transforms.to_lab import ToLab
 from keras_accuracy_kit.transforms.to_yuv import ToYUV
 
 __all__ = [
+    "Augment",
     "OUTPUT_RANGES",
     "ColorTransform",
     "ImageTransform",

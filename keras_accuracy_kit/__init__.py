@@ -12,7 +12,15 @@ they read like in a pipeline.
 """
 
 from keras_accuracy_kit import transforms
-from keras_accuracy_kit.transforms import Augment, Resize, ToGrayscale, ToHSV, ToLab, ToYUV
+from keras_accuracy_kit.transforms import (
+    Augment,
+    Resize,
+    ToGrayscale,
+    ToHSV,
+    ToLab,
+    ToYUV,
+    check_invariance,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -32,6 +40,7 @@ to_yuv = ToYUV
 __all__ = [
     "__version__",
     "augment",
+    "check_invariance",
     "resize",
     "to_grayscale",
     "to_hsv",

@@ -6,6 +6,11 @@ single images or batches, uint8 or float, and sits inside a model as a layer.
 
 from keras_accuracy_kit.transforms import functional
 from keras_accuracy_kit.transforms.augment import Augment
+from keras_accuracy_kit.transforms.check_invariance import (
+    InvarianceReport,
+    InvarianceRow,
+    check_invariance,
+)
 from keras_accuracy_kit.transforms.color_transform import OUTPUT_RANGES, ColorTransform
 from keras_accuracy_kit.transforms.image_transform import ImageTransform
 from keras_accuracy_kit.transforms.registry import registered_transforms
@@ -20,7 +25,10 @@ __all__ = [
     "OUTPUT_RANGES",
     "ColorTransform",
     "ImageTransform",
+    "InvarianceReport",
+    "InvarianceRow",
     "Resize",
+    "check_invariance",
     "ToGrayscale",
     "ToHSV",
     "ToLab",

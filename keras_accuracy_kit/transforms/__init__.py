@@ -12,7 +12,9 @@ from keras_accuracy_kit.transforms.check_invariance import (
     check_invariance,
 )
 from keras_accuracy_kit.transforms.color_transform import OUTPUT_RANGES, ColorTransform
+from keras_accuracy_kit.transforms.cut_mix import CutMix
 from keras_accuracy_kit.transforms.image_transform import ImageTransform
+from keras_accuracy_kit.transforms.mix_up import MixUp
 from keras_accuracy_kit.transforms.registry import registered_transforms
 from keras_accuracy_kit.transforms.resize import Resize
 from keras_accuracy_kit.transforms.to_grayscale import ToGrayscale
@@ -24,9 +26,11 @@ __all__ = [
     "Augment",
     "OUTPUT_RANGES",
     "ColorTransform",
+    "CutMix",
     "ImageTransform",
     "InvarianceReport",
     "InvarianceRow",
+    "MixUp",
     "Resize",
     "check_invariance",
     "ToGrayscale",

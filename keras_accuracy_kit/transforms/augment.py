@@ -664,6 +664,11 @@ class Augment(ImageTransform):
 
     # -- Keras plumbing --------------------------------------------------------------
 
+    def build(self, input_shape=None):
+        if self._policy_layer is not None and not self._policy_layer.built:
+            self._policy_layer.build(input_shape)
+        self.built = True
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 

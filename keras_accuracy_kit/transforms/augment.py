@@ -14,7 +14,8 @@ from keras_accuracy_kit.transforms.image_transform import ImageTransform
 from keras_accuracy_kit.transforms.registry import register_transform
 
 POLICIES = ("randaugment", "augmix")
-_SEED_SLOTS = 16
+# Rows of the one uniform draw per call: 0-9 geometry, 10-14 colour, 15-19 erasing.
+_NUM_UNIFORMS = 20
 
 # Keras 2 ImageDataGenerator arguments that Augment cannot honour, with what to use instead.
 _UNSUPPORTED = {
@@ -421,62 +422,59 @@ class Augment(ImageTransform):
         low, high = self.value_range
         return (float(self.cval) - low) / (high - low)
 
-    def _sample_shift(self, spec, size, seed_pair, num):
+    @staticmethod
+    def _sample_shift(spec, size, uniform, sign_uniform):
+        """Shifts in pixels from uniforms in [0, 1), with Keras 2's meaning of `spec`."""
         size = tf.cast(size, tf.float32)
         if isinstance(spec, list):
-            values = tf.constant(spec, tf.float32)
-            index = tf.random.stateless_uniform([num], seed_pair[0], 0, len(spec), dtype=tf.int32)
-            sign = tf.where(tf.random.stateless_uniform([num], seed_pair[1]) < 0.5, -1.0, 1.0)
-            shift = tf.gather(values, index) * sign
+            index = tf.minimum(tf.cast(uniform * len(spec), tf.int32), len(spec) - 1)
+            shift = tf.gather(tf.constant(spec, tf.float32), index)
+            shift = tf.where(sign_uniform < 0.5, -shift, shift)
             return shift * size if max(spec) < 1 else shift
         if isinstance(spec, numbers.Integral):
-            limit = int(spec) - 1
+            limit = int(spec) - 1  # whole pixels in [-(k - 1), k - 1]
             if limit <= 0:
-                return tf.zeros([num])
-            return tf.cast(
-                tf.random.stateless_uniform([num], seed_pair[0], -limit, limit + 1, dtype=tf.int32),
-                tf.float32,
-            )
-        shift = tf.random.stateless_uniform([num], seed_pair[0], -float(spec), float(spec))
+                return tf.zeros_like(uniform)
+            return tf.minimum(tf.floor(uniform * (2 * limit + 1)), 2.0 * limit) - limit
+        shift = (2.0 * uniform - 1.0) * float(spec)
         return shift * size if spec < 1 else shift
 
-    def sample_geometry(self, seed, num, height, width):
-        """The `[num, 3, 3]` output-to-input matrices for one seed, or None if nothing moves.
+    def sample_geometry(self, uniforms, height, width):
+        """The `[N, 8]` projective parameters for one image each, or None if nothing moves.
 
         Args:
-            seed: `[2]` int tensor. The stateless seed.
-            num: Int or int tensor. Number of images.
+            uniforms: Float tensor `[_NUM_UNIFORMS, N]` of uniforms in [0, 1): the random
+                draws of one call (rows 0-9 are the geometric ones).
             height, width: Ints or int tensors. Image size.
         """
         if not self._has_geometry:
             return None
-        seeds = tf.random.experimental.stateless_split(seed, _SEED_SLOTS)
-
-        def uniform(slot, low, high):
-            return tf.random.stateless_uniform([num], seeds[slot], low, high)
-
+        u = uniforms
         steps = {}
         if self.rotation_range:
-            steps["degrees"] = uniform(0, -float(self.rotation_range), float(self.rotation_range))
+            steps["degrees"] = (2.0 * u[0] - 1.0) * float(self.rotation_range)
         if self._shift_is_on(self.width_shift_range) or self._shift_is_on(self.height_shift_range):
             steps["shift"] = (
-                self._sample_shift(self.width_shift_range, width, seeds[1:3], num),
-                self._sample_shift(self.height_shift_range, height, seeds[3:5], num),
+                self._sample_shift(self.width_shift_range, width, u[1], u[2]),
+                self._sample_shift(self.height_shift_range, height, u[3], u[4]),
             )
         if self.shear_range:
-            steps["shear"] = uniform(5, -float(self.shear_range), float(self.shear_range))
+            steps["shear"] = (2.0 * u[5] - 1.0) * float(self.shear_range)
         if self._zoom != [1.0, 1.0]:
             low, high = self._zoom
-            steps["zoom"] = (uniform(6, low, high), uniform(7, low, high))
+            steps["zoom"] = (low + (high - low) * u[6], low + (high - low) * u[7])
         if self.horizontal_flip or self.vertical_flip:
             steps["flip"] = (
-                (uniform(8, 0.0, 1.0) < 0.5) & self.horizontal_flip,
-                (uniform(9, 0.0, 1.0) < 0.5) & self.vertical_flip,
+                (u[8] < 0.5) & self.horizontal_flip,
+                (u[9] < 0.5) & self.vertical_flip,
             )
-        return projective.compose_geometry(height, width, **steps)
+        return projective.affine_parameters(height, width, **steps)
 
     def augment_images(self, images, seed, source_dtype=tf.float32):
         """Augments float images in [0, 1] with a stateless `seed`: a pure function.
+
+        All random parameters of the call come from one `tf.random.stateless_uniform`
+        draw of shape `[_NUM_UNIFORMS, N]` (few ops matter for per-image `map` calls).
 
         Args:
             images: Float tensor `(H, W, C)` or `(N, H, W, C)` in [0, 1].
@@ -491,65 +489,58 @@ class Augment(ImageTransform):
             images = images[None]
         shape = tf.shape(images)
         num, height, width = shape[0], shape[1], shape[2]
-        seeds = tf.random.experimental.stateless_split(seed, _SEED_SLOTS)
+        u = tf.random.stateless_uniform([_NUM_UNIFORMS, num], seed)
 
-        def uniform(slot, low, high):
-            return tf.random.stateless_uniform([num], seeds[slot], low, high)
+        def between(row, low, high):
+            return low + (high - low) * u[row]
 
         dtype = images.dtype
-        matrix = self.sample_geometry(seeds[0], num, height, width)
-        if matrix is not None:
+        parameters = self.sample_geometry(u, height, width)
+        if parameters is not None:
             work = images if dtype == tf.float32 else tf.cast(images, tf.float32)
             work = projective.apply_projective(
                 work,
-                matrix,
+                parameters,
                 fill_mode=self.fill_mode,
                 fill_value=self._fill_value(source_dtype),
                 interpolation=self.interpolation,
             )
-            images = tf.cast(work, dtype)
-        clip = False
+            images = work if dtype == tf.float32 else tf.cast(work, dtype)
         if self.channel_shift_range:
             limit = float(self.channel_shift_range) / 255.0
-            images = photometric.channel_shift(images, uniform(1, -limit, limit))
-        if self.brightness_range is not None:
-            images = photometric.adjust_brightness(images, uniform(2, *self.brightness_range))
-            clip = True
-        if self.contrast_range is not None:
-            images = photometric.adjust_contrast(images, uniform(3, *self.contrast_range))
-            clip = True
+            images = photometric.channel_shift(images, between(10, -limit, limit))
+        if self.brightness_range is not None or self.contrast_range is not None:
+            brightness = contrast = None
+            if self.brightness_range is not None:
+                brightness = between(11, *self.brightness_range)
+            if self.contrast_range is not None:
+                contrast = between(12, *self.contrast_range)
+            images = photometric.brightness_contrast(images, brightness, contrast)
         if self.hue_range or self.saturation_range is not None:
-            hue = uniform(4, -float(self.hue_range), float(self.hue_range))
+            hue = between(13, -float(self.hue_range), float(self.hue_range))
             saturation = (
-                uniform(5, *self.saturation_range)
+                between(14, *self.saturation_range)
                 if self.saturation_range is not None
                 else tf.ones([num])
             )
             images = photometric.adjust_hue_saturation(images, hue, saturation)
-        if clip:
-            images = tf.clip_by_value(images, 0.0, 1.0)
         if self.erasing_probability:
-            images = self._erase(images, seeds[6:10], num, height, width)
+            images = self._erase(images, u[15:20], height, width)
         if self._policy_layer is not None:
             images = tf.cast(self._policy_layer(tf.cast(images, tf.float32), training=True), dtype)
         return images[0] if single else images
 
-    def _erase(self, images, seeds, num, height, width):
+    def _erase(self, images, u, height, width):
         height_f, width_f = tf.cast(height, tf.float32), tf.cast(width, tf.float32)
-        area = tf.random.stateless_uniform([num], seeds[0], *self.erasing_scale) * (
-            height_f * width_f
-        )
-        log_ratio = tf.random.stateless_uniform(
-            [num], seeds[1], math.log(self.erasing_ratio[0]), math.log(self.erasing_ratio[1])
-        )
-        ratio = tf.exp(log_ratio)
+        low, high = self.erasing_scale
+        area = (low + (high - low) * u[0]) * (height_f * width_f)
+        log_low, log_high = math.log(self.erasing_ratio[0]), math.log(self.erasing_ratio[1])
+        ratio = tf.exp(log_low + (log_high - log_low) * u[1])
         box_height = tf.clip_by_value(tf.round(tf.sqrt(area * ratio)), 1.0, height_f)
         box_width = tf.clip_by_value(tf.round(tf.sqrt(area / ratio)), 1.0, width_f)
-        corner = tf.random.stateless_uniform([2, num], seeds[2])
-        top = tf.floor(corner[0] * (height_f - box_height + 1.0))
-        left = tf.floor(corner[1] * (width_f - box_width + 1.0))
-        erase = tf.random.stateless_uniform([num], seeds[3]) < self.erasing_probability
-        box_height = tf.where(erase, box_height, 0.0)
+        top = tf.floor(u[2] * (height_f - box_height + 1.0))
+        left = tf.floor(u[3] * (width_f - box_width + 1.0))
+        box_height = tf.where(u[4] < self.erasing_probability, box_height, 0.0)
         return photometric.erase_boxes(
             images,
             tf.cast(top, tf.int32),
@@ -836,10 +827,12 @@ class _AlwaysFlip(Augment):
         super().__init__(**{which: True}, **kwargs)
         self.argument = which
 
-    def sample_geometry(self, seed, num, height, width):
-        horizontal = tf.fill([num], self.argument == "horizontal_flip")
-        vertical = tf.fill([num], self.argument == "vertical_flip")
-        return projective.compose_geometry(height, width, flip=(horizontal, vertical))
+    def sample_geometry(self, uniforms, height, width):
+        always = tf.ones_like(uniforms[0], tf.bool)
+        never = tf.zeros_like(always)
+        if self.argument == "horizontal_flip":
+            return projective.affine_parameters(height, width, flip=(always, never))
+        return projective.affine_parameters(height, width, flip=(never, always))
 
 
 def take_images(dataset, num_images, owner):

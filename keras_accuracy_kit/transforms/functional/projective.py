@@ -154,7 +154,8 @@ def apply_projective(images, matrix, fill_mode="nearest", fill_value=0.0, interp
     Args:
         images: Float tensor `(N, H, W, C)` (or `(H, W, C)` with `N = 1` matrices).
         matrix: Float tensor `[N, 3, 3]` (or `[1, 3, 3]` shared by the batch), as
-            `compose_geometry` returns.
+            `compose_geometry` returns, or the `[N, 8]` parameters `affine_parameters`
+            returns.
         fill_mode: `"constant"`, `"nearest"`, `"reflect"` or `"wrap"`: what is sampled
             outside the input. Defaults to `"nearest"`.
         fill_value: Float. The value for `fill_mode="constant"`. Defaults to `0.0`.
@@ -175,12 +176,69 @@ def apply_projective(images, matrix, fill_mode="nearest", fill_value=0.0, interp
     single = images.shape.rank == 3
     if single:
         images = images[None]
+    matrix = tf.cast(matrix, tf.float32)
+    parameters = matrix if matrix.shape.rank == 2 else to_projective_parameters(matrix)
     output = tf.raw_ops.ImageProjectiveTransformV3(
         images=images,
-        transforms=to_projective_parameters(tf.cast(matrix, tf.float32)),
+        transforms=parameters,
         output_shape=tf.shape(images)[1:3],
         fill_value=tf.cast(fill_value, tf.float32),
         interpolation=INTERPOLATIONS[interpolation],
         fill_mode=FILL_MODES[fill_mode],
     )
     return output[0] if single else output
+
+
+def affine_parameters(
+    height,
+    width,
+    degrees=None,
+    shift=None,
+    shear=None,
+    zoom=None,
+    flip=None,
+):
+    """`compose_geometry(...)` in closed form, straight to the `[N, 8]` parameters.
+
+    The same matrix as `to_projective_parameters(compose_geometry(...))`, computed with a
+    few element-wise ops on the `[N]` parameter vectors instead of 3x3 matrix products:
+    per-image `dataset.map` calls are dominated by the number of small ops. Arguments as
+    `compose_geometry`; at least one must be given.
+
+    Example:
+
+    >>> import numpy as np
+    >>> steps = dict(degrees=[30.0], shift=([2.0], [-1.0]), shear=[10.0], zoom=([0.9], [1.2]))
+    >>> np.allclose(affine_parameters(8, 10, **steps),
+    ...             to_projective_parameters(compose_geometry(8, 10, **steps)), atol=1e-5)
+    True
+    """
+    given = [v for v in (degrees, shear) if v is not None]
+    given += [v[0] for v in (shift, zoom, flip) if v is not None]
+    if not given:
+        raise ValueError(
+            "affine_parameters: at least one of `degrees`, `shift`, `shear`, `zoom`, `flip` "
+            "must be given. Received: none. Skip the resampling when nothing moves."
+        )
+    zeros = tf.zeros_like(_as_float(given[0]))
+    theta = zeros if degrees is None else _as_float(degrees) * (math.pi / 180.0)
+    phi = zeros if shear is None else _as_float(shear) * (math.pi / 180.0)
+    sx = sy = zeros + 1.0
+    if zoom is not None:
+        sx, sy = _as_float(zoom[0]), _as_float(zoom[1])
+    if flip is not None:
+        sx = tf.where(tf.cast(flip[0], tf.bool), -sx, sx)
+        sy = tf.where(tf.cast(flip[1], tf.bool), -sy, sy)
+    cos, sin = tf.cos(theta), tf.sin(theta)
+    # L = R @ Sh @ Z @ F; offset = -R @ d; then conjugated about the centre c.
+    a0, a1 = cos * sx, -sy * tf.sin(theta + phi)
+    b0, b1 = sin * sx, sy * tf.cos(theta + phi)
+    tx = ty = zeros
+    if shift is not None:
+        dx, dy = _as_float(shift[0]), _as_float(shift[1])
+        tx, ty = -(cos * dx - sin * dy), -(sin * dx + cos * dy)
+    cx = (tf.cast(width, tf.float32) - 1.0) / 2.0
+    cy = (tf.cast(height, tf.float32) - 1.0) / 2.0
+    a2 = cx - a0 * cx - a1 * cy + tx
+    b2 = cy - b0 * cx - b1 * cy + ty
+    return tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=-1)

@@ -66,6 +66,7 @@ class MixingTransform:
         seeds = tf.data.Dataset.random(seed=self.seed, rerandomize_each_iteration=True)
         base = 0 if self.seed is None else self.seed
 
+        @tf.autograph.experimental.do_not_convert
         def mix(element, random_value):
             return self.apply_with_seed(
                 element, tf.stack([tf.constant(base, tf.int64), random_value])

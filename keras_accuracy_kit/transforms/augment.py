@@ -304,6 +304,8 @@ class Augment(ImageTransform):
             raise _error("seed", "be None or an int", seed, "E.g. seed=0.")
         self.seed = None if seed is None else int(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
+        # A stateful seed and ImageProjectiveTransformV3: keep it out of XLA-compiled steps.
+        self.supports_jit = False
         self._policy_layer = None
         if policy == "randaugment":
             self._policy_layer = keras.layers.RandAugment(value_range=(0, 1), seed=self.seed)
@@ -405,6 +407,7 @@ class Augment(ImageTransform):
         seeds = tf.data.Dataset.random(seed=self.seed, rerandomize_each_iteration=True)
         base = 0 if self.seed is None else self.seed
 
+        @tf.autograph.experimental.do_not_convert
         def augment(element, random_value):
             seed = tf.stack([tf.constant(base, tf.int64), random_value])
             return self.apply_with_seed(element, seed)
@@ -443,8 +446,8 @@ class Augment(ImageTransform):
         """The `[N, 8]` projective parameters for one image each, or None if nothing moves.
 
         Args:
-            uniforms: Float tensor `[_NUM_UNIFORMS, N]` of uniforms in [0, 1): the random
-                draws of one call (rows 0-9 are the geometric ones).
+            uniforms: List of `[N]` float tensors of uniforms in [0, 1): the random draws
+                of one call (rows 0-9 are the geometric ones).
             height, width: Ints or int tensors. Image size.
         """
         if not self._has_geometry:
@@ -464,9 +467,10 @@ class Augment(ImageTransform):
             low, high = self._zoom
             steps["zoom"] = (low + (high - low) * u[6], low + (high - low) * u[7])
         if self.horizontal_flip or self.vertical_flip:
+            never = tf.zeros_like(u[8], tf.bool)
             steps["flip"] = (
-                (u[8] < 0.5) & self.horizontal_flip,
-                (u[9] < 0.5) & self.vertical_flip,
+                u[8] < 0.5 if self.horizontal_flip else never,
+                u[9] < 0.5 if self.vertical_flip else never,
             )
         return projective.affine_parameters(height, width, **steps)
 
@@ -489,7 +493,8 @@ class Augment(ImageTransform):
             images = images[None]
         shape = tf.shape(images)
         num, height, width = shape[0], shape[1], shape[2]
-        u = tf.random.stateless_uniform([_NUM_UNIFORMS, num], seed)
+        draws = tf.random.stateless_uniform([_NUM_UNIFORMS, num], seed)
+        u = tf.unstack(draws, num=_NUM_UNIFORMS)  # one op for all rows
 
         def between(row, low, high):
             return low + (high - low) * u[row]

@@ -197,7 +197,7 @@ def bench_fit(num_images, epochs, repeats):
     data = {"without augmentation": plain, "with kit.augment": augmented}
     times = interleaved(
         {
-            name: (lambda n=name: models[n].fit(data[n], epochs=epochs, verbose=0))
+            name: (lambda n=name: models[n].fit(data[n], epochs=epochs, shuffle=False, verbose=0))
             for name in models
         },
         repeats,

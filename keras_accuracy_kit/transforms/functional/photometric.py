@@ -65,6 +65,9 @@ def _brightness_contrast_kernel(images, brightness, contrast):
     return tf.clip_by_value(images * scale + offset, 0.0, 1.0)
 
 
+# Below this size (e.g. one 32x32 image in a per-image `map`) launching an XLA kernel costs
+# more than the plain ops it replaces.
+_MIN_JIT_ELEMENTS = 1 << 16
 _brightness_contrast_xla = tf.function(
     _brightness_contrast_kernel, jit_compile=True, reduce_retracing=True
 )
@@ -74,8 +77,8 @@ def brightness_contrast(images, brightness=None, contrast=None):
     """`adjust_brightness` then `adjust_contrast`, clipped to [0, 1], as one fused pass.
 
     The two are one affine map per image and channel (`images * scale + offset`); with a
-    fully known shape it runs as one XLA kernel (a mean and one multiply-add), which keeps
-    the colour steps nearly free next to the resampling.
+    fully known shape of at least 65536 values it runs as one XLA kernel (a mean and one
+    multiply-add), which keeps the colour steps nearly free next to the resampling.
 
     Args:
         images: Float tensor `(N, H, W, C)`.
@@ -93,7 +96,7 @@ def brightness_contrast(images, brightness=None, contrast=None):
         brightness = tf.cast(brightness, images.dtype)
     if contrast is not None:
         contrast = tf.cast(contrast, images.dtype)
-    if images.shape.is_fully_defined():
+    if images.shape.is_fully_defined() and images.shape.num_elements() >= _MIN_JIT_ELEMENTS:
         return _brightness_contrast_xla(images, brightness, contrast)
     return _brightness_contrast_kernel(images, brightness, contrast)
 

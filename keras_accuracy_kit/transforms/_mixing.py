@@ -4,10 +4,9 @@ one-hot labels, stateless seeds per call or per element."""
 from collections.abc import Mapping
 import numbers
 
-import keras
 import tensorflow as tf
 
-from keras_accuracy_kit._core import checks
+from keras_accuracy_kit._core import call_seeds, checks
 
 
 class MixingTransform:
@@ -30,7 +29,8 @@ class MixingTransform:
         self.alpha = float(alpha)
         self.seed = None if seed is None else int(seed)
         self.value_range = checks.check_value_range(owner, value_range)
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self._base_seed = call_seeds.base_seed(self.seed)
+        self.call_counter = tf.Variable(tf.zeros([3], tf.int64), trainable=False)
 
     @property
     def _owner(self):
@@ -39,7 +39,7 @@ class MixingTransform:
     def __call__(self, *element):
         if len(element) == 1 and isinstance(element[0], tf.data.Dataset):
             return self.apply_to_dataset(element[0])
-        seed = tf.cast(self.seed_generator.next(), tf.int64)
+        seed = call_seeds.next_call_seed(self.call_counter, self._base_seed)
         return self.apply_with_seed(element[0] if len(element) == 1 else element, seed)
 
     def apply_with_seed(self, element, seed):

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_accuracy_kit._core import checks
+from keras_accuracy_kit._core import call_seeds, checks
 from keras_accuracy_kit.transforms.functional import photometric, projective
 from keras_accuracy_kit.transforms.image_transform import ImageTransform
 from keras_accuracy_kit.transforms.registry import register_transform
@@ -143,9 +143,10 @@ class Augment(ImageTransform):
       element comes from `tf.data.Dataset.random(seed)`, zipped with the dataset, so the
       same pipeline gives identical batches in every run, also with
       `num_parallel_calls=tf.data.AUTOTUNE`, and each epoch (each new iterator) differs.
-    - `dataset.map(augment)`, a model layer, or a direct call: the seed comes from a
-      `keras.random.SeedGenerator(seed)` advanced on every call; reproducible with a
-      sequential `map`, but the order of parallel calls is not fixed.
+    - `dataset.map(augment)`, a model layer, or a direct call: the seed is `(seed, n)`
+      with `n` read from a call counter advanced atomically (`RngReadAndSkip`), so no two
+      calls share a seed, even in parallel; reproducible with a sequential `map`, but
+      which element gets which `n` under `num_parallel_calls` is not fixed.
 
     In a model it is active only when training (`training=True`, as in `model.fit`); in
     `predict`/`evaluate` it only scales the images to [0, 1].
@@ -303,7 +304,11 @@ class Augment(ImageTransform):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise _error("seed", "be None or an int", seed, "E.g. seed=0.")
         self.seed = None if seed is None else int(seed)
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self._base_seed = call_seeds.base_seed(self.seed)
+        # Counts calls (dataset.map elements, training steps); advanced atomically.
+        self.call_counter = self.add_weight(
+            shape=(3,), dtype="int64", initializer="zeros", trainable=False, name="call_counter"
+        )
         # A stateful seed and ImageProjectiveTransformV3: keep it out of XLA-compiled steps.
         self.supports_jit = False
         self._policy_layer = None
@@ -376,7 +381,7 @@ class Augment(ImageTransform):
         images = self._scale_only(inputs)
         if training is not None and not isinstance(training, tf.Tensor) and not training:
             return images
-        seed = tf.cast(self.seed_generator.next(), tf.int64)
+        seed = call_seeds.next_call_seed(self.call_counter, self._base_seed)
         return self.augment_images(images, seed, source_dtype=inputs.dtype)
 
     def apply_with_seed(self, element, seed):

@@ -202,6 +202,17 @@ def test_plain_map_reproduces_sequentially_and_differs_per_call():
     assert not np.allclose(epoch_1[0], epoch_2[0])
 
 
+def test_parallel_map_calls_never_share_a_seed():
+    images = np.full((300, 9, 9, 1), 0.5, np.float32)
+    images[:, 2:5, 3] = 1.0
+    dataset = tf.data.Dataset.from_tensor_slices(images).map(
+        kit.augment(rotation_range=180, width_shift_range=0.3, seed=0),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    outputs = np.stack([x.numpy() for x in dataset]).reshape(300, -1)
+    assert len(np.unique(outputs.round(6), axis=0)) == 300
+
+
 @pytest.mark.parametrize("route", ["map", "apply"])
 @pytest.mark.parametrize("layout", ["pair", "dict"])
 @pytest.mark.parametrize("batched", [True, False])

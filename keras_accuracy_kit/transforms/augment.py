@@ -496,9 +496,17 @@ class Augment(ImageTransform):
         single = images.shape.rank == 3
         if single:
             images = images[None]
-        shape = tf.shape(images)
-        num, height, width = shape[0], shape[1], shape[2]
-        draws = tf.random.stateless_uniform([_NUM_UNIFORMS, num], seed)
+        # Static sizes where known: fewer ops per call (per-image maps are op-bound).
+        dynamic = tf.shape(images)
+        num, height, width = (
+            static if static is not None else dynamic[axis]
+            for axis, static in enumerate(images.shape[:3])
+        )
+        # `tf.random.stateless_uniform` minus its no-op rescaling to [0, 1).
+        key, counter, algorithm = tf.raw_ops.StatelessRandomGetKeyCounterAlg(seed=seed)
+        draws = tf.raw_ops.StatelessRandomUniformV2(
+            shape=[_NUM_UNIFORMS, num], key=key, counter=counter, alg=algorithm
+        )
         u = tf.unstack(draws, num=_NUM_UNIFORMS)  # one op for all rows
 
         def between(row, low, high):

@@ -53,16 +53,18 @@ def adjust_contrast(images, factor):
 
 
 def _brightness_contrast_kernel(images, brightness, contrast):
-    scale = tf.ones_like(images[:, :1, :1, :1])
-    offset = tf.zeros_like(scale)
-    if brightness is not None:
-        scale = _per_image(brightness, images)
-    if contrast is not None:
+    # brightness b then contrast c about the mean m of b * x: b * c * x + b * (1 - c) * m.
+    if contrast is None:
+        scaled = images * _per_image(brightness, images)
+    else:
         contrast = _per_image(contrast, images)
         mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
-        offset = scale * (1.0 - contrast) * mean
-        scale = scale * contrast
-    return tf.clip_by_value(images * scale + offset, 0.0, 1.0)
+        if brightness is None:
+            scaled = images * contrast + (1.0 - contrast) * mean
+        else:
+            brightness = _per_image(brightness, images)
+            scaled = images * (brightness * contrast) + brightness * (1.0 - contrast) * mean
+    return tf.clip_by_value(scaled, 0.0, 1.0)
 
 
 # Below this size (e.g. one 32x32 image in a per-image `map`) launching an XLA kernel costs

@@ -75,6 +75,13 @@ def flip_matrix(flip_horizontal, flip_vertical):
     return _matrix([[sx, zero, zero], [zero, sy, zero], [zero, zero, one]])
 
 
+def _centre(height, width):
+    """The centre `(cx, cy)`: Python floats for static sizes, tensors otherwise."""
+    if isinstance(height, int) and isinstance(width, int):
+        return (width - 1) / 2.0, (height - 1) / 2.0
+    return (tf.cast(width, tf.float32) - 1.0) / 2.0, (tf.cast(height, tf.float32) - 1.0) / 2.0
+
+
 def about_centre(matrix, height, width):
     """Conjugates `matrix` so that it acts about the image centre instead of the origin."""
     cx = (tf.cast(width, tf.float32) - 1.0) / 2.0
@@ -237,8 +244,7 @@ def affine_parameters(
     if shift is not None:
         dx, dy = _as_float(shift[0]), _as_float(shift[1])
         tx, ty = -(cos * dx - sin * dy), -(sin * dx + cos * dy)
-    cx = (tf.cast(width, tf.float32) - 1.0) / 2.0
-    cy = (tf.cast(height, tf.float32) - 1.0) / 2.0
+    cx, cy = _centre(height, width)
     a2 = cx - a0 * cx - a1 * cy + tx
     b2 = cy - b0 * cx - b1 * cy + ty
     return tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=-1)

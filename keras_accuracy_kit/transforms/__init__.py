@@ -23,8 +23,8 @@ from keras_accuracy_kit.transforms.to_lab import ToLab
 from keras_accuracy_kit.transforms.to_yuv import ToYUV
 
 __all__ = [
-    "Augment",
     "OUTPUT_RANGES",
+    "Augment",
     "ColorTransform",
     "CutMix",
     "ImageTransform",
@@ -32,11 +32,11 @@ __all__ = [
     "InvarianceRow",
     "MixUp",
     "Resize",
-    "check_invariance",
     "ToGrayscale",
     "ToHSV",
     "ToLab",
     "ToYUV",
+    "check_invariance",
     "functional",
     "registered_transforms",
 ]

@@ -52,35 +52,24 @@ def adjust_contrast(images, factor):
     return (images - mean) * _per_image(factor, images) + mean
 
 
-def _brightness_contrast_kernel(images, brightness, contrast):
-    # brightness b then contrast c about the mean m of b * x: b * c * x + b * (1 - c) * m.
-    if contrast is None:
-        scaled = images * _per_image(brightness, images)
-    else:
-        contrast = _per_image(contrast, images)
-        mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
-        if brightness is None:
-            scaled = images * contrast + (1.0 - contrast) * mean
-        else:
-            brightness = _per_image(brightness, images)
-            scaled = images * (brightness * contrast) + brightness * (1.0 - contrast) * mean
-    return tf.clip_by_value(scaled, 0.0, 1.0)
+def _scale_shift_clip(images, scale, offset):
+    return tf.clip_by_value(images * scale + offset, 0.0, 1.0)
 
 
 # Below this size (e.g. one 32x32 image in a per-image `map`) launching an XLA kernel costs
 # more than the plain ops it replaces.
 _MIN_JIT_ELEMENTS = 1 << 16
-_brightness_contrast_xla = tf.function(
-    _brightness_contrast_kernel, jit_compile=True, reduce_retracing=True
-)
+_scale_shift_clip_xla = tf.function(_scale_shift_clip, jit_compile=True, reduce_retracing=True)
 
 
 def brightness_contrast(images, brightness=None, contrast=None):
     """`adjust_brightness` then `adjust_contrast`, clipped to [0, 1], as one fused pass.
 
-    The two are one affine map per image and channel (`images * scale + offset`); with a
-    fully known shape of at least 65536 values it runs as one XLA kernel (a mean and one
-    multiply-add), which keeps the colour steps nearly free next to the resampling.
+    The two are one affine map per image and channel: brightness `b` then contrast `c`
+    about the mean `m` of `b * x` give `b * c * x + b * (1 - c) * m`. The mean is one
+    TensorFlow reduction; the multiply-add and clip run as one XLA kernel when the shape is
+    fully known and holds at least 65536 values, which keeps the colour steps nearly free
+    next to the resampling.
 
     Args:
         images: Float tensor `(N, H, W, C)`.
@@ -94,13 +83,21 @@ def brightness_contrast(images, brightness=None, contrast=None):
     >>> [round(float(v), 4) for v in out.numpy().ravel()]
     [0.3, 0.9]
     """
-    if brightness is not None:
-        brightness = tf.cast(brightness, images.dtype)
-    if contrast is not None:
-        contrast = tf.cast(contrast, images.dtype)
+    offset = tf.zeros([], images.dtype)
+    if contrast is None:
+        scale = _per_image(brightness, images)
+    else:
+        contrast = _per_image(contrast, images)
+        mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
+        if brightness is None:
+            scale, offset = contrast, (1.0 - contrast) * mean
+        else:
+            brightness = _per_image(brightness, images)
+            scale = brightness * contrast
+            offset = brightness * (1.0 - contrast) * mean
     if images.shape.is_fully_defined() and images.shape.num_elements() >= _MIN_JIT_ELEMENTS:
-        return _brightness_contrast_xla(images, brightness, contrast)
-    return _brightness_contrast_kernel(images, brightness, contrast)
+        return _scale_shift_clip_xla(images, scale, offset)
+    return _scale_shift_clip(images, scale, offset)
 
 
 def adjust_hue_saturation(images, hue_delta, saturation_factor):

@@ -359,10 +359,7 @@ class Augment(ImageTransform):
             return super().__call__(*args, **kwargs)
         training = kwargs.pop("training", None)
         if training is None:
-            from keras.src.backend.common import global_state
-
-            context = global_state.get_global_attribute("current_call_ctx")
-            training = getattr(context, "training", None)
+            training = _keras_call_context_training()
         if training is not None and not isinstance(training, tf.Tensor) and not training:
             return self.map_images(self._single(args), self._scale_only)
         return self.apply_to_element(*args)
@@ -851,6 +848,16 @@ class _AlwaysFlip(Augment):
         if self.argument == "horizontal_flip":
             return projective.affine_parameters(height, width, flip=(always, never))
         return projective.affine_parameters(height, width, flip=(never, always))
+
+
+def _keras_call_context_training():
+    """`training` of the enclosing Keras call (e.g. a model called with `training=False`)."""
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # a Keras without this private module: treat as unknown
+        return None
+    context = global_state.get_global_attribute("current_call_ctx")
+    return getattr(context, "training", None)
 
 
 def take_images(dataset, num_images, owner):

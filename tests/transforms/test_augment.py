@@ -156,33 +156,34 @@ def test_policies_run_on_keras_layers(policy):
     assert out.shape == (4, 16, 16, 3) and out.dtype == tf.float32
 
 
-def pipeline(seed, images, labels):
-    return (
-        tf.data.Dataset.from_tensor_slices((images, labels))
-        .map(lambda x, y: (x, y), num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(8)
-        .apply(
-            kit.augment(
-                rotation_range=30,
-                width_shift_range=0.2,
-                zoom_range=0.2,
-                horizontal_flip=True,
-                contrast_range=[0.8, 1.2],
-                seed=seed,
-            )
-        )
-        .prefetch(tf.data.AUTOTUNE)
+def pipeline(seed, images, labels, per_image):
+    augment = kit.augment(
+        rotation_range=30,
+        width_shift_range=0.2,
+        zoom_range=0.2,
+        horizontal_flip=True,
+        contrast_range=[0.8, 1.2],
+        seed=seed,
     )
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).map(
+        lambda x, y: (x, y), num_parallel_calls=tf.data.AUTOTUNE
+    )
+    if per_image:
+        dataset = dataset.apply(augment).batch(8)
+    else:
+        dataset = dataset.batch(8).apply(augment)
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def test_seeds_reproduce_across_two_pipeline_runs_with_autotune_and_epochs_differ():
+@pytest.mark.parametrize("per_image", [False, True])
+def test_seeds_reproduce_across_two_pipeline_runs_with_autotune_and_epochs_differ(per_image):
     images = np.random.default_rng(0).integers(0, 256, (64, 12, 12, 3)).astype(np.uint8)
     labels = np.arange(64)
-    first = pipeline(3, images, labels)
+    first = pipeline(3, images, labels, per_image)
     epoch_1 = [x.numpy() for x, _ in first]
     epoch_2 = [x.numpy() for x, _ in first]
-    rerun = [x.numpy() for x, _ in pipeline(3, images, labels)]
-    other_seed = [x.numpy() for x, _ in pipeline(4, images, labels)]
+    rerun = [x.numpy() for x, _ in pipeline(3, images, labels, per_image)]
+    other_seed = [x.numpy() for x, _ in pipeline(4, images, labels, per_image)]
     assert all(np.array_equal(a, b) for a, b in zip(epoch_1, rerun))
     assert not any(np.allclose(a, b) for a, b in zip(epoch_1, epoch_2))
     assert not any(np.allclose(a, b) for a, b in zip(epoch_1, other_seed))

@@ -14,10 +14,20 @@ they read like in a pipeline.
 from keras_accuracy_kit import callbacks, history, transforms
 from keras_accuracy_kit.callbacks import find_lr
 from keras_accuracy_kit.history import History
-from keras_accuracy_kit.transforms import Resize, ToGrayscale, ToHSV, ToLab, ToYUV
+from keras_accuracy_kit.transforms import (
+    Augment,
+    Resize,
+    ToGrayscale,
+    ToHSV,
+    ToLab,
+    ToYUV,
+    check_invariance,
+)
 
 __version__ = "0.1.0.dev0"
 
+#: `kit.augment(rotation_range=..., width_shift_range=..., ...)`: see `transforms.Augment`.
+augment = Augment
 #: `kit.resize(height, width, mode="pad"|"crop"|"stretch", ...)`: see `transforms.Resize`.
 resize = Resize
 #: `kit.to_grayscale(keep_channels=1|3, ...)`: see `transforms.ToGrayscale`.
@@ -32,7 +42,9 @@ to_yuv = ToYUV
 __all__ = [
     "History",
     "__version__",
+    "augment",
     "callbacks",
+    "check_invariance",
     "find_lr",
     "history",
     "resize",

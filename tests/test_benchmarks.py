@@ -40,3 +40,19 @@ def test_bench_history_quick_run_prints_the_ratio(capsys):
     name, value = last_line.split("=")
     assert name == "fit_with_checkpoint_on_change" and list(ratios) == [name]
     assert float(value) > 0
+
+
+def test_bench_augment_quick_run_prints_ratios(capsys):
+    ratios = load_script("benchmarks", "bench_augment").main(["--quick"])
+    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    pairs = dict(pair.split("=") for pair in last_line.split())
+    expected = ["fit_with_vs_without"]
+    for size in (224, 32):
+        expected += [
+            f"vs_keras_layers_{size}_batched",
+            f"vs_keras_layers_{size}_per_image",
+            f"vs_one_resampling_{size}",
+            f"vs_cast_floor_{size}",
+        ]
+    assert sorted(pairs) == sorted(ratios) == sorted(expected)
+    assert all(re.fullmatch(r"\d+\.\d\d", value) and float(value) > 0 for value in pairs.values())

@@ -37,3 +37,16 @@ def test_transform_gallery_rejects_an_unwritable_logdir(tmp_path):
     blocker.write_text("x")
     with pytest.raises(ValueError, match=r"`logdir` must be a directory the kit can write to"):
         gallery.main(["--logdir", str(blocker / "runs")])
+
+
+def test_augment_digits_flags_label_changing_steps(tmp_path, capsys):
+    example = load_script("examples", "augment_digits")
+    result = example.main(["--logdir", str(tmp_path), "--num-images", "600"])
+    printed = capsys.readouterr().out
+    assert sorted(result["report"].flagged) == ["horizontal_flip", "rotation_range=180"]
+    assert result["checked"].rotation_range == 0 and not result["checked"].horizontal_flip
+    assert result["checked"].width_shift_range == 0.1
+    assert "Augment.checked: removed `horizontal_flip`" in printed
+    assert f"tensorboard --logdir {tmp_path}" in printed
+    grid = tf.io.decode_png(tf.io.read_file(result["preview"])).numpy()
+    assert grid.shape == (4 * 66, 8 * 66, 3)

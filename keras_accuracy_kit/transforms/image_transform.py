@@ -74,6 +74,19 @@ class ImageTransform(keras.layers.Layer):
             )
         if len(element) == 1:
             element = element[0]
+        return self.map_images(element, self.call)
+
+    def map_images(self, element, function):
+        """Applies `function` to the images of one element, passing everything else through.
+
+        Args:
+            element: One tensor, one dict with an `"images"` key, or a tuple whose first
+                item is the images.
+            function: Callable. Takes and returns images.
+
+        Returns:
+            The element with the same structure, images replaced by `function(images)`.
+        """
         if isinstance(element, Mapping):
             if "images" not in element:
                 raise ValueError(
@@ -82,7 +95,7 @@ class ImageTransform(keras.layers.Layer):
                     "`dataset.map(lambda d: {'images': d['image'], 'labels': d['label']})`."
                 )
             output = dict(element)
-            output["images"] = self.call(element["images"])
+            output["images"] = function(element["images"])
             return output
         if isinstance(element, (tuple, list)):
             if not element:
@@ -90,8 +103,8 @@ class ImageTransform(keras.layers.Layer):
                     f"{self._owner}: a tuple element must start with images. Received: "
                     "an empty tuple."
                 )
-            return (self.call(element[0]),) + tuple(element[1:])
-        return self.call(element)
+            return (function(element[0]),) + tuple(element[1:])
+        return function(element)
 
     def call(self, inputs):
         images = checks.as_image_tensor(self._owner, inputs)

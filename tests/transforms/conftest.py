@@ -10,6 +10,16 @@ from keras_accuracy_kit.transforms import registered_transforms
 
 REQUIRED_ARGUMENTS = {
     "Resize": {"height": 12, "width": 10},
+    # Not required, but without them Augment would be the identity: the shared tests must
+    # exercise a random transform.
+    "Augment": {
+        "rotation_range": 20,
+        "width_shift_range": 0.1,
+        "zoom_range": 0.1,
+        "horizontal_flip": True,
+        "brightness_range": [0.8, 1.2],
+        "seed": 0,
+    },
 }
 # Transforms whose output keeps the input's height and width.
 OUTPUT_SHAPE = {"Resize": lambda shape: shape[:-3] + (12, 10, shape[-1])}
@@ -18,6 +28,12 @@ OUTPUT_SHAPE = {"Resize": lambda shape: shape[:-3] + (12, 10, shape[-1])}
 def make_transform(name, **overrides):
     cls = registered_transforms()[name]
     return cls(**{**REQUIRED_ARGUMENTS.get(name, {}), **overrides})
+
+
+def is_deterministic(name):
+    """Random transforms (`deterministic = False`) give new outputs on every call, so the
+    shared tests check their layout, dtype and range instead of exact values."""
+    return getattr(registered_transforms()[name], "deterministic", True)
 
 
 def expected_shape(name, input_shape, transform=None):

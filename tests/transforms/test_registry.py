@@ -10,6 +10,29 @@ from tests.transforms.conftest import REQUIRED_ARGUMENTS, expected_shape, make_t
 
 # Non-default arguments per transform, so the round trip proves each one is kept.
 NON_DEFAULT_ARGUMENTS = {
+    "Augment": {
+        "rotation_range": 15.0,
+        "width_shift_range": [2, 4],
+        "height_shift_range": 3,
+        "shear_range": 5.0,
+        "zoom_range": [0.9, 1.2],
+        "horizontal_flip": True,
+        "vertical_flip": True,
+        "brightness_range": [0.8, 1.2],
+        "channel_shift_range": 10.0,
+        "fill_mode": "reflect",
+        "cval": 0.5,
+        "contrast_range": [0.7, 1.3],
+        "hue_range": 0.05,
+        "saturation_range": [0.5, 1.5],
+        "erasing_probability": 0.25,
+        "erasing_scale": [0.05, 0.2],
+        "erasing_ratio": [0.5, 2.0],
+        "erasing_value": 0.5,
+        "policy": "randaugment",
+        "interpolation": "nearest",
+        "seed": 7,
+    },
     "Resize": {
         "mode": "crop",
         "interpolation": "area",

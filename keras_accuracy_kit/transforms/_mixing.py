@@ -1,0 +1,116 @@
+"""Shared plumbing of the label-mixing transforms (`MixUp`, `CutMix`): batched elements with
+one-hot labels, stateless seeds per call or per element."""
+
+from collections.abc import Mapping
+import numbers
+
+import tensorflow as tf
+
+from keras_accuracy_kit._core import call_seeds, checks
+
+
+class MixingTransform:
+    """Base of transforms that mix pairs of images AND their labels within a batch.
+
+    Subclasses implement `mix(images, labels, seed)` on float images in [0, 1] and float
+    labels `(N, num_classes)`.
+    """
+
+    def __init__(self, alpha, seed=None, value_range=(0.0, 1.0)):
+        owner = type(self).__name__
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
+            raise ValueError(
+                f"{owner}: `alpha` must be a positive number (the Beta distribution's "
+                f"concentration). Received: alpha={alpha!r}. E.g. alpha=0.2 for MixUp, "
+                "alpha=1.0 for CutMix."
+            )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise ValueError(f"{owner}: `seed` must be None or an int. Received: seed={seed!r}.")
+        self.alpha = float(alpha)
+        self.seed = None if seed is None else int(seed)
+        self.value_range = checks.check_value_range(owner, value_range)
+        self._base_seed = call_seeds.base_seed(self.seed)
+        self.call_counter = tf.Variable(tf.zeros([3], tf.int64), trainable=False)
+
+    @property
+    def _owner(self):
+        return type(self).__name__
+
+    def __call__(self, *element):
+        if len(element) == 1 and isinstance(element[0], tf.data.Dataset):
+            return self.apply_to_dataset(element[0])
+        seed = call_seeds.next_call_seed(self.call_counter, self._base_seed)
+        return self.apply_with_seed(element[0] if len(element) == 1 else element, seed)
+
+    def apply_with_seed(self, element, seed):
+        """Mixes one batched element `(images, labels, ...)` or dict with a stateless seed."""
+        if isinstance(element, Mapping):
+            if "images" not in element or "labels" not in element:
+                raise ValueError(
+                    f"{self._owner}: a dict element must have 'images' and 'labels' keys. "
+                    f"Received: keys={sorted(element)}. Rename the entries accordingly."
+                )
+            images, labels = self._mix(element["images"], element["labels"], seed)
+            return {**element, "images": images, "labels": labels}
+        if not isinstance(element, (tuple, list)) or len(element) < 2:
+            raise ValueError(
+                f"{self._owner}: elements must be `(images, one_hot_labels)` pairs or "
+                '`{"images", "labels"}` dicts. Received: bare images. Mixing changes the '
+                "labels too: map over `(images, labels)` pairs."
+            )
+        images, labels = self._mix(element[0], element[1], seed)
+        return (images, labels) + tuple(element[2:])
+
+    def apply_to_dataset(self, dataset, num_parallel_calls=tf.data.AUTOTUNE):
+        """`dataset.apply(mix)`: one seed per batch from `tf.data.Dataset.random(seed)`."""
+        seeds = tf.data.Dataset.random(seed=self.seed, rerandomize_each_iteration=True)
+        base = 0 if self.seed is None else self.seed
+
+        @tf.autograph.experimental.do_not_convert
+        def mix(element, random_value):
+            return self.apply_with_seed(
+                element, tf.stack([tf.constant(base, tf.int64), random_value])
+            )
+
+        return tf.data.Dataset.zip((dataset, seeds)).map(
+            mix, num_parallel_calls=num_parallel_calls, deterministic=True
+        )
+
+    def _mix(self, images, labels, seed):
+        images = checks.as_image_tensor(self._owner, images)
+        if images.shape.rank != 4:
+            raise ValueError(
+                f"{self._owner}: `images` must be a batch (rank 4). Received: "
+                f"images.shape={images.shape}. Mixing pairs images within a batch: apply it "
+                "after `batch()`."
+            )
+        labels = tf.convert_to_tensor(labels)
+        if not labels.dtype.is_floating or labels.shape.rank != 2:
+            raise ValueError(
+                f"{self._owner}: `labels` must be one-hot or class probabilities, float of "
+                f"shape (batch, num_classes). Received: labels.dtype={labels.dtype.name}, "
+                f"labels.shape={labels.shape}. Convert class ids with "
+                "`tf.one_hot(labels, num_classes)` (and train with a categorical loss)."
+            )
+        images = checks.to_unit_float(images, self.value_range)
+        return self.mix(images, labels, seed)
+
+    def _partners(self, seed, num):
+        """A stateless random permutation: image i is mixed with image `partners[i]`."""
+        return tf.argsort(tf.random.stateless_uniform([num], seed))
+
+    def _beta(self, seed, num):
+        seeds = tf.random.experimental.stateless_split(seed, 2)
+        a = tf.random.stateless_gamma([num], seeds[0], alpha=self.alpha)
+        b = tf.random.stateless_gamma([num], seeds[1], alpha=self.alpha)
+        return a / tf.maximum(a + b, 1e-12)
+
+    def mix(self, images, labels, seed):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"alpha": self.alpha, "seed": self.seed, "value_range": list(self.value_range)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,895 @@
+"""Augment: ImageDataGenerator's arguments as one seeded tf.data transform and Keras layer."""
+
+import math
+import numbers
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_accuracy_kit._core import call_seeds, checks
+from keras_accuracy_kit.transforms.functional import photometric, projective
+from keras_accuracy_kit.transforms.image_transform import ImageTransform
+from keras_accuracy_kit.transforms.registry import register_transform
+
+POLICIES = ("randaugment", "augmix")
+# Rows of the one uniform draw per call: 0-9 geometry, 10-14 colour, 15-19 erasing.
+_NUM_UNIFORMS = 20
+
+# Keras 2 ImageDataGenerator arguments that Augment cannot honour, with what to use instead.
+_UNSUPPORTED = {
+    "featurewise_center": "Normalize with `keras.layers.Normalization()` adapted on the "
+    "training images (`layer.adapt(images)`), placed first in the model.",
+    "featurewise_std_normalization": "Normalize with `keras.layers.Normalization()` adapted "
+    "on the training images (`layer.adapt(images)`), placed first in the model.",
+    "samplewise_center": "Standardize each image with "
+    "`dataset.map(lambda x, y: (tf.image.per_image_standardization(x), y))` after augmenting.",
+    "samplewise_std_normalization": "Standardize each image with "
+    "`dataset.map(lambda x, y: (tf.image.per_image_standardization(x), y))` after augmenting.",
+    "zca_whitening": "ZCA whitening is not offered: drop it (it rarely helps convolutional "
+    "networks) or normalize with `keras.layers.Normalization()`.",
+    "preprocessing_function": "Map the function yourself before augmenting: "
+    "`dataset.map(function).map(kit.augment(...))`.",
+    "validation_split": "Split the dataset first, e.g. `keras.utils.split_dataset(dataset, "
+    "right_size=0.2)`, and augment only the training part.",
+}
+_IGNORED_WHEN_DEFAULT = {
+    "featurewise_center": False,
+    "featurewise_std_normalization": False,
+    "samplewise_center": False,
+    "samplewise_std_normalization": False,
+    "zca_whitening": False,
+    "zca_epsilon": None,  # only used with zca_whitening
+    "preprocessing_function": None,
+    "validation_split": 0.0,
+}
+# Arguments that exist only in get_config (Keras layer bookkeeping).
+_LAYER_KEYS = ("name", "trainable", "dtype")
+
+
+def _error(arg, expectation, value, fix):
+    return ValueError(
+        f"Augment: `{arg}` must {expectation}. Received: {arg}={value!r}. {fix}".rstrip()
+    )
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_non_negative(arg, value, example):
+    if not _is_number(value) or not math.isfinite(value) or value < 0:
+        raise _error(
+            arg, "be a non-negative number", value, f"Give the largest change, e.g. {example}."
+        )
+    return value
+
+
+def _check_pair(arg, value, minimum, example, allow_none=True):
+    if value is None and allow_none:
+        return None
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(_is_number(v) and math.isfinite(v) for v in value)
+        and minimum <= value[0] <= value[1]
+    ):
+        return [float(v) for v in value]
+    raise _error(
+        arg,
+        f"be None or a pair (low, high) with {minimum} <= low <= high",
+        value,
+        f"Swap an inverted pair; e.g. {arg}={example}.",
+    )
+
+
+def _check_shift(arg, value):
+    if isinstance(value, (list, tuple, np.ndarray)):
+        values = list(np.asarray(value).ravel().tolist())
+        if values and all(_is_number(v) and math.isfinite(v) and v >= 0 for v in values):
+            return values
+    elif _is_number(value) and math.isfinite(value) and value >= 0:
+        return value
+    raise _error(
+        arg,
+        "be a non-negative float (below 1: a fraction of the size; from 1: pixels), an int "
+        "(whole pixels) or a list of non-negative shifts to choose from",
+        value,
+        f"E.g. {arg}=0.1 shifts by up to 10 % of the size.",
+    )
+
+
+def _check_zoom(value):
+    if _is_number(value):
+        if math.isfinite(value) and 0 <= value < 1:
+            return [1.0 - float(value), 1.0 + float(value)]
+    elif (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(_is_number(v) and math.isfinite(v) for v in value)
+        and 0 < value[0] <= value[1]
+    ):
+        return [float(v) for v in value]
+    raise _error(
+        "zoom_range",
+        "be a float z in [0, 1) (zoom factors in [1 - z, 1 + z]) or a pair (low, high) "
+        "with 0 < low <= high",
+        value,
+        "Swap an inverted pair, e.g. zoom_range=(0.9, 1.1); factors above 1 zoom out.",
+    )
+
+
+@register_transform
+class Augment(ImageTransform):
+    """Random augmentation with `ImageDataGenerator`'s arguments, one resampling per image.
+
+    Keras 3 removed `ImageDataGenerator`. `Augment` takes its argument names with the same
+    meaning and runs on `tf.data` or in a model. All geometric steps of one image (rotation,
+    shift, shear, zoom, flips) are composed into one projective matrix and applied with a
+    single `ImageProjectiveTransformV3` call per batch: faster and sharper than a chain of
+    `keras.layers.Random*` layers, each of which resamples again. Colour changes,
+    random erasing and an optional Keras policy (`RandAugment`, `AugMix`) follow.
+
+    Augmentations can change the class (a flipped 3 is not a 3, a 6 turned by 180 degrees
+    is a 9): check them with `kit.check_invariance(dataset, augment)` or use
+    `augment.checked(dataset)`, and look at `augment.preview(dataset, logdir)` before
+    training.
+
+    Randomness is stateless: every image gets its parameters from
+    `tf.random.stateless_*` ops keyed by a per-call seed. Two routes:
+
+    - `dataset.apply(augment)` (or `augment.apply_to_dataset(dataset)`): the seed of each
+      element comes from `tf.data.Dataset.random(seed)`, zipped with the dataset, so the
+      same pipeline gives identical batches in every run, also with
+      `num_parallel_calls=tf.data.AUTOTUNE`, and each epoch (each new iterator) differs.
+    - `dataset.map(augment)`, a model layer, or a direct call: the seed is `(seed, n)`
+      with `n` read from a call counter advanced atomically (`RngReadAndSkip`), so no two
+      calls share a seed, even in parallel; reproducible with a sequential `map`, but
+      which element gets which `n` under `num_parallel_calls` is not fixed.
+
+    In a model it is active only when training (`training=True`, as in `model.fit`); in
+    `predict`/`evaluate` it only scales the images to [0, 1].
+
+    Differences from Keras 2: `width_shift_range` moves content horizontally and
+    `height_shift_range` vertically (Keras 2 had them swapped in its matrix) and the image
+    centre is exact for non-square images; `cval` is in input units, as there.
+
+    Input shape: `(H, W, C)` or `(N, H, W, C)`, uint8/uint16 or float in `value_range`.
+    Output shape: the same, float32 in [0, 1] (float64 for float64 input).
+
+    Args:
+        rotation_range: Float. Rotation in degrees, uniform in `[-r, r]`. Defaults to `0`.
+        width_shift_range: Float, int or list. Horizontal shift: a float below 1 is a
+            fraction of the width, from 1 pixels (uniform in `[-r, r]`); an int `k` gives
+            whole pixels in `[-(k - 1), k - 1]`; a list gives one of its values with a
+            random sign. Defaults to `0`.
+        height_shift_range: Float, int or list. Vertical shift, as `width_shift_range`.
+            Defaults to `0`.
+        shear_range: Float. Shear angle in degrees, uniform in `[-s, s]`. Defaults to `0`.
+        zoom_range: Float `z` (factors in `[1 - z, 1 + z]`) or pair `(low, high)`. Width
+            and height factors are drawn independently; above 1 zooms out. Defaults to `0`.
+        horizontal_flip: Bool. Mirror left-right with probability 0.5. Defaults to `False`.
+        vertical_flip: Bool. Mirror top-bottom with probability 0.5. Defaults to `False`.
+        brightness_range: None or pair of floats. Brightness factor, uniform in the range
+            (1 keeps the image). Defaults to `None`.
+        channel_shift_range: Float. Adds one uniform value in `[-r, r]` to all channels, in
+            0-255 units, clipped to the image's own min and max. Defaults to `0`.
+        fill_mode: `"constant"`, `"nearest"`, `"reflect"` or `"wrap"`: how points outside
+            the image are filled. Defaults to `"nearest"`.
+        cval: Float. Fill value for `fill_mode="constant"`, in input units (0-255 for uint8).
+            Defaults to `0`.
+        contrast_range: None or pair of floats. Contrast factor (1 keeps the image).
+            Defaults to `None`.
+        hue_range: Float in [0, 0.5]. Hue rotation, uniform in `[-h, h]` of the colour
+            circle (RGB only). Defaults to `0`.
+        saturation_range: None or pair of floats. Saturation factor (RGB only). Defaults
+            to `None`.
+        erasing_probability: Float in [0, 1]. Probability of erasing one random box
+            (cutout / random erasing). Defaults to `0`.
+        erasing_scale: Pair of floats in (0, 1]. Box area as a fraction of the image.
+            Defaults to `(0.02, 0.25)`.
+        erasing_ratio: Pair of positive floats. Box aspect ratio (height / width), drawn
+            log-uniformly. Defaults to `(0.3, 3.3)`.
+        erasing_value: Float in output units ([0, 1]). Fill of erased boxes. Defaults to `0`.
+        policy: None, `"randaugment"` or `"augmix"`: also apply `keras.layers.RandAugment`
+            or `keras.layers.AugMix` (seeded by `seed`, but with Keras' own random state:
+            not part of the per-element reproducibility above). Defaults to `None`.
+        interpolation: `"bilinear"` or `"nearest"`. Defaults to `"bilinear"`.
+        seed: Optional int. Makes the augmentation reproducible. Defaults to `None`.
+        value_range: Pair of floats. The range of float inputs. Defaults to `(0.0, 1.0)`.
+        **kwargs: Base `keras.layers.Layer` arguments.
+
+    Example:
+
+    >>> import numpy as np, tensorflow as tf
+    >>> import keras_accuracy_kit as kit
+    >>> images = np.zeros((8, 32, 32, 3), np.uint8)
+    >>> augment = kit.augment(rotation_range=10, width_shift_range=0.1, zoom_range=0.1,
+    ...                       horizontal_flip=True, seed=0)
+    >>> train = tf.data.Dataset.from_tensor_slices((images, np.arange(8))).batch(4)
+    >>> batch, labels = next(iter(train.apply(augment)))
+    >>> batch.shape, batch.dtype.name, labels.numpy().tolist()
+    (TensorShape([4, 32, 32, 3]), 'float32', [0, 1, 2, 3])
+    """
+
+    #: Shared tests check exact outputs only for deterministic transforms.
+    deterministic = False
+
+    def __init__(
+        self,
+        rotation_range=0.0,
+        width_shift_range=0.0,
+        height_shift_range=0.0,
+        shear_range=0.0,
+        zoom_range=0.0,
+        horizontal_flip=False,
+        vertical_flip=False,
+        brightness_range=None,
+        channel_shift_range=0.0,
+        fill_mode="nearest",
+        cval=0.0,
+        contrast_range=None,
+        hue_range=0.0,
+        saturation_range=None,
+        erasing_probability=0.0,
+        erasing_scale=(0.02, 0.25),
+        erasing_ratio=(0.3, 3.3),
+        erasing_value=0.0,
+        policy=None,
+        interpolation="bilinear",
+        seed=None,
+        value_range=(0.0, 1.0),
+        **kwargs,
+    ):
+        super().__init__(value_range=value_range, **kwargs)
+        self.rotation_range = _check_non_negative("rotation_range", rotation_range, 20)
+        self.width_shift_range = _check_shift("width_shift_range", width_shift_range)
+        self.height_shift_range = _check_shift("height_shift_range", height_shift_range)
+        self.shear_range = _check_non_negative("shear_range", shear_range, 10)
+        self.zoom_range = zoom_range if isinstance(zoom_range, numbers.Real) else None
+        self._zoom = _check_zoom(zoom_range)
+        if self.zoom_range is None:
+            self.zoom_range = list(self._zoom)
+        for arg, value in (("horizontal_flip", horizontal_flip), ("vertical_flip", vertical_flip)):
+            if not isinstance(value, bool):
+                raise _error(arg, "be True or False", value, "")
+        self.horizontal_flip = horizontal_flip
+        self.vertical_flip = vertical_flip
+        self.brightness_range = _check_pair("brightness_range", brightness_range, 0, "(0.8, 1.2)")
+        self.channel_shift_range = _check_non_negative(
+            "channel_shift_range", channel_shift_range, 20
+        )
+        self.fill_mode = checks.check_choice(
+            "Augment", "fill_mode", fill_mode, projective.FILL_MODES
+        )
+        if not _is_number(cval):
+            raise _error("cval", "be a number in input units", cval, "E.g. cval=0 for black.")
+        self.cval = cval
+        self.contrast_range = _check_pair("contrast_range", contrast_range, 0, "(0.8, 1.2)")
+        hue_range = _check_non_negative("hue_range", hue_range, 0.05)
+        if hue_range > 0.5:
+            raise _error(
+                "hue_range", "be at most 0.5 (half the colour circle)", hue_range, "E.g. 0.05."
+            )
+        self.hue_range = hue_range
+        self.saturation_range = _check_pair("saturation_range", saturation_range, 0, "(0.8, 1.2)")
+        if not _is_number(erasing_probability) or not 0 <= erasing_probability <= 1:
+            raise _error(
+                "erasing_probability", "be a probability in [0, 1]", erasing_probability, ""
+            )
+        self.erasing_probability = erasing_probability
+        self.erasing_scale = _check_pair(
+            "erasing_scale", erasing_scale, 1e-6, "(0.02, 0.25)", allow_none=False
+        )
+        if self.erasing_scale[1] > 1:
+            raise _error(
+                "erasing_scale",
+                "be at most 1 (the whole image)",
+                erasing_scale,
+                "E.g. (0.02, 0.25).",
+            )
+        self.erasing_ratio = _check_pair(
+            "erasing_ratio", erasing_ratio, 1e-6, "(0.3, 3.3)", allow_none=False
+        )
+        if not _is_number(erasing_value):
+            raise _error("erasing_value", "be a number in [0, 1]", erasing_value, "")
+        self.erasing_value = erasing_value
+        if policy is not None:
+            checks.check_choice("Augment", "policy", policy, POLICIES)
+        self.policy = policy
+        self.interpolation = checks.check_choice(
+            "Augment", "interpolation", interpolation, projective.INTERPOLATIONS
+        )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise _error("seed", "be None or an int", seed, "E.g. seed=0.")
+        self.seed = None if seed is None else int(seed)
+        self._base_seed = call_seeds.base_seed(self.seed)
+        # Counts calls (dataset.map elements, training steps); advanced atomically.
+        self.call_counter = self.add_weight(
+            shape=(3,), dtype="int64", initializer="zeros", trainable=False, name="call_counter"
+        )
+        # A stateful seed and ImageProjectiveTransformV3: keep it out of XLA-compiled steps.
+        self.supports_jit = False
+        self._policy_layer = None
+        if policy == "randaugment":
+            self._policy_layer = keras.layers.RandAugment(value_range=(0, 1), seed=self.seed)
+        elif policy == "augmix":
+            self._policy_layer = keras.layers.AugMix(value_range=(0, 1), seed=self.seed)
+
+    # -- which steps are on ----------------------------------------------------------
+
+    @property
+    def _has_geometry(self):
+        return bool(
+            self.rotation_range
+            or self._shift_is_on(self.width_shift_range)
+            or self._shift_is_on(self.height_shift_range)
+            or self.shear_range
+            or self._zoom != [1.0, 1.0]
+            or self.horizontal_flip
+            or self.vertical_flip
+        )
+
+    @staticmethod
+    def _shift_is_on(value):
+        if isinstance(value, list):
+            return any(value)
+        return bool(value) and not (isinstance(value, numbers.Integral) and value <= 1)
+
+    def check_input_shape(self, shape):
+        if (self.hue_range or self.saturation_range is not None) and shape[-1] != 3:
+            checks.check_image_shape(
+                "Augment",
+                shape,
+                channels=3,
+                channels_hint="`hue_range` and `saturation_range` need RGB images: drop them "
+                "for grayscale images, or repeat the channel with "
+                "`tf.image.grayscale_to_rgb(image)`.",
+            )
+
+    # -- calls -----------------------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs and isinstance(args[0], tf.data.Dataset):
+            return self.apply_to_dataset(args[0])
+        if "inputs" in kwargs:
+            args = (kwargs.pop("inputs"),) + args
+        if any(isinstance(arg, keras.KerasTensor) for arg in keras.tree.flatten(args)):
+            return super().__call__(*args, **kwargs)
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = _keras_call_context_training()
+        if training is not None and not isinstance(training, tf.Tensor) and not training:
+            return self.map_images(self._single(args), self._scale_only)
+        return self.apply_to_element(*args)
+
+    @staticmethod
+    def _single(args):
+        return args[0] if len(args) == 1 else tuple(args)
+
+    def _scale_only(self, inputs):
+        images = checks.as_image_tensor(self._owner, inputs)
+        self.check_input_shape(images.shape)
+        return checks.to_unit_float(images, self.value_range)
+
+    def call(self, inputs, training=None):
+        inputs = checks.as_image_tensor(self._owner, inputs)
+        images = self._scale_only(inputs)
+        if training is not None and not isinstance(training, tf.Tensor) and not training:
+            return images
+        seed = call_seeds.next_call_seed(self.call_counter, self._base_seed)
+        return self.augment_images(images, seed, source_dtype=inputs.dtype)
+
+    def apply_with_seed(self, element, seed):
+        """Augments one element with an explicit stateless seed (a `[2]` int tensor)."""
+
+        def function(inputs):
+            inputs = checks.as_image_tensor(self._owner, inputs)
+            images = self._scale_only(inputs)
+            return self.augment_images(images, seed, source_dtype=inputs.dtype)
+
+        return self.map_images(element, function)
+
+    def apply_to_dataset(self, dataset, num_parallel_calls=tf.data.AUTOTUNE):
+        """Augments `dataset` with one stateless seed per element: `dataset.apply(augment)`.
+
+        The seeds come from `tf.data.Dataset.random(seed, rerandomize_each_iteration=True)`
+        zipped with the dataset: the same pipeline gives identical batches in every run,
+        whatever the parallelism, and each new iterator (each epoch of `model.fit`) draws
+        new seeds.
+
+        Args:
+            dataset: A `tf.data.Dataset` of images, `(image, label, ...)` tuples or dicts.
+            num_parallel_calls: Int or `tf.data.AUTOTUNE`. Defaults to `tf.data.AUTOTUNE`.
+
+        Returns:
+            The augmented dataset, in the original order.
+        """
+        seeds = tf.data.Dataset.random(seed=self.seed, rerandomize_each_iteration=True)
+        base = 0 if self.seed is None else self.seed
+
+        @tf.autograph.experimental.do_not_convert
+        def augment(element, random_value):
+            seed = tf.stack([tf.constant(base, tf.int64), random_value])
+            return self.apply_with_seed(element, seed)
+
+        return tf.data.Dataset.zip((dataset, seeds)).map(
+            augment, num_parallel_calls=num_parallel_calls, deterministic=True
+        )
+
+    # -- the augmentation itself -----------------------------------------------------
+
+    def _fill_value(self, dtype):
+        dtype = tf.as_dtype(dtype)
+        if dtype in checks.INTEGER_IMAGE_DTYPES:
+            return float(self.cval) / checks.INTEGER_IMAGE_DTYPES[dtype]
+        low, high = self.value_range
+        return (float(self.cval) - low) / (high - low)
+
+    @staticmethod
+    def _sample_shift(spec, size, uniform, sign_uniform):
+        """Shifts in pixels from uniforms in [0, 1), with Keras 2's meaning of `spec`."""
+        size = tf.cast(size, tf.float32)
+        if isinstance(spec, list):
+            index = tf.minimum(tf.cast(uniform * len(spec), tf.int32), len(spec) - 1)
+            shift = tf.gather(tf.constant(spec, tf.float32), index)
+            shift = tf.where(sign_uniform < 0.5, -shift, shift)
+            return shift * size if max(spec) < 1 else shift
+        if isinstance(spec, numbers.Integral):
+            limit = int(spec) - 1  # whole pixels in [-(k - 1), k - 1]
+            if limit <= 0:
+                return tf.zeros_like(uniform)
+            return tf.minimum(tf.floor(uniform * (2 * limit + 1)), 2.0 * limit) - limit
+        shift = (2.0 * uniform - 1.0) * float(spec)
+        return shift * size if spec < 1 else shift
+
+    def sample_geometry(self, uniforms, height, width):
+        """The `[N, 8]` projective parameters for one image each, or None if nothing moves.
+
+        Args:
+            uniforms: List of `[N]` float tensors of uniforms in [0, 1): the random draws
+                of one call (rows 0-9 are the geometric ones).
+            height, width: Ints or int tensors. Image size.
+        """
+        if not self._has_geometry:
+            return None
+        u = uniforms
+        steps = {}
+        if self.rotation_range:
+            steps["degrees"] = (2.0 * u[0] - 1.0) * float(self.rotation_range)
+        if self._shift_is_on(self.width_shift_range) or self._shift_is_on(self.height_shift_range):
+            steps["shift"] = (
+                self._sample_shift(self.width_shift_range, width, u[1], u[2]),
+                self._sample_shift(self.height_shift_range, height, u[3], u[4]),
+            )
+        if self.shear_range:
+            steps["shear"] = (2.0 * u[5] - 1.0) * float(self.shear_range)
+        if self._zoom != [1.0, 1.0]:
+            low, high = self._zoom
+            steps["zoom"] = (low + (high - low) * u[6], low + (high - low) * u[7])
+        if self.horizontal_flip or self.vertical_flip:
+            never = tf.zeros_like(u[8], tf.bool)
+            steps["flip"] = (
+                u[8] < 0.5 if self.horizontal_flip else never,
+                u[9] < 0.5 if self.vertical_flip else never,
+            )
+        return projective.affine_parameters(height, width, **steps)
+
+    def augment_images(self, images, seed, source_dtype=tf.float32):
+        """Augments float images in [0, 1] with a stateless `seed`: a pure function.
+
+        All random parameters of the call come from one `tf.random.stateless_uniform`
+        draw of shape `[_NUM_UNIFORMS, N]` (few ops matter for per-image `map` calls).
+
+        Args:
+            images: Float tensor `(H, W, C)` or `(N, H, W, C)` in [0, 1].
+            seed: `[2]` int tensor.
+            source_dtype: The dtype the images had before scaling (for `cval`).
+
+        Returns:
+            The augmented images, same shape and dtype.
+        """
+        single = images.shape.rank == 3
+        if single:
+            images = images[None]
+        # Static sizes where known: fewer ops per call (per-image maps are op-bound).
+        dynamic = tf.shape(images)
+        num, height, width = (
+            static if static is not None else dynamic[axis]
+            for axis, static in enumerate(images.shape[:3])
+        )
+        # `tf.random.stateless_uniform` minus its no-op rescaling to [0, 1).
+        key, counter, algorithm = tf.raw_ops.StatelessRandomGetKeyCounterAlg(seed=seed)
+        draws = tf.raw_ops.StatelessRandomUniformV2(
+            shape=[_NUM_UNIFORMS, num], key=key, counter=counter, alg=algorithm
+        )
+        u = tf.unstack(draws, num=_NUM_UNIFORMS)  # one op for all rows
+
+        def between(row, low, high):
+            return low + (high - low) * u[row]
+
+        dtype = images.dtype
+        parameters = self.sample_geometry(u, height, width)
+        if parameters is not None:
+            work = images if dtype == tf.float32 else tf.cast(images, tf.float32)
+            work = projective.apply_projective(
+                work,
+                parameters,
+                fill_mode=self.fill_mode,
+                fill_value=self._fill_value(source_dtype),
+                interpolation=self.interpolation,
+            )
+            images = work if dtype == tf.float32 else tf.cast(work, dtype)
+        if self.channel_shift_range:
+            limit = float(self.channel_shift_range) / 255.0
+            images = photometric.channel_shift(images, between(10, -limit, limit))
+        if self.brightness_range is not None or self.contrast_range is not None:
+            brightness = contrast = None
+            if self.brightness_range is not None:
+                brightness = between(11, *self.brightness_range)
+            if self.contrast_range is not None:
+                contrast = between(12, *self.contrast_range)
+            images = photometric.brightness_contrast(images, brightness, contrast)
+        if self.hue_range or self.saturation_range is not None:
+            hue = between(13, -float(self.hue_range), float(self.hue_range))
+            saturation = (
+                between(14, *self.saturation_range)
+                if self.saturation_range is not None
+                else tf.ones([num])
+            )
+            images = photometric.adjust_hue_saturation(images, hue, saturation)
+        if self.erasing_probability:
+            images = self._erase(images, u[15:20], height, width)
+        if self._policy_layer is not None:
+            images = tf.cast(self._policy_layer(tf.cast(images, tf.float32), training=True), dtype)
+        return images[0] if single else images
+
+    def _erase(self, images, u, height, width):
+        height_f, width_f = tf.cast(height, tf.float32), tf.cast(width, tf.float32)
+        low, high = self.erasing_scale
+        area = (low + (high - low) * u[0]) * (height_f * width_f)
+        log_low, log_high = math.log(self.erasing_ratio[0]), math.log(self.erasing_ratio[1])
+        ratio = tf.exp(log_low + (log_high - log_low) * u[1])
+        box_height = tf.clip_by_value(tf.round(tf.sqrt(area * ratio)), 1.0, height_f)
+        box_width = tf.clip_by_value(tf.round(tf.sqrt(area / ratio)), 1.0, width_f)
+        top = tf.floor(u[2] * (height_f - box_height + 1.0))
+        left = tf.floor(u[3] * (width_f - box_width + 1.0))
+        box_height = tf.where(u[4] < self.erasing_probability, box_height, 0.0)
+        return photometric.erase_boxes(
+            images,
+            tf.cast(top, tf.int32),
+            tf.cast(left, tf.int32),
+            tf.cast(box_height, tf.int32),
+            tf.cast(box_width, tf.int32),
+            value=float(self.erasing_value),
+        )
+
+    # -- the single steps (for the guard) --------------------------------------------
+
+    def single_steps(self):
+        """Each active step alone, as `{name: Augment}` (flips always applied).
+
+        The name is the argument and its value, e.g. `"rotation_range=180"`. Flips are
+        returned as always-on (`"horizontal_flip"` mirrors every image), so a guard
+        measures the flip itself, not a coin toss.
+        """
+        config = self.get_config()
+        common = {
+            "fill_mode": self.fill_mode,
+            "cval": self.cval,
+            "interpolation": self.interpolation,
+            "value_range": list(self.value_range),
+            "seed": self.seed,
+        }
+        steps = {}
+        for arg in _STEP_ARGUMENTS:
+            value = config[arg]
+            if value == _DEFAULTS[arg]:
+                continue
+            if arg in ("width_shift_range", "height_shift_range") and not self._shift_is_on(value):
+                continue
+            if arg == "zoom_range" and self._zoom == [1.0, 1.0]:
+                continue
+            if arg == "erasing_probability":
+                extra = {k: config[k] for k in ("erasing_scale", "erasing_ratio", "erasing_value")}
+                steps[f"{arg}={value}"] = Augment(**common, **extra, erasing_probability=value)
+            elif arg in ("horizontal_flip", "vertical_flip"):
+                steps[arg] = _AlwaysFlip(arg, **common)
+            else:
+                steps[f"{arg}={value}"] = Augment(**common, **{arg: value})
+        return steps
+
+    def without(self, arguments):
+        """A copy of this augmentation with the given arguments reset to their defaults."""
+        config = self.get_config()
+        for arg in arguments:
+            config[arg] = _DEFAULTS[arg]
+        return type(self).from_config(config)
+
+    def checked(self, dataset, model=None, **kwargs):
+        """Returns this augmentation without the steps that change classes, warning per step.
+
+        Runs `kit.check_invariance(dataset, self, model=model, **kwargs)` and removes each
+        flagged step (e.g. `horizontal_flip` for digits).
+
+        Args:
+            dataset: The un-augmented training data, as for `check_invariance`.
+            model: Optional Keras classifier. Defaults to a small reference classifier fitted
+                on `dataset`.
+            **kwargs: More `check_invariance` arguments.
+
+        Returns:
+            A new `Augment`.
+        """
+        from keras_accuracy_kit.transforms.check_invariance import check_invariance
+
+        report = check_invariance(dataset, self, model=model, **kwargs)
+        removed = []
+        for row in report.rows:
+            if row.flagged:
+                removed.append(row.argument)
+                warnings.warn(
+                    f"Augment.checked: removed `{row.name}`: it changed the predicted class "
+                    f"of {row.change_rate:.0%} of the images (mild transforms: "
+                    f"{report.baseline_rate:.0%}, threshold {report.threshold:.0%}).",
+                    stacklevel=2,
+                )
+        return self.without(removed)
+
+    def preview(self, dataset, logdir, num_images=8, num_copies=3, tag="augment/preview"):
+        """Writes a grid of originals (first row) and augmented copies to TensorBoard.
+
+        Args:
+            dataset: A `tf.data.Dataset` (or array) of images, pairs or dicts, batched or not.
+            logdir: Path. The TensorBoard log directory.
+            num_images: Int. Number of images (columns). Defaults to `8`.
+            num_copies: Int. Number of augmented rows. Defaults to `3`.
+            tag: String. Summary tag. Defaults to `"augment/preview"`.
+
+        Returns:
+            The path of the PNG written next to the event file.
+        """
+        from keras_accuracy_kit.reporting import image_grid, write_image_grid
+
+        num_images = checks.check_positive_int("Augment.preview", "num_images", num_images)
+        num_copies = checks.check_positive_int("Augment.preview", "num_copies", num_copies)
+        images = take_images(dataset, num_images, owner="Augment.preview")
+        originals = self._scale_only(images)
+        seed = tf.constant([0 if self.seed is None else self.seed, 0], tf.int64)
+        rows = [originals]
+        for copy in range(num_copies):
+            rows.append(self.augment_images(originals, seed + [0, copy + 1], images.dtype))
+        grid = image_grid(rows)
+        return write_image_grid(
+            logdir,
+            tag,
+            grid,
+            description="First row: originals; below: augmented copies.",
+        )
+
+    # -- Keras plumbing --------------------------------------------------------------
+
+    def build(self, input_shape=None):
+        if self._policy_layer is not None and not self._policy_layer.built:
+            self._policy_layer.build(input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "rotation_range": self.rotation_range,
+                "width_shift_range": self.width_shift_range,
+                "height_shift_range": self.height_shift_range,
+                "shear_range": self.shear_range,
+                "zoom_range": self.zoom_range,
+                "horizontal_flip": self.horizontal_flip,
+                "vertical_flip": self.vertical_flip,
+                "brightness_range": self.brightness_range,
+                "channel_shift_range": self.channel_shift_range,
+                "fill_mode": self.fill_mode,
+                "cval": self.cval,
+                "contrast_range": self.contrast_range,
+                "hue_range": self.hue_range,
+                "saturation_range": self.saturation_range,
+                "erasing_probability": self.erasing_probability,
+                "erasing_scale": self.erasing_scale,
+                "erasing_ratio": self.erasing_ratio,
+                "erasing_value": self.erasing_value,
+                "policy": self.policy,
+                "interpolation": self.interpolation,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Builds an `Augment` from its `get_config()` or from Keras 2 ImageDataGenerator kwargs.
+
+        A dict without the layer keys (`name`, `trainable`) is read as the keyword arguments
+        of Keras 2's `ImageDataGenerator(...)`, verbatim. Those it cannot honour raise a
+        ValueError that says what to use instead.
+
+        Example:
+
+        >>> import keras_accuracy_kit as kit
+        >>> augment = kit.augment.from_config(
+        ...     {"rotation_range": 15, "zoom_range": [0.9, 1.2], "rescale": 1 / 255,
+        ...      "horizontal_flip": True, "featurewise_center": False})
+        >>> augment.value_range, augment.zoom_range
+        ((0.0, 255.0), [0.9, 1.2])
+        """
+        if not isinstance(config, dict):
+            raise ValueError(
+                f"Augment.from_config: `config` must be a dict. Received: config={config!r}. "
+                "Pass `augment.get_config()` or ImageDataGenerator keyword arguments."
+            )
+        if "name" in config or "trainable" in config:
+            return super().from_config(config)
+        return cls(**_from_image_data_generator(config))
+
+
+def _from_image_data_generator(kwargs):
+    kwargs = dict(kwargs)
+    accepted = set(_DEFAULTS) - {"contrast_range", "hue_range", "saturation_range"}
+    accepted -= {"erasing_probability", "erasing_scale", "erasing_ratio", "erasing_value"}
+    accepted -= {"policy", "interpolation"}
+    result = {}
+    for key, value in kwargs.items():
+        if key in _UNSUPPORTED or key == "zca_epsilon":
+            default = _IGNORED_WHEN_DEFAULT[key]
+            if key == "zca_epsilon" or value == default or value is None:
+                continue
+            raise ValueError(
+                f"Augment.from_config: `{key}` must be {default!r} (it is not supported). "
+                f"Received: {key}={value!r}. {_UNSUPPORTED[key]}"
+            )
+        if key == "rescale":
+            if value in (None, 0, 1):
+                continue
+            if _is_number(value) and math.isclose(value, 1 / 255, rel_tol=1e-3):
+                result["value_range"] = (0.0, 255.0)
+                continue
+            raise ValueError(
+                "Augment.from_config: `rescale` must be None or 1/255. Received: "
+                f"rescale={value!r}. The kit scales images to [0, 1] itself: uint8 by 1/255; "
+                "declare the range of float images with `value_range=(low, high)`."
+            )
+        if key == "data_format":
+            if value in (None, "channels_last"):
+                continue
+            raise ValueError(
+                "Augment.from_config: `data_format` must be 'channels_last'. Received: "
+                f"data_format={value!r}. Transpose channels-first images first with "
+                "`tf.transpose(images, [0, 2, 3, 1])` (batches) or `[1, 2, 0]` (one image)."
+            )
+        if key == "interpolation_order":
+            if value in (0, 1):
+                result["interpolation"] = "nearest" if value == 0 else "bilinear"
+                continue
+            raise ValueError(
+                "Augment.from_config: `interpolation_order` must be 0 (nearest) or 1 "
+                f"(bilinear). Received: interpolation_order={value!r}. Use 1."
+            )
+        if key == "dtype":
+            if value in (None, "float32"):
+                continue
+            raise ValueError(
+                f"Augment.from_config: `dtype` must be 'float32'. Received: dtype={value!r}. "
+                "Augment outputs float32 (float64 for float64 input); cast afterwards."
+            )
+        if key not in accepted:
+            known = sorted(accepted | set(_UNSUPPORTED) | {"rescale", "data_format", "dtype"})
+            raise ValueError(
+                f"Augment.from_config: `{key}` must be an ImageDataGenerator argument. "
+                f"Received: {key}={value!r}. Known arguments: {known}."
+            )
+        result[key] = value
+    return result
+
+
+_DEFAULTS = {
+    "rotation_range": 0.0,
+    "width_shift_range": 0.0,
+    "height_shift_range": 0.0,
+    "shear_range": 0.0,
+    "zoom_range": 0.0,
+    "horizontal_flip": False,
+    "vertical_flip": False,
+    "brightness_range": None,
+    "channel_shift_range": 0.0,
+    "fill_mode": "nearest",
+    "cval": 0.0,
+    "contrast_range": None,
+    "hue_range": 0.0,
+    "saturation_range": None,
+    "erasing_probability": 0.0,
+    "erasing_scale": [0.02, 0.25],
+    "erasing_ratio": [0.3, 3.3],
+    "erasing_value": 0.0,
+    "policy": None,
+    "interpolation": "bilinear",
+    "seed": None,
+}
+# The arguments that are augmentation steps of their own (what the guard checks one by one).
+_STEP_ARGUMENTS = (
+    "rotation_range",
+    "width_shift_range",
+    "height_shift_range",
+    "shear_range",
+    "zoom_range",
+    "horizontal_flip",
+    "vertical_flip",
+    "brightness_range",
+    "channel_shift_range",
+    "contrast_range",
+    "hue_range",
+    "saturation_range",
+    "erasing_probability",
+    "policy",
+)
+
+
+class _AlwaysFlip(Augment):
+    """A flip applied to every image (what the guard measures for `*_flip`)."""
+
+    def __init__(self, which, **kwargs):
+        super().__init__(**{which: True}, **kwargs)
+        self.argument = which
+
+    def sample_geometry(self, uniforms, height, width):
+        always = tf.ones_like(uniforms[0], tf.bool)
+        never = tf.zeros_like(always)
+        if self.argument == "horizontal_flip":
+            return projective.affine_parameters(height, width, flip=(always, never))
+        return projective.affine_parameters(height, width, flip=(never, always))
+
+
+def _keras_call_context_training():
+    """`training` of the enclosing Keras call (e.g. a model called with `training=False`)."""
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # a Keras without this private module: treat as unknown
+        return None
+    context = global_state.get_global_attribute("current_call_ctx")
+    return getattr(context, "training", None)
+
+
+def take_images(dataset, num_images, owner):
+    """The first `num_images` images of a dataset (any element layout, batched or not)."""
+    if isinstance(dataset, tf.data.Dataset):
+        images = []
+        count = 0
+        for element in dataset:
+            batch = _images_of(element, owner)
+            if batch.shape.rank == 3:
+                batch = batch[None]
+            images.append(batch)
+            count += int(batch.shape[0])
+            if count >= num_images:
+                break
+        if not images:
+            raise ValueError(f"{owner}: `dataset` must hold images. Received: an empty dataset.")
+        return tf.concat(images, axis=0)[:num_images]
+    images = checks.as_image_tensor(owner, _images_of(dataset, owner))
+    if images.shape.rank == 3:
+        images = images[None]
+    return images[:num_images]
+
+
+def _images_of(element, owner):
+    if isinstance(element, dict):
+        if "images" not in element:
+            raise ValueError(
+                f"{owner}: a dict element must have an 'images' key. Received: "
+                f"keys={sorted(element)}. Rename the image entry to 'images'."
+            )
+        return tf.convert_to_tensor(element["images"])
+    if isinstance(element, (tuple, list)):
+        return tf.convert_to_tensor(element[0])
+    return tf.convert_to_tensor(element)

@@ -1,0 +1,303 @@
+"""The guard against label-changing augmentations: `kit.check_invariance(dataset, augment)`.
+
+Some augmentations change the class: a 3 flipped left-right is not a 3, a 6 turned by 180
+degrees is a 9. Training on them teaches the model wrong labels. The guard measures, for
+each step of an augmentation alone, how often a reference classifier changes its mind
+between an image and its augmented copy, and compares that with the rate of mild
+transforms (a few degrees, a few per cent of shift and zoom), which never change a class.
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_accuracy_kit._core import checks
+
+#: The mild transforms whose change rate is the baseline: they never change a class.
+MILD_TRANSFORMS = {
+    "rotation_range": 5,
+    "width_shift_range": 0.05,
+    "height_shift_range": 0.05,
+    "zoom_range": 0.05,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class InvarianceRow:
+    """One step of an augmentation and how often it changed the predicted class."""
+
+    name: str
+    argument: str
+    change_rate: float
+    flagged: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class InvarianceReport:
+    """What `check_invariance` found: one row per step, the baseline and the threshold.
+
+    A step is flagged when its change rate exceeds `threshold = baseline_rate + margin`.
+    """
+
+    rows: tuple
+    baseline_rate: float
+    margin: float
+    num_images: int
+    examples: dict = dataclasses.field(default=None, repr=False, compare=False)
+    #: The classifier that was used (the fitted reference one when no model was given):
+    #: pass it as `model=` to check another augmentation of the same data without refitting.
+    model: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def threshold(self):
+        return self.baseline_rate + self.margin
+
+    @property
+    def flagged(self):
+        """Names of the steps that change classes."""
+        return [row.name for row in self.rows if row.flagged]
+
+    def to_markdown(self):
+        """The report as a markdown table (what TensorBoard's text tab shows)."""
+        lines = [
+            f"Class changes on {self.num_images} images; mild transforms "
+            f"{self.baseline_rate:.1%}, threshold {self.threshold:.1%}.",
+            "",
+            "| step | class changed | verdict |",
+            "| --- | --- | --- |",
+        ]
+        for row in self.rows:
+            verdict = "**changes classes: remove**" if row.flagged else "keeps classes"
+            lines.append(f"| `{row.name}` | {row.change_rate:.1%} | {verdict} |")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.to_markdown()
+
+    def write(self, logdir, step=0, tag="augment/invariance"):
+        """Logs the report to TensorBoard: the table, one scalar per step, an example grid.
+
+        The grid's first row holds originals, each further row one step (in table order).
+
+        Returns:
+            The path of the PNG of the example grid.
+        """
+        from keras_accuracy_kit.reporting import image_grid, write_image_grid
+
+        logdir = checks.ensure_writable_directory("InvarianceReport.write", "logdir", logdir)
+        writer = tf.summary.create_file_writer(logdir)
+        with writer.as_default():
+            tf.summary.text(tag, self.to_markdown(), step=step)
+            tf.summary.scalar(f"{tag}/baseline", self.baseline_rate, step=step)
+            for row in self.rows:
+                tf.summary.scalar(f"{tag}/{row.name}", row.change_rate, step=step)
+        writer.flush()
+        writer.close()
+        if not self.examples:
+            return None
+        grid = image_grid(list(self.examples.values()))
+        return write_image_grid(
+            logdir,
+            f"{tag}_examples",
+            grid,
+            step=step,
+            description="Rows: " + ", ".join(self.examples),
+        )
+
+
+def check_invariance(
+    dataset,
+    augmentation,
+    model=None,
+    num_images=1000,
+    margin=0.1,
+    seed=0,
+    logdir=None,
+):
+    """Measures which steps of an augmentation change the class an image shows.
+
+    For each step of `augmentation` alone (e.g. `rotation_range=180`, `horizontal_flip`,
+    always applied), the guard counts how often the reference classifier's predicted class
+    differs between an image and its augmented copy. Mild transforms (`MILD_TRANSFORMS`:
+    up to 5 degrees, 5 % shift, 5 % zoom) give the baseline: the classifier's own
+    jitter. A step is flagged when its rate exceeds `baseline + margin`.
+
+    Without a `model`, a small CNN is fitted on the un-augmented data itself (with the mild
+    transforms, so that it tolerates jitter), for a few seconds on a CPU. With a `model`,
+    it is called on the augmented images as `Augment` outputs them (float in [0, 1]).
+
+    Args:
+        dataset: `tf.data.Dataset` (batched or not) of `(image, label)` pairs or
+            `{"images", "labels"}` dicts, or a pair of arrays `(images, labels)`. Labels
+            are class ids or one-hot. With a `model`, bare images suffice.
+        augmentation: A `kit.augment(...)`.
+        model: Optional Keras classifier (logits or probabilities). Defaults to a reference
+            CNN fitted on `dataset`.
+        num_images: Int. Images used (the first ones). Defaults to `1000`.
+        margin: Float. How far above the baseline a rate must be to be flagged. Defaults to
+            `0.1` (10 percentage points).
+        seed: Int. Seeds the reference classifier and the augmentations. Defaults to `0`.
+        logdir: Optional path. Also write the report to TensorBoard there.
+
+    Returns:
+        An `InvarianceReport`; `report.flagged` lists the steps that change classes.
+
+    Example:
+
+    ```python
+    report = kit.check_invariance(train, kit.augment(rotation_range=180, zoom_range=0.1))
+    print(report)            # markdown table
+    report.flagged           # ['rotation_range=180']
+    ```
+    """
+    from keras_accuracy_kit.transforms.augment import Augment
+
+    owner = "check_invariance"
+    if not isinstance(augmentation, Augment):
+        raise ValueError(
+            f"{owner}: `augmentation` must be a `kit.augment(...)`. Received: "
+            f"augmentation={augmentation!r}. Build it with `kit.augment(...)` or "
+            "`kit.augment.from_config(image_data_generator_kwargs)`."
+        )
+    num_images = checks.check_positive_int(owner, "num_images", num_images)
+    if not isinstance(margin, (int, float)) or not 0 <= margin < 1:
+        raise ValueError(
+            f"{owner}: `margin` must be a rate in [0, 1). Received: margin={margin!r}. "
+            "E.g. margin=0.1 flags steps 10 points above the mild-transform baseline."
+        )
+    images, labels = _collect(dataset, num_images, owner, need_labels=model is None)
+    images = augmentation._scale_only(images)
+    if model is None:
+        model = fit_reference_classifier(images, labels, seed=seed)
+
+    def predict(batch):
+        outputs = model.predict(batch, batch_size=256, verbose=0)
+        return np.argmax(outputs, axis=-1)
+
+    base_seed = tf.constant([seed, 1], tf.int64)
+    original = predict(images)
+    mild = Augment(**MILD_TRANSFORMS, fill_mode=augmentation.fill_mode, seed=seed)
+    mild_images = mild.augment_images(images, base_seed)
+    baseline_rate = float(np.mean(predict(mild_images) != original))
+    rows = []
+    examples = {"originals": images[:8]}
+    for index, (name, step) in enumerate(augmentation.single_steps().items()):
+        augmented = step.augment_images(images, base_seed + [0, index + 1])
+        rate = float(np.mean(predict(augmented) != original))
+        argument = name.split("=")[0]
+        rows.append(InvarianceRow(name, argument, rate, rate > baseline_rate + margin))
+        examples[name] = augmented[:8]
+    report = InvarianceReport(
+        tuple(rows), baseline_rate, float(margin), len(original), examples, model
+    )
+    if logdir is not None:
+        report.write(logdir)
+    return report
+
+
+def fit_reference_classifier(images, labels, seed=0, epochs=10):
+    """Fits a small CNN on float images in [0, 1] (with mild jitter); a few seconds on a CPU.
+
+    Args:
+        images: Float tensor `(N, H, W, C)` in [0, 1]. Larger images are resized to 32x32
+            inside the model.
+        labels: Int array `(N,)` of class ids.
+        seed: Int. Seeds the weights, the shuffling and the jitter. Defaults to `0`.
+        epochs: Int. Training epochs. Defaults to `10`.
+
+    Returns:
+        The fitted `keras.Model`.
+    """
+    from keras_accuracy_kit.transforms.augment import Augment
+
+    # Seeded initializers and a pre-shuffled order instead of global seeds: the guard must
+    # not reset the random state of the caller's program.
+    def init(index):
+        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed + index)}
+
+    num_classes = int(np.max(labels)) + 1
+    height, width, channels = images.shape[1:]
+    inputs = keras.Input((height, width, channels))
+    x = inputs
+    if height * width > 32 * 32:
+        x = keras.layers.Resizing(32, 32)(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", **init(0))(x)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2D(64, 3, padding="same", activation="relu", **init(1))(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(64, activation="relu", **init(2))(x)
+    outputs = keras.layers.Dense(num_classes, **init(3))(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=keras.optimizers.Adam(2e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    mild = Augment(**MILD_TRANSFORMS, seed=seed)
+    jittered = mild.augment_images(images, tf.constant([seed, 2], tf.int64))
+    train_images = tf.concat([images, jittered], axis=0)
+    train_labels = np.concatenate([labels, labels])
+    order = np.random.default_rng(seed).permutation(len(train_labels))
+    model.fit(
+        tf.gather(train_images, order),
+        train_labels[order],
+        batch_size=64,
+        epochs=epochs,
+        shuffle=False,
+        verbose=0,
+    )
+    return model
+
+
+def _collect(dataset, num_images, owner, need_labels):
+    """The first `num_images` images and (if present) labels, as a tensor and an int array."""
+    if isinstance(dataset, (tuple, list)) and len(dataset) == 2:
+        elements = [(tf.convert_to_tensor(dataset[0]), tf.convert_to_tensor(dataset[1]))]
+    elif isinstance(dataset, tf.data.Dataset):
+        elements = dataset
+    else:
+        raise ValueError(
+            f"{owner}: `dataset` must be a tf.data.Dataset or a pair (images, labels). "
+            f"Received: dataset={type(dataset).__name__}. Pass the un-augmented training data."
+        )
+    images, labels, count = [], [], 0
+    for element in elements:
+        if isinstance(element, dict):
+            batch_images, batch_labels = element.get("images"), element.get("labels")
+        elif isinstance(element, (tuple, list)):
+            batch_images = element[0]
+            batch_labels = element[1] if len(element) > 1 else None
+        else:
+            batch_images, batch_labels = element, None
+        if batch_images is None:
+            raise ValueError(
+                f"{owner}: a dict element must have an 'images' key. Received: "
+                f"keys={sorted(element)}. Rename the image entry to 'images'."
+            )
+        batch_images = checks.as_image_tensor(owner, batch_images)
+        single = batch_images.shape.rank == 3
+        if single:
+            batch_images = batch_images[None]
+        if batch_labels is not None:
+            batch_labels = np.asarray(batch_labels)
+            if single:
+                batch_labels = batch_labels[None]
+            if batch_labels.ndim == 2:
+                batch_labels = np.argmax(batch_labels, axis=-1)
+            labels.append(batch_labels.reshape(-1).astype(np.int64))
+        images.append(batch_images)
+        count += int(batch_images.shape[0])
+        if count >= num_images:
+            break
+    if not images:
+        raise ValueError(f"{owner}: `dataset` must hold images. Received: an empty dataset.")
+    if need_labels and len(labels) != len(images):
+        raise ValueError(
+            f"{owner}: `dataset` must hold labels when no `model` is given. Received: "
+            "elements without labels. Pass `(image, label)` pairs so that a reference "
+            "classifier can be fitted, or pass your trained classifier as `model=`."
+        )
+    images = tf.concat(images, axis=0)[:num_images]
+    labels = np.concatenate(labels)[:num_images] if labels else None
+    return images, labels

@@ -21,7 +21,7 @@ shared machine. Run `python benchmarks/bench_augment.py` (add `--quick` for a sm
 
 import argparse
 import os
-import time
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -31,22 +31,12 @@ import tensorflow as tf  # noqa: E402
 
 import keras_accuracy_kit as kit  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import interleaved  # noqa: E402
+
 ROTATION_DEGREES = 20
 ZOOM = 0.1
 CONTRAST = 0.2
-
-
-def interleaved(candidates, repeats):
-    """Times every candidate `repeats` rounds, interleaved; returns the best per name."""
-    for function in candidates.values():
-        function()  # warm up: tracing
-    best = {name: float("inf") for name in candidates}
-    for _ in range(repeats):
-        for name, function in candidates.items():
-            start = time.perf_counter()
-            function()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def kit_augment():

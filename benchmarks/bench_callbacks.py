@@ -12,6 +12,7 @@ out the noise of a shared machine. `--quick` makes a smoke run.
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,25 +23,13 @@ import tensorflow as tf  # noqa: E402
 
 import keras_accuracy_kit as kit  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import small_cnn  # noqa: E402
 
-def make_model(num_classes=10):
-    model = keras.Sequential(
-        [
-            keras.Input((32, 32, 3)),
-            keras.layers.Conv2D(16, 3, activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(32, 3, activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(num_classes),
-        ]
-    )
+
+def adam_with_cosine():
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=10_000)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    return model
+    return keras.optimizers.Adam(schedule)
 
 
 def kit_callbacks(epochs):
@@ -63,13 +52,13 @@ def main(argv=None):
     train = tf.data.Dataset.from_tensor_slices((x, y)).batch(64).cache()
     validation = train.take(4)
 
-    initial = make_model()
+    initial = small_cnn(adam_with_cosine())
     initial_weights = initial.get_weights()
     best = {"none": float("inf"), "kit": float("inf")}
     for _ in range(repeats):
         for name in ("none", "kit"):
             keras.utils.set_random_seed(0)
-            model = make_model()
+            model = small_cnn(adam_with_cosine())
             model.set_weights(initial_weights)
             callbacks = kit_callbacks(epochs) if name == "kit" else []
             model.fit(train.take(1), verbose=0)  # trace outside the timing

@@ -13,6 +13,7 @@ smoke run.
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 
@@ -24,24 +25,8 @@ import tensorflow as tf  # noqa: E402
 
 import keras_accuracy_kit as kit  # noqa: E402
 
-
-def make_model():
-    model = keras.Sequential(
-        [
-            keras.Input((32, 32, 3)),
-            keras.layers.Conv2D(16, 3, activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(32, 3, activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(10),
-        ]
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    return model
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import small_cnn  # noqa: E402
 
 
 def main(argv=None):
@@ -54,12 +39,12 @@ def main(argv=None):
     y = (x[:, :16].mean(axis=(1, 2, 3)) * 20).astype("int64") % 10  # learnable labels
     train = tf.data.Dataset.from_tensor_slices((x, y)).batch(64).cache()
     validation = train.take(4)
-    initial_weights = make_model().get_weights()
+    initial_weights = small_cnn(keras.optimizers.Adam(1e-3)).get_weights()
     best = {"without": float("inf"), "with": float("inf")}
     with tempfile.TemporaryDirectory() as scratch:
         for repeat in range(repeats):
             for name in ("without", "with"):
-                model = make_model()
+                model = small_cnn(keras.optimizers.Adam(1e-3))
                 model.set_weights(initial_weights)
                 callbacks = []
                 if name == "with":

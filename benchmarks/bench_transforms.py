@@ -19,7 +19,7 @@ shared machine. Run `python benchmarks/bench_transforms.py` (add `--quick` for a
 
 import argparse
 import os
-import time
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -30,29 +30,8 @@ from skimage import color as skcolor  # noqa: E402
 
 import keras_accuracy_kit as kit  # noqa: E402
 
-
-def best_time(function, repeats):
-    """Best wall time of `repeats` calls, after one warm-up call (tracing, XLA compile)."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def interleaved(candidates, repeats):
-    """Times every candidate `repeats` rounds, interleaved; returns the best per name."""
-    for function in candidates.values():
-        function()  # warm up
-    best = {name: float("inf") for name in candidates}
-    for _ in range(repeats):
-        for name, function in candidates.items():
-            start = time.perf_counter()
-            function()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import interleaved  # noqa: E402
 
 
 def bench_lab(batch_size, size, repeats):

@@ -116,6 +116,9 @@ class FeatureExtractor(keras.layers.Layer):
                     "the SavedModel in a `tf.function` that takes one tensor."
                 )
         variables, trainable_ids = _saved_model_variables(loaded, self._function)
+        # `load_assets` runs after the layer was rebuilt (and its state locked).
+        was_locked = self._tracker.locked
+        self._tracker.unlock()
         with tf.init_scope():
             for variable in variables:
                 self._track_variable(
@@ -127,6 +130,8 @@ class FeatureExtractor(keras.layers.Layer):
                         name=variable.name.split(":")[0].replace("/", "_"),
                     )
                 )
+        if was_locked:
+            self._tracker.lock()
         self._regularization_losses = (
             list(getattr(loaded, "regularization_losses", None) or [])
             if not self._is_signature
@@ -244,8 +249,8 @@ class FeatureExtractor(keras.layers.Layer):
         shutil.copytree(os.path.join(dir_path, "saved_model"), target)
         if self._saved_model is not None:
             values = [variable.numpy() for variable in self._own_variables()]
-            self._trainable_variables.clear()
-            self._non_trainable_variables.clear()
+            for variable in self._own_variables():
+                self._untrack_variable(variable)
             self._saved_model = None
             self._pending_values = values
         self._load(target)

@@ -96,6 +96,10 @@ class FeatureExtractor(keras.layers.Layer):
         self._strategy = tf.distribute.get_strategy()
         if not _deserializing():
             self._load(resolve_handle(self.handle))
+        elif _is_local_savedmodel(self.handle):
+            # `from_config` outside `.keras` loading (e.g. `clone_model`); a `.keras` file
+            # replaces it with its own copy in `load_assets`.
+            self._load(resolve_handle(self.handle))
 
     # Loading -----------------------------------------------------------------------------
 
@@ -159,6 +163,7 @@ class FeatureExtractor(keras.layers.Layer):
     # Calling -----------------------------------------------------------------------------
 
     def call(self, inputs, training=None):
+        self._check_loaded()
         self._check_strategy()
         training = bool(training) and self.trainable
         if self._is_signature:
@@ -196,6 +201,15 @@ class FeatureExtractor(keras.layers.Layer):
                 "of the listed keys."
             )
         return outputs[self.output_key]
+
+    def _check_loaded(self):
+        if self._saved_model is None:
+            raise ValueError(
+                f"{_OWNER}: `handle` must point to a SavedModel when the layer is rebuilt "
+                f"from its config. Received: handle={self.handle!r}, which does not exist "
+                "here. Load the whole model from its `.keras` file (which carries the "
+                "SavedModel), or rebuild the layer where the handle exists."
+            )
 
     def _check_strategy(self):
         if tf.distribute.has_strategy() and tf.distribute.get_strategy() is not self._strategy:
@@ -318,6 +332,16 @@ def resolve_handle(handle):
     return path
 
 
+def _is_local_savedmodel(handle):
+    if handle.startswith(("http://", "https://")):
+        return False
+    try:
+        resolve_handle(handle)
+    except ValueError:
+        return False
+    return True
+
+
 def hub_cache_path(handle):
     """Where `tensorflow_hub` caches `handle`: `$TFHUB_CACHE_DIR/<sha1 of the handle>`.
 
@@ -346,9 +370,11 @@ def _resolve_hub_handle(handle):
     cached = hub_cache_path(handle)
     if os.path.isdir(cached) and os.listdir(cached):
         return hub.resolve(handle)
-    host = urllib.parse.urlparse(handle).hostname
+    url = urllib.parse.urlparse(handle)
+    host = url.hostname
+    port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        socket.create_connection((host, 443), timeout=_CONNECT_TIMEOUT_SECONDS).close()
+        socket.create_connection((host, port), timeout=_CONNECT_TIMEOUT_SECONDS).close()
     except OSError as error:
         raise ValueError(
             f"{_OWNER}: `handle` must be reachable or already cached. Received: "

@@ -123,7 +123,13 @@ def test_config_round_trips(tmp_path):
         "signature": None,
         "output_key": "features",
     }
-    assert FeatureExtractor.from_config(config).get_config() == config
+    clone = FeatureExtractor.from_config(config)
+    assert clone.get_config() == config
+    inputs, _ = _data(4)
+    np.testing.assert_allclose(clone(inputs), extractor(inputs))
+    shutil.rmtree(path)
+    with pytest.raises(ValueError, match=r"does not exist here\. Load the whole model from"):
+        FeatureExtractor.from_config(config)(inputs)
 
 
 def test_keras_file_is_self_contained_with_fine_tuned_weights(tmp_path):
@@ -214,3 +220,18 @@ def test_mirrored_strategy_outside_the_scope_says_to_build_inside(tmp_path):
     with pytest.raises(ValueError, match=r"inside `with strategy\.scope\(\):`"):
         with strategy.scope():
             _classifier(extractor)
+
+
+def test_keras_file_keeps_fine_tuned_weights_while_the_source_still_exists(tmp_path):
+    source = savedmodels.save_keras_export(tmp_path / "exported")
+    model = _classifier(FeatureExtractor(source, trainable=True))
+    inputs, targets = _data()
+    model.fit(inputs, targets, epochs=3, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(
+        loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0)
+    )
+    extractor = loaded.layers[1]
+    assert extractor.trainable and len(extractor.trainable_weights) == 2
+    assert not extractor._saved_model_dir.startswith(str(tmp_path))  # the .keras copy

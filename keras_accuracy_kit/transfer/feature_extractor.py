@@ -28,7 +28,7 @@ class FeatureExtractor(keras.layers.Layer):
     This layer loads the SavedModel with `tf.saved_model.load`, passes `training` when its
     callable accepts it (dropout, batch norm of TF-Hub "reusable SavedModels"), tracks its
     variables (so `fit` fine-tunes them with `trainable=True` and leaves them alone when
-    frozen), and copies the SavedModel into the `.keras` file: the saved model loads with
+    frozen; a frozen layer always runs in inference mode), and copies the SavedModel into the `.keras` file: the saved model loads with
     `safe_mode=True` anywhere, with its fine-tuned weights.
 
     Three SavedModel shapes are understood: a TF2 hub-style reusable SavedModel (a
@@ -36,7 +36,7 @@ class FeatureExtractor(keras.layers.Layer):
     `regularization_losses`), `tf.saved_model.save` of a `tf.Module` with a `__call__`
     `tf.function` or a `serving_default` signature, and a Keras `Model.export()`
     artifact (`serve` / `serving_default`). Build it inside `strategy.scope()` under
-    `tf.distribute`.
+    `tf.distribute`. A `.keras` file loads after `import keras_accuracy_kit`.
 
     Input shape: what the SavedModel expects, with a batch axis.
     Output shape: what it returns (the `output_key` entry of a dict output).

@@ -28,8 +28,9 @@ class FeatureExtractor(keras.layers.Layer):
     This layer loads the SavedModel with `tf.saved_model.load`, passes `training` when its
     callable accepts it (dropout, batch norm of TF-Hub "reusable SavedModels"), tracks its
     variables (so `fit` fine-tunes them with `trainable=True` and leaves them alone when
-    frozen; a frozen layer always runs in inference mode), and copies the SavedModel into the `.keras` file: the saved model loads with
-    `safe_mode=True` anywhere, with its fine-tuned weights.
+    frozen; a frozen layer always runs in inference mode), and copies the SavedModel into
+    the `.keras` file: the saved model loads with `safe_mode=True` anywhere, with its
+    fine-tuned weights.
 
     Three SavedModel shapes are understood: a TF2 hub-style reusable SavedModel (a
     `__call__(inputs, training)` plus `variables` / `trainable_variables` /

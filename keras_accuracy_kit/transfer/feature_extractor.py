@@ -111,9 +111,11 @@ class FeatureExtractor(keras.layers.Layer):
         loaded = tf.saved_model.load(directory)
         self._saved_model = loaded
         self._function, self._is_signature = _pick_function(loaded, self.signature, directory)
-        self._accepts_training = (not self._is_signature) and _accepts_training(self._function)
+        self._accepts_training = _accepts_training(self._function)
         if self._is_signature:
-            self._input_names = sorted(self._function.structured_input_signature[1])
+            self._input_names = sorted(
+                set(self._function.structured_input_signature[1]) - {"training"}
+            )
             if len(self._input_names) != 1:
                 raise ValueError(
                     f"{_OWNER}: `signature` must take exactly one input. Received: "
@@ -168,7 +170,10 @@ class FeatureExtractor(keras.layers.Layer):
         self._check_strategy()
         training = bool(training) and self.trainable
         if self._is_signature:
-            outputs = self._function(**{self._input_names[0]: inputs})
+            arguments = {self._input_names[0]: inputs}
+            if self._accepts_training:
+                arguments["training"] = tf.constant(training)
+            outputs = self._function(**arguments)
         elif self._accepts_training:
             outputs = self._function(inputs, training)
         else:

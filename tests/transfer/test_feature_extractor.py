@@ -72,6 +72,14 @@ def test_training_reaches_a_hub_style_savedmodel_when_trainable(tmp_path):
     # A frozen extractor runs in inference mode (batch norm statistics stay put).
     frozen = FeatureExtractor(path)
     np.testing.assert_allclose(frozen(inputs, training=True), frozen(inputs, training=False))
+    # Also through its serving signature, which takes `training` as a named input.
+    signature = FeatureExtractor(path, trainable=True, signature="serving_default")
+    np.testing.assert_allclose(
+        signature(inputs, training=True), trainable(inputs, training=True), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        signature(inputs, training=False), trainable(inputs, training=False), rtol=1e-6
+    )
     # The non-trainable variable stays non-trainable.
     assert [w.trainable for w in trainable.weights] == [True, True, False]
 

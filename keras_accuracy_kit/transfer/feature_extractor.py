@@ -237,7 +237,8 @@ class FeatureExtractor(keras.layers.Layer):
             return keras.KerasTensor((inputs.shape[0],) + self.output_shape_, dtype="float32")
         self._check_strategy()
         spec = tf.TensorSpec(inputs.shape, inputs.dtype)
-        traced = tf.function(lambda x: self.call(x, training=False)).get_concrete_function(spec)
+        trace = tf.function(lambda x: self.call(x, training=False), autograph=False)
+        traced = trace.get_concrete_function(spec)
         output = traced.structured_outputs
         self.output_shape_ = tuple(output.shape[1:])
         return keras.KerasTensor(tuple(output.shape), dtype=output.dtype.name)

@@ -243,3 +243,9 @@ def test_keras_file_keeps_fine_tuned_weights_while_the_source_still_exists(tmp_p
     extractor = loaded.layers[1]
     assert extractor.trainable and len(extractor.trainable_weights) == 2
     assert not extractor._saved_model_dir.startswith(str(tmp_path))  # the .keras copy
+
+
+def test_hub_cache_path_is_where_tensorflow_hub_caches(tmp_path, monkeypatch):
+    resolver = pytest.importorskip("tensorflow_hub.compressed_module_resolver")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    assert feature_extractor_module.hub_cache_path(HUB_HANDLE) == resolver._module_dir(HUB_HANDLE)

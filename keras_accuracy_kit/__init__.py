@@ -11,7 +11,7 @@ themselves (`kit.transforms.Resize`, `kit.transforms.ToLab`, ...), spelled as th
 they read like in a pipeline.
 """
 
-from keras_accuracy_kit import callbacks, history, transforms
+from keras_accuracy_kit import callbacks, history, transfer, transforms
 from keras_accuracy_kit.callbacks import find_lr
 from keras_accuracy_kit.history import History
 from keras_accuracy_kit.transforms import (
@@ -52,5 +52,6 @@ __all__ = [
     "to_hsv",
     "to_lab",
     "to_yuv",
+    "transfer",
     "transforms",
 ]

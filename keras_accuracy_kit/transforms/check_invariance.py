@@ -148,7 +148,7 @@ def check_invariance(
 
     ```python
     report = kit.check_invariance(train, kit.augment(rotation_range=180, zoom_range=0.1))
-    print(report)            # markdown table
+    table = report.to_markdown()  # one row per step: its rate, the baseline, flagged or not
     report.flagged           # ['rotation_range=180']
     ```
     """

@@ -13,7 +13,6 @@ then look at the preview, the report and its example grid with
 
 import argparse
 import os
-import sys
 import warnings
 
 import numpy as np
@@ -70,4 +69,3 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
-    sys.exit(0)

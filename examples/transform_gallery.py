@@ -10,7 +10,6 @@ written beside the event file.
 
 import argparse
 import os
-import sys
 
 import numpy as np
 import tensorflow as tf
@@ -89,4 +88,3 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
-    sys.exit(0)

@@ -26,6 +26,17 @@ from keras_accuracy_kit.transforms import (
 
 __version__ = "0.1.0.dev0"
 
+
+def __getattr__(name):
+    # `kit.search` needs the `tuner` extra (keras-tuner): imported on first use, so that
+    # `import keras_accuracy_kit` works without it.
+    if name == "search":
+        import importlib
+
+        return importlib.import_module("keras_accuracy_kit.search")
+    raise AttributeError(f"module 'keras_accuracy_kit' has no attribute {name!r}")
+
+
 #: `kit.augment(rotation_range=..., width_shift_range=..., ...)`: see `transforms.Augment`.
 augment = Augment
 #: `kit.resize(height, width, mode="pad"|"crop"|"stretch", ...)`: see `transforms.Resize`.
@@ -48,6 +59,7 @@ __all__ = [
     "find_lr",
     "history",
     "resize",
+    "search",
     "to_grayscale",
     "to_hsv",
     "to_lab",

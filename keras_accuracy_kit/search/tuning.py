@@ -1,5 +1,6 @@
 """kit.search.tune: a keras-tuner search with the kit's callbacks, HParams and bounded disk."""
 
+import copy
 import dataclasses
 import glob
 import logging
@@ -7,6 +8,7 @@ import numbers
 import os
 import socket
 import time
+import warnings
 
 import keras
 import tensorflow as tf
@@ -121,6 +123,14 @@ class KitTunerMixin:
             best_text,
         )
         self.prune_checkpoints(final=False)
+
+    def load_model(self, trial):
+        # Hyperband builds a continued trial by loading its parent's checkpoint first; the
+        # trial's own checkpoint holds all its weights, and the parent's may be pruned.
+        trial = copy.copy(trial)
+        trial.hyperparameters = trial.hyperparameters.copy()
+        trial.hyperparameters.values.pop("tuner/trial_id", None)
+        return super().load_model(trial)
 
     def _of_total(self):
         return f"/{self.total_trials}" if self.total_trials else ""
@@ -356,7 +366,7 @@ def tune(
                 f"train={train!r}, validation={validation!r}. Pass datasets of "
                 "(images, labels) or (x, y) array pairs."
             )
-        train = _as_dataset(owner, "train", train, batch_size)
+        train = _as_dataset(owner, "train", train, batch_size, shuffle_seed=seed)
         validation = _as_dataset(owner, "validation", validation, batch_size)
     directory = checks.ensure_writable_directory(owner, "directory", directory)
     project_dir = os.path.join(directory, project_name)
@@ -409,7 +419,8 @@ def tune(
         tuner.prune_checkpoints(final=True)
         return _result(tuner, project_dir, all_trials=True)
 
-    search_kwargs = dict(validation_data=validation, epochs=epochs, verbose=0)
+    # Datasets bring their own shuffling (arrays are shuffled in `_as_dataset`).
+    search_kwargs = dict(validation_data=validation, epochs=epochs, verbose=0, shuffle=False)
     search_kwargs["callbacks"] = fit_callbacks
     if role == "worker":
         with distributed.tuner_environment(tuner_id, oracle_ip, oracle_port):
@@ -445,7 +456,13 @@ def _make_tuner(hypermodel, strategy, objective, max_trials, epochs, seed, direc
 def _result(tuner, project_dir, all_trials):
     trials = [trial_record(t) for t in tuner.oracle.trials.values()]
     best = tuner.oracle.get_best_trials(1)
-    best_model = tuner.load_model(best[0]) if best else None
+    best_model = None
+    if best:
+        with warnings.catch_warnings():
+            # keras-tuner's checkpoints hold the optimizer's state; the fresh model's
+            # optimizer has not been built yet. Only the weights matter here.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            best_model = tuner.load_model(best[0])
     return SearchResult(
         best_model=best_model,
         best_values=active_values(best[0].hyperparameters) if best else None,
@@ -464,12 +481,15 @@ def _positive(owner, arg, value):
     return int(value)
 
 
-def _as_dataset(owner, arg, data, batch_size):
+def _as_dataset(owner, arg, data, batch_size, shuffle_seed=None):
     if isinstance(data, tf.data.Dataset):
         return data
     if isinstance(data, (tuple, list)) and len(data) == 2:
         batch_size = _positive(owner, "batch_size", batch_size)
-        return tf.data.Dataset.from_tensor_slices(tuple(data)).batch(batch_size)
+        dataset = tf.data.Dataset.from_tensor_slices(tuple(data))
+        if shuffle_seed is not None:
+            dataset = dataset.shuffle(len(data[0]), seed=shuffle_seed)
+        return dataset.batch(batch_size)
     raise TypeError(
         f"{owner}: `{arg}` must be a tf.data.Dataset of (images, labels) or a pair of "
         f"arrays (x, y). Received: {arg} of type {type(data).__name__}."

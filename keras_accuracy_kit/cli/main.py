@@ -1,8 +1,10 @@
-"""`kak` command line: `kak history DIR`, `kak rollback DIR [--to ID] --export PATH`."""
+"""`kak` command line: `kak history DIR`, `kak rollback DIR [--to ID] --export PATH`,
+`kak tune SPEC [--chief | --worker]`."""
 
 import argparse
 import sys
 
+from keras_accuracy_kit.cli import tune as tune_cli
 from keras_accuracy_kit.history import History
 
 
@@ -94,6 +96,7 @@ def build_parser():
     rollback.add_argument("--to", type=int, default=None, help="version id (default: best)")
     rollback.add_argument("--export", default=None, help="save its model here (.keras or .h5)")
     rollback.set_defaults(run=rollback_command)
+    tune_cli.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,95 @@
+"""keras-tuner's chief/worker mode through `kak tune`, on 127.0.0.1."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import keras_tuner
+
+from tests.conftest import ROOT
+from tests.search.search_spec import digits_search
+
+SPEC = "tests/search/search_spec.py:digits_search"
+
+
+def kak_tune(*arguments):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KERASTUNER_")}
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return subprocess.Popen(
+        [sys.executable, "-m", "keras_accuracy_kit.cli.main", "tune", SPEC, *arguments],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process, deadline):
+    stdout, stderr = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    return process.returncode, stdout, stderr, time.monotonic()
+
+
+def test_chief_and_two_workers_finish_a_search(tmp_path):
+    directory = str(tmp_path / "search")
+    common = ["--directory", directory, "--timeout", "120"]
+    started = time.monotonic()
+    deadline = started + 300
+    chief = kak_tune("--chief", *common, "--json", str(tmp_path / "chief.json"))
+    workers = [
+        kak_tune("--worker", *common, "--tuner-id", f"w{i}", "--json", str(tmp_path / f"w{i}.json"))
+        for i in range(2)
+    ]
+    worker_runs = [finish(worker, deadline) for worker in workers]
+    chief_run = finish(chief, deadline)
+    for code, stdout, stderr, _ in [*worker_runs, chief_run]:
+        assert code == 0, stderr[-3000:]
+    # The chief leaves within seconds of the last worker (keras-tuner's own polls every 20 s).
+    assert chief_run[3] - max(run[3] for run in worker_runs) < 15
+
+    reported = json.loads((tmp_path / "chief.json").read_text())
+    ran = [json.loads((tmp_path / f"w{i}.json").read_text())["trials"] for i in range(2)]
+    assert all(len(trials) >= 1 for trials in ran), ran
+    by_worker = {row["trial_id"]: row for trials in ran for row in trials}
+    assert sum(len(trials) for trials in ran) == len(by_worker) == 6
+    assert {row["trial_id"]: row for row in reported["trials"]} == by_worker
+    assert "best: trial" in chief_run[1] and "kak tune: trial" in worker_runs[0][2]
+
+    # What the chief reported is what keras-tuner's own records in the directory say.
+    arguments = digits_search()
+    tuner = keras_tuner.RandomSearch(
+        arguments["hypermodel"], objective="val_accuracy", max_trials=6,
+        directory=directory, project_name="search", overwrite=False,
+    )  # fmt: skip
+    tuner.oracle.reload()  # the chief's oracle.json and trial_*/trial.json
+    best = tuner.oracle.get_best_trials(6)
+    assert len(best) == 6
+    assert best[0].hyperparameters.values == reported["best_values"]
+    scores = {row["trial_id"]: row["score"] for row in reported["trials"]}
+    assert {t.trial_id: t.score for t in best} == scores
+    checkpoints = [t for t in best if os.path.exists(tuner._get_checkpoint_fname(t.trial_id))]
+    assert [t.trial_id for t in checkpoints] == [t.trial_id for t in best[:2]]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_worker_without_chief_and_chief_without_workers_time_out_clearly(tmp_path):
+    started = time.monotonic()
+    worker = kak_tune(
+        "--worker", "--directory", str(tmp_path / "a"), "--oracle-port", str(free_port()),
+        "--timeout", "3",
+    )  # fmt: skip
+    chief = kak_tune("--chief", "--directory", str(tmp_path / "b"), "--timeout", "3")
+    code, _, stderr, ended = finish(worker, started + 120)
+    assert code == 3 and "kak tune: kit.search.tune: no chief answered at 127.0.0.1:" in stderr
+    assert ended - started < 60
+    code, _, stderr, ended = finish(chief, started + 120)
+    assert code == 3 and "no worker asked the chief for a trial within 3 s" in stderr
+    assert ended - started < 60

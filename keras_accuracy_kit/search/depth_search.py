@@ -5,6 +5,7 @@ import numbers
 import keras
 
 from keras_accuracy_kit.search import blocks as blocks_lib
+from keras_accuracy_kit.search.arguments import check_count
 from keras_accuracy_kit.search.requirements import import_keras_tuner
 
 keras_tuner = import_keras_tuner()
@@ -73,8 +74,8 @@ class DepthSearch(keras_tuner.HyperModel):
         owner = "DepthSearch"
         self.block = block
         self._block_fn = blocks_lib.get_block(owner, block)
-        self.min_blocks = _count(owner, "min_blocks", min_blocks, minimum=0)
-        self.max_blocks = _count(owner, "max_blocks", max_blocks, minimum=1)
+        self.min_blocks = check_count(owner, "min_blocks", min_blocks, minimum=0)
+        self.max_blocks = check_count(owner, "max_blocks", max_blocks, minimum=1)
         if self.min_blocks > self.max_blocks:
             raise ValueError(
                 f"{owner}: `min_blocks` must be at most `max_blocks`. Received: "
@@ -88,7 +89,7 @@ class DepthSearch(keras_tuner.HyperModel):
             )
         self.head = head
         self.input_shape = _input_shape(owner, input_shape)
-        self.num_classes = _count(owner, "num_classes", num_classes, minimum=2)
+        self.num_classes = check_count(owner, "num_classes", num_classes, minimum=2)
         self.learning_rate = _learning_rate(owner, learning_rate)
 
     def build(self, hp):
@@ -157,15 +158,6 @@ class DepthSearch(keras_tuner.HyperModel):
 
 def _qualname(function):
     return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', function)}"
-
-
-def _count(owner, arg, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
-            f"{owner}: `{arg}` must be an integer of at least {minimum}. Received: "
-            f"{arg}={value!r}. Pass a whole number, e.g. {arg}={max(minimum, 2)}."
-        )
-    return int(value)
 
 
 def _input_shape(owner, input_shape):

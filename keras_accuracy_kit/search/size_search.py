@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from keras_accuracy_kit import transforms
 from keras_accuracy_kit._core import checks
+from keras_accuracy_kit.search.arguments import check_count
 from keras_accuracy_kit.search.depth_search import DepthSearch
 from keras_accuracy_kit.search.requirements import import_keras_tuner
 from keras_accuracy_kit.transforms.functional import geometry
@@ -96,12 +97,7 @@ class SizeSearch(keras_tuner.HyperModel):
         if channels is None:
             shape = getattr(hypermodel, "input_shape", None)
             channels = shape[-1] if shape else 3
-        if isinstance(channels, bool) or not isinstance(channels, numbers.Integral) or channels < 1:
-            raise ValueError(
-                f"{owner}: `channels` must be a positive integer. Received: "
-                f"channels={channels!r}. E.g. channels=3 for RGB images."
-            )
-        self.channels = int(channels)
+        self.channels = check_count(owner, "channels", channels)
         self.color_spaces = _color_spaces(owner, color_spaces, self.channels)
         self.augment_strengths = _strengths(owner, augment_strengths)
         self.seed = seed

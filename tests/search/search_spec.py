@@ -13,8 +13,7 @@ def digits_search():
         validation=validation,
         strategy="random",
         max_trials=6,
-        epochs=2,
-        initial_epochs=2,
+        epochs=1,
         keep_best=2,
         seed=11,
     )

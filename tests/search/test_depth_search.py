@@ -17,10 +17,10 @@ def test_every_trial_builds_num_blocks_and_records_only_built_blocks(tmp_path, s
         dense_block, min_blocks=1, max_blocks=4, input_shape=(8, 8, 1), num_classes=10
     )
     result = kit.search.tune(
-        depth, train, validation, strategy=strategy, max_trials=5, epochs=1,
+        depth, train, validation, strategy=strategy, max_trials=4, epochs=1,
         directory=tmp_path, keep_best=None, seed=3,
     )  # fmt: skip
-    assert len(result.trials) == 5 == len(depth.trained)
+    assert len(result.trials) == 4 == len(depth.trained)
     assert len({row["values"]["num_blocks"] for row in result.trials}) >= 2
     for trained, row in zip(depth.trained, result.trials):
         num_blocks = row["values"]["num_blocks"]

@@ -8,8 +8,13 @@ import sys
 import time
 
 import keras_tuner
+import pytest
+
+import keras_accuracy_kit as kit
+from keras_accuracy_kit.cli.main import main
 
 from tests.conftest import ROOT
+from tests.search.helpers import digits
 from tests.search.search_spec import digits_search
 
 SPEC = "tests/search/search_spec.py:digits_search"
@@ -80,16 +85,29 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def test_worker_without_chief_and_chief_without_workers_time_out_clearly(tmp_path):
+def test_worker_without_chief_times_out_clearly(tmp_path, capsys):
     started = time.monotonic()
-    worker = kak_tune(
-        "--worker", "--directory", str(tmp_path / "a"), "--oracle-port", str(free_port()),
-        "--timeout", "3",
+    code = main(
+        ["tune", SPEC, "--worker", "--directory", str(tmp_path), "--oracle-port",
+         str(free_port()), "--timeout", "1", "--quiet"]
     )  # fmt: skip
-    chief = kak_tune("--chief", "--directory", str(tmp_path / "b"), "--timeout", "3")
-    code, _, stderr, ended = finish(worker, started + 120)
-    assert code == 3 and "kak tune: kit.search.tune: no chief answered at 127.0.0.1:" in stderr
-    assert ended - started < 60
-    code, _, stderr, ended = finish(chief, started + 120)
-    assert code == 3 and "no worker asked the chief for a trial within 3 s" in stderr
-    assert ended - started < 60
+    assert code == 3 and time.monotonic() - started < 30
+    assert "kak tune: kit.search.tune: no chief answered at 127.0.0.1:" in capsys.readouterr().err
+    assert "KERASTUNER_ORACLE_IP" not in os.environ
+
+
+def test_worker_without_published_address_times_out_clearly(tmp_path):
+    with pytest.raises(TimeoutError, match="no chief published its address within 0.5 s"):
+        kit.search.tune(
+            digits_search()["hypermodel"], *digits(64, 32), role="worker",
+            directory=tmp_path, timeout=0.5,
+        )  # fmt: skip
+
+
+def test_chief_without_workers_times_out_clearly(tmp_path):
+    with pytest.raises(TimeoutError, match="no worker asked the chief for a trial within 1 s"):
+        kit.search.tune(
+            digits_search()["hypermodel"], role="chief", directory=tmp_path, timeout=1,
+            strategy="random",
+        )  # fmt: skip
+    assert not (tmp_path / "search" / "oracle_address.json").exists()

@@ -53,13 +53,13 @@ def test_pipeline_resizes_augments_training_only_and_converts_colour():
 
 
 def test_size_search_composes_with_searched_learning_rate_colour_and_augmentation(tmp_path):
-    train, validation = digits(channels=3)
+    train, validation = digits(num_train=128, num_validation=64, channels=3)
     depth = RecordingDepthSearch("conv_bn", 1, 2, input_shape=(8, 8, 3), learning_rate=(1e-3, 1e-2))
     search = kit.search.SizeSearch(
         sizes=(8, 16), hypermodel=depth, color_spaces=("rgb", "hsv"), augment_strengths=(0, 0.1)
     )
     result = kit.search.tune(
-        search, train, validation, strategy="random", max_trials=2, epochs=1,
+        search, train, validation, strategy="random", max_trials=1, epochs=1,
         directory=tmp_path,
     )  # fmt: skip
     for row, trained in zip(result.trials, depth.trained):

@@ -11,7 +11,7 @@ import keras_accuracy_kit as kit
 def test_every_name_in_all_resolves():
     for name in kit.__all__:
         assert getattr(kit, name) is not None, name
-    for module in (kit.transforms, kit.callbacks, kit.history, kit.transfer):
+    for module in (kit.transforms, kit.callbacks, kit.history, kit.transfer, kit.search):
         for name in module.__all__:
             assert getattr(module, name) is not None, f"{module.__name__}.{name}"
 

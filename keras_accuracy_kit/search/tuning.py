@@ -124,6 +124,10 @@ class KitTunerMixin:
             score,
             best_text,
         )
+        if str(ended.status) != "COMPLETED" and ended.message:
+            # keras-tuner keeps the traceback in the trial; say why instead of only "invalid".
+            reason = ended.message.strip().splitlines()[-1]
+            logger.warning("trial %s failed: %s", trial.trial_id, reason)
         self.prune_checkpoints(final=False)
 
     def load_model(self, trial):

@@ -151,3 +151,25 @@ def test_missing_tuner_extra_names_the_pip_install():
     ).stdout
     assert "ImportError: kit.search: `keras_tuner` must be installed" in output
     assert 'pip install "keras-accuracy-kit[tuner]"' in output
+
+
+class FailingDepthSearch(kit.search.DepthSearch):
+    def fit(self, hp, model, *args, **kwargs):
+        if hp.get("num_blocks") == 2:
+            raise ValueError("two blocks do not fit")
+        return super().fit(hp, model, *args, **kwargs)
+
+
+def test_failed_trials_say_why_and_the_search_goes_on(tmp_path, caplog):
+    train, validation = digits(num_train=64, num_validation=32)
+    depth = FailingDepthSearch(dense_block, 1, 2, input_shape=(8, 8, 1))
+    with caplog.at_level(logging.INFO, logger="keras_accuracy_kit.search"):
+        result = kit.search.tune(
+            depth, train, validation, strategy="random", max_trials=3, epochs=1,
+            directory=tmp_path, seed=2,
+        )  # fmt: skip
+    statuses = {row["values"]["num_blocks"]: row["status"] for row in result.trials}
+    assert statuses == {1: "COMPLETED", 2: "FAILED"}
+    assert result.best_values["num_blocks"] == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("failed: ValueError: two blocks do not fit" in w for w in warnings)

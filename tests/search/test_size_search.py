@@ -12,9 +12,9 @@ from tests.search.helpers import RecordingDepthSearch, digits
 def test_each_trial_runs_at_its_own_input_size(tmp_path):
     train, validation = digits()
     depth = RecordingDepthSearch("conv", min_blocks=1, max_blocks=2, input_shape=(8, 8, 1))
-    search = kit.search.SizeSearch(sizes=(8, 12, 20), mode="pad", hypermodel=depth)
+    search = kit.search.SizeSearch(sizes=(8, 12, 16), mode="pad", hypermodel=depth)
     result = kit.search.tune(
-        search, train, validation, strategy="random", max_trials=4, epochs=1,
+        search, train, validation, strategy="random", max_trials=3, epochs=1,
         directory=tmp_path, seed=1,
     )  # fmt: skip
     sizes = [row["values"]["image_size"] for row in result.trials]

@@ -357,6 +357,8 @@ def tune(
     epochs = check_count(owner, "epochs", epochs)
     if keep_best is not None:
         keep_best = check_count(owner, "keep_best", keep_best)
+    # Checked now, not as a failed trial: the callback is built again in every trial.
+    ProgressiveEpochs(initial_epochs=initial_epochs, extension=extension)
     if role is None:
         role = distributed.role_from_environment()
         if role is not None:

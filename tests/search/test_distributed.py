@@ -111,3 +111,14 @@ def test_chief_without_workers_times_out_clearly(tmp_path):
             strategy="random",
         )  # fmt: skip
     assert not (tmp_path / "search" / "oracle_address.json").exists()
+
+
+def test_keras_tuner_variables_select_the_worker_role(tmp_path, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "worker9")
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
+    with pytest.raises(TimeoutError, match=f"no chief answered at 127.0.0.1:{port} within 0.5 s"):
+        kit.search.tune(
+            digits_search()["hypermodel"], *digits(64, 32), directory=tmp_path, timeout=0.5
+        )

@@ -131,6 +131,8 @@ def test_bad_arguments_are_errors(tmp_path):
         kit.search.tune(depth_search(), directory=tmp_path)
     with pytest.raises(ValueError, match="`keep_best` must be an integer of at least 1"):
         kit.search.tune(depth_search(), train, validation, keep_best=0, directory=tmp_path)
+    with pytest.raises(ValueError, match="ProgressiveEpochs: `initial_epochs` must be a positive"):
+        kit.search.tune(depth_search(), train, validation, initial_epochs=0, directory=tmp_path)
     with pytest.raises(TypeError, match="`train` must be a tf.data.Dataset"):
         kit.search.tune(depth_search(), "images/", validation, directory=tmp_path)
 

@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 .PHONY: demo test
 
 demo: $(INSTALLED)
-	$(VENV_PYTHON) examples/transform_gallery.py --logdir runs/demo
+	$(VENV)/bin/kak improve --dataset digits --budget 3min --logdir runs/demo
 
 test: $(INSTALLED)
 	$(VENV_PYTHON) -m pytest

@@ -47,10 +47,8 @@ def split(seed, per_class=10):
     return [(images[i], labels[i]) for i in (train, validation, test)]
 
 
-def test_accuracy(model, test, transforms=()):
+def test_accuracy(model, test):
     data = tf.data.Dataset.from_tensor_slices(test).batch(256)
-    for transform in transforms:
-        data = data.map(transform)
     predictions = model.predict(data, verbose=0).argmax(-1)
     return float((predictions == test[1]).mean())
 
@@ -96,7 +94,7 @@ def kit_improve(train, validation, test, seed, epochs, budget):
             tutorial_cnn, train, validation, epochs=epochs, budget=budget, logdir=logdir,
             seed=seed, verbose=0,
         )  # fmt: skip
-        return test_accuracy(result.best_model, test, result.best_transforms)
+        return test_accuracy(result.best_model, test)  # transforms are inside the model
 
 
 def main(argv=None):

@@ -85,7 +85,7 @@ def improve_command(args, out):
     out(f"Best model (val_accuracy {result.best_accuracy:.4f}) saved to {output}")
     if result.best_transforms:
         names = ", ".join(type(t).__name__ for t in result.best_transforms)
-        out(f"Map these transforms over new images before predicting: {names}")
+        out(f"The model takes raw images: its first layers are {names}")
     out(f"History: kak history {result.directory}")
     out(f"TensorBoard: tensorboard --logdir {result.logdir}")
     return 0

@@ -68,11 +68,12 @@ class ImproveResult:
     """What `kit.improve` returns: the best model and the table of steps.
 
     Args:
-        best_model: The `keras.Model` of the best configuration (its input pipeline
-            transforms are listed in `best_transforms`).
+        best_model: The `keras.Model` of the best configuration. It takes your images as
+            they are: the input transforms the ladder kept (resize, colour space) are
+            layers at its front, so `best_model.predict(images)` just works.
         best_accuracy: Float. Its validation accuracy.
-        best_transforms: List of kit transforms to `map` over new data before
-            `best_model.predict` (e.g. a colour conversion); empty when none.
+        best_transforms: List of the kit transforms at the front of `best_model` (their
+            configs describe the data pipeline); empty when none.
         steps: List of `Step`, in the order they ran.
         logdir: String. The TensorBoard log directory.
         directory: String. The `kit.History` directory of the versions.
@@ -418,7 +419,7 @@ class _Ladder:
         transforms = self._transforms(config)
         train, validation = self._pipelines(config, transforms)
         model = self._model(config)
-        max_epochs = config.epochs * (4 if config.progressive else 1)
+        max_epochs = config.epochs * (10 if config.progressive else 1)
         max_epochs = int(min(max_epochs, self.budget.epochs_left))
         run_logdir = os.path.join(self.logdir, f"{index:02d}-{name}")
         checkpoint = CheckpointOnChange(
@@ -479,7 +480,11 @@ class _Ladder:
             + ("" if delta is None else f" ({delta:+.4f})")
             + f" in {epochs_run} epochs, {step.seconds:.1f}s"
         )
-        return {"accuracy": accuracy, "model": model, "transforms": transforms}
+        return {
+            "accuracy": accuracy,
+            "model": self._deployable(model, transforms),
+            "transforms": transforms,
+        }
 
     def _transforms(self, config):
         transforms = []
@@ -499,6 +504,12 @@ class _Ladder:
         return transforms
 
     def _pipelines(self, config, transforms):
+        """Train and validation pipelines; values end in the user's range, as the baseline's.
+
+        Kit transforms output floats in [0, 1]; mapping them back to the data's own value
+        range keeps the model's input scale, so a trick is judged on what it changes, not
+        on a rescaling the model was never tuned for.
+        """
         train, validation = self.train, self.validation
         for transform in transforms:
             train = train.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
@@ -506,11 +517,29 @@ class _Ladder:
         if config.augment:
             augment = Augment(
                 **config.augment,
-                value_range=(0.0, 1.0) if config.color else self.facts.value_range,
+                value_range=(0.0, 1.0) if transforms else self.facts.value_range,
                 seed=self.seed,
             )
             train = train.apply(augment)
+        low, high = self.facts.value_range
+        rescale = lambda images, labels: (images * (high - low) + low, labels)  # noqa: E731
+        if transforms or config.augment:
+            train = train.map(rescale, num_parallel_calls=tf.data.AUTOTUNE)
+        if transforms:
+            validation = validation.map(rescale, num_parallel_calls=tf.data.AUTOTUNE)
         return train.prefetch(tf.data.AUTOTUNE), validation.prefetch(tf.data.AUTOTUNE)
+
+    def _deployable(self, model, transforms):
+        """`model` behind its input transforms: one model that takes the raw images."""
+        if not transforms:
+            return model
+        low, high = self.facts.value_range
+        inputs = keras.Input(self.facts.image_shape, name="images")
+        x = inputs
+        for transform in transforms:
+            x = transform(x)
+        x = keras.layers.Rescaling(high - low, offset=low, name="to_value_range")(x)
+        return keras.Model(inputs, model(x), name=f"{model.name}_with_transforms")
 
     def _input_shape(self, config):
         height, width, channels = self.facts.image_shape
@@ -526,7 +555,7 @@ class _Ladder:
                 self.backbone,
                 num_classes=self.facts.num_classes,
                 input_shape=self._input_shape(config),
-                value_range=(0.0, 1.0) if config.color else self.facts.value_range,
+                value_range=self.facts.value_range,
             )
         if self.build is not None:
             arguments = {"depth": config.depth} if config.depth else {}

@@ -126,6 +126,15 @@ def test_colour_trick_runs_on_rgb_and_is_skipped_on_gray(monkeypatch, tmp_path):
         ("colour space hsv", True),
     ]
     assert [type(t).__name__ for t in result.best_transforms] == ["ToHSV"]
+    # The best model takes raw RGB images: HSV and the rescale back to [0, 255] are inside.
+    layers = [type(layer).__name__ for layer in result.best_model.layers]
+    assert layers[1:3] == ["ToHSV", "Rescaling"]
+    hsv = kit.to_hsv(value_range=(0, 255))(validation_rgb[:4].astype("float32")) * 255.0
+    np.testing.assert_allclose(
+        result.best_model.predict(validation_rgb[:4], verbose=0),
+        result.best_model.layers[-1].predict(hsv.numpy(), verbose=0),
+        atol=1e-5,
+    )
     gray = kit.improve(
         _dense, (x, y), (vx, vy), tricks=["color"], epochs=1, logdir=str(tmp_path / "gray"),
         verbose=0,
@@ -189,3 +198,23 @@ def test_bad_arguments_say_what_and_how(tmp_path, arguments, match):
     full = {"model": _dense, "logdir": str(tmp_path), "verbose": 0} | arguments
     with pytest.raises(ValueError, match=match):
         kit.improve(train=_digits(3)[0], validation=_digits(3)[1], **full)
+
+
+def test_pipelines_keep_the_data_value_range_after_kit_transforms(tmp_path):
+    ladder = improve_module._Ladder(
+        _dense, *_digits(per_class=3), "auto", None, str(tmp_path), None, 1, None, 32,
+        "auto", 0, 0,
+    )  # fmt: skip
+    assert ladder.facts.value_range == (0.0, 16.0)
+    base = improve_module._Config(epochs=1)
+    for config in (
+        improve_module._Config(epochs=1, augment={"rotation_range": 10}),
+        improve_module._Config(epochs=1, image_size=16),
+    ):
+        transforms = ladder._transforms(config)
+        train, validation = ladder._pipelines(config, transforms)
+        for dataset in (train, validation):
+            images = np.concatenate([x.numpy() for x, _ in dataset])
+            assert 8 < images.max() <= 16.0 + 1e-4 and images.min() >= -1e-4
+    raw = np.concatenate([x.numpy() for x, _ in ladder._pipelines(base, [])[1]])
+    assert raw.max() == 16.0

@@ -16,9 +16,10 @@ printed. Run it directly:
 
 then compare the runs `rgb`, `lab`, `hsv` and `grayscale` with
 `tensorboard --logdir runs/color_spaces` (SCALARS tab). `--quick` shrinks the budget to a
-few seconds (the test suite runs it that way). Here the hue carries no information about
-the digit, so the channel that separates brightness from colour (L, V, gray) is the one
-that matters; on your data the ranking may differ: that is why it is worth a run.
+few seconds (the test suite runs it that way). Here the tint carries no information
+about the digit, only the contrast between ink and paper does; the table shows which
+encoding makes that easiest to learn. On your data the ranking may differ: that is why
+it is worth a run.
 """
 
 import argparse

@@ -49,7 +49,7 @@ def to_display_image(image):
         image = image.astype(np.float32) / 65535.0
     else:
         image = image.astype(np.float32)
-        low, high = float(image.min(initial=0.0)), float(image.max(initial=0.0))
+        low, high = (float(image.min()), float(image.max())) if image.size else (0.0, 0.0)
         if low < 0.0 or high > 1.0:
             image = (image - low) / (high - low) if high > low else np.zeros_like(image)
     if image.shape[-1] >= 3:

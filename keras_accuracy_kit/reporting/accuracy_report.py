@@ -123,7 +123,9 @@ class AccuracyReport(keras.callbacks.Callback):
                 f"{OWNER}: `change` must be a string. Received: change={change!r}. "
                 "E.g. change='augment: rotation_range=10'."
             )
-        if order is not None and (isinstance(order, bool) or not isinstance(order, numbers.Integral)):
+        if order is not None and (
+            isinstance(order, bool) or not isinstance(order, numbers.Integral)
+        ):
             raise ValueError(
                 f"{OWNER}: `order` must be an int (the run's rung, 0 for the baseline) or "
                 f"None. Received: order={order!r}."
@@ -148,7 +150,11 @@ class AccuracyReport(keras.callbacks.Callback):
                 f"validation_data={type(validation_data).__name__}. Pass the same data as "
                 "to `fit(validation_data=...)`."
             )
-        if isinstance(num_worst, bool) or not isinstance(num_worst, numbers.Integral) or num_worst < 0:
+        if (
+            isinstance(num_worst, bool)
+            or not isinstance(num_worst, numbers.Integral)
+            or num_worst < 0
+        ):
             raise ValueError(
                 f"{OWNER}: `num_worst` must be a non-negative integer. Received: "
                 f"num_worst={num_worst!r}."
@@ -268,7 +274,9 @@ class AccuracyReport(keras.callbacks.Callback):
         change = self.change
         if change is None:
             changes = version.get("changes") or []
-            change = "; ".join(changes[:3]) + (f" (+{len(changes) - 3} more)" if len(changes) > 3 else "")
+            change = "; ".join(changes[:3]) + (
+                f" (+{len(changes) - 3} more)" if len(changes) > 3 else ""
+            )
             change = change or os.path.basename(self.logdir)
         summary = {
             schema.KEY_SCHEMA_VERSION: schema.SCHEMA_VERSION,

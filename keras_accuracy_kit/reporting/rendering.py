@@ -153,7 +153,9 @@ def confusion_matrix_image(matrix, class_names):
         for column in range(num_classes):
             x = left + column * cell
             if row == 0:
-                draw.text((x + 2, top - 13), _short(class_names[column], 5), fill="black", font=font)
+                draw.text(
+                    (x + 2, top - 13), _short(class_names[column], 5), fill="black", font=font
+                )
             share = matrix[row, column] / totals[row] if totals[row] else 0.0
             shade = (
                 round(255 - 200 * share),

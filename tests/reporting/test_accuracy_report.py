@@ -89,9 +89,7 @@ def test_confusion_matrix_per_class_accuracy_and_worst_agree_with_sklearn(report
     recall = np.diag(expected) / expected.sum(axis=1)
     assert summary["per_class_accuracy"] == pytest.approx(recall.tolist())
     for name, accuracy in zip(CLASS_NAMES, recall):
-        assert values(accumulator, f"report/per_class_accuracy/{name}") == pytest.approx(
-            [accuracy]
-        )
+        assert values(accumulator, f"report/per_class_accuracy/{name}") == pytest.approx([accuracy])
     true_probability = probabilities[np.arange(len(y_val)), y_val]
     worst = np.argsort(true_probability, kind="stable")[:16]
     assert [w["true_probability"] for w in summary["worst"]] == pytest.approx(
@@ -157,7 +155,9 @@ def test_checkpoint_on_change_gives_what_changed_and_the_delta(tmp_path):
 
 def test_only_the_chief_writes(tmp_path, monkeypatch):
     cluster = {"worker": ["localhost:1", "localhost:2"]}
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}})
+    )
     fit_run(tmp_path / "worker1", epochs=1)
     assert not os.path.exists(tmp_path / "worker1")
 

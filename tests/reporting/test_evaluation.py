@@ -24,9 +24,7 @@ def test_to_probabilities(outputs, expected):
 def test_worst_predictions_across_batches_lowest_true_probability_first():
     images = np.arange(6, dtype=np.float32).reshape(6, 1, 1, 1)  # image i holds value i
     labels = np.array([0, 1, 1, 0, 1, 0])
-    outputs = np.array(
-        [[0.9, 0.1], [0.3, 0.7], [0.95, 0.05], [0.4, 0.6], [0.2, 0.8], [0.5, 0.5]]
-    )
+    outputs = np.array([[0.9, 0.1], [0.3, 0.7], [0.95, 0.05], [0.4, 0.6], [0.2, 0.8], [0.5, 0.5]])
     batches = [(images[:3], labels[:3], outputs[:3]), (images[3:], labels[3:], outputs[3:])]
     result = evaluation.evaluate_batches(batches, 2, num_worst=3)
     # True-class probabilities: 0.9, 0.7, 0.05, 0.4, 0.8, 0.5 -> worst: #2, #3, #5.

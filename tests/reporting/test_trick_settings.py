@@ -56,7 +56,11 @@ def test_checkpoint_on_change_contributes_its_data_config_and_hparams(tmp_path):
 
 @pytest.mark.parametrize(
     "name, expected",
-    [("LRFinder", "lr_finder"), ("ToLab", "to_lab"), ("CheckpointOnChange", "checkpoint_on_change")],
+    [
+        ("LRFinder", "lr_finder"),
+        ("ToLab", "to_lab"),
+        ("CheckpointOnChange", "checkpoint_on_change"),
+    ],
 )
 def test_snake_case(name, expected):
     assert snake_case(name) == expected

@@ -201,3 +201,16 @@ def test_get_config_holds_the_constructor_arguments(tmp_path):
     config = report.get_config()
     assert (config["change"], config["order"], config["num_worst"]) == ("x", 2, 4)
     assert config["logdir"] == str(tmp_path)
+
+
+def test_dataset_validation_data_with_one_hot_labels(tmp_path):
+    _, (x_val, y_val) = digits()
+    one_hot = tf.one_hot(y_val, 10)
+    dataset = tf.data.Dataset.from_tensor_slices((x_val, one_hot)).batch(48)
+    model, _, _ = fit_run(tmp_path / "run", epochs=1, validation_data=dataset, num_worst=5)
+    summary = kit_summary(read_back(tmp_path / "run"))
+    predicted = model.predict(x_val, verbose=0).argmax(axis=1)
+    np.testing.assert_array_equal(
+        summary["confusion_matrix"], confusion_matrix(y_val, predicted, labels=range(10))
+    )
+    assert len(summary["worst"]) == 5

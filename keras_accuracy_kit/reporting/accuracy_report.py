@@ -172,6 +172,10 @@ class AccuracyReport(keras.callbacks.Callback):
         self.batch_size = checks.check_positive_int(OWNER, "batch_size", batch_size)
         self.settings, self.trick_names = trick_settings(self.tricks)
         self._writer = None
+        self._start_time = None
+        self._epochs = 0
+        self._best = None
+        self._best_epoch = None
         if distribution.is_chief():
             checks.ensure_writable_directory(OWNER, "logdir", self.logdir)
 
@@ -283,7 +287,9 @@ class AccuracyReport(keras.callbacks.Callback):
             schema.KEY_CHANGE: change,
             schema.KEY_ORDER: self.order,
             schema.KEY_START_TIME: self._start_time,
-            schema.KEY_WALL_TIME: time.time() - self._start_time,
+            schema.KEY_WALL_TIME: (
+                None if self._start_time is None else time.time() - self._start_time
+            ),
             schema.KEY_MONITOR: self.monitor,
             schema.KEY_MODE: None if self._best is None else self._best.mode,
             schema.KEY_BEST: best,

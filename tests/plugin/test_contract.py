@@ -26,7 +26,6 @@ def test_every_summary_key_is_written(tmp_path):
     from keras_accuracy_kit.reporting.accuracy_report import AccuracyReport
 
     report = AccuracyReport(tmp_path)
-    report._start_time, report._epochs, report._best, report._best_epoch = 0.0, 0, None, None
     assert tuple(sorted(report.summary())) == tuple(sorted(summary_schema.SUMMARY_KEYS))
 
 

@@ -403,12 +403,13 @@ class AccuracyReport(keras.callbacks.Callback):
 
     def _write_evaluation(self, result, step):
         names = self._names(result.confusion_matrix.shape[0])
-        tf.summary.image(
-            CONFUSION_MATRIX_TAG,
-            rendering.confusion_matrix_image(result.confusion_matrix, names),
-            step=step,
-            description="Rows: true class; columns: predicted class.",
-        )
+        if len(names) <= rendering.MAX_MATRIX_CLASSES:
+            tf.summary.image(
+                CONFUSION_MATRIX_TAG,
+                rendering.confusion_matrix_image(result.confusion_matrix, names),
+                step=step,
+                description="Rows: true class; columns: predicted class.",
+            )
         grid = rendering.worst_predictions_grid(result.worst, names)
         if grid is not None:
             write_image_grid(

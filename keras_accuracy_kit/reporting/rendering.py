@@ -4,6 +4,7 @@ Drawn with Pillow (a dependency of TensorBoard) so that labels are readable with
 matplotlib; laid out with `image_grid`.
 """
 
+import functools
 import io
 
 import numpy as np
@@ -16,6 +17,9 @@ CELL_SIZE = 96
 CAPTION_HEIGHT = 26
 #: Pixels of one confusion-matrix cell.
 MATRIX_CELL_SIZE = 34
+#: Above this many classes the confusion matrix is too large to draw (its numbers are
+#: still in the plugin's summary).
+MAX_MATRIX_CLASSES = 50
 
 
 def to_display_image(image):
@@ -59,6 +63,7 @@ def to_display_image(image):
     return np.clip(image, 0.0, 1.0)
 
 
+@functools.lru_cache(maxsize=1)
 def _font():
     return ImageFont.load_default()
 

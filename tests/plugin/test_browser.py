@@ -187,6 +187,16 @@ def test_tab_shows_the_three_runs_in_order_with_deltas(ladder_logdir, tensorboar
     assert 'id="confusion-matrix"' in text and 'id="worst-predictions"' in text
     assert text.count('class="worst-item"') == 16
 
+    # Sorted by best value, highest first (what a click on the "best" header does twice).
+    dom = run_browser(
+        browser, tmp_path / "profile-sort", "--dump-dom", page + "&sort=best&direction=desc"
+    )
+    parser = LadderRows()
+    parser.feed(dom.stdout.decode())
+    by_best = sorted(ladder, key=lambda rung: -rung[2])
+    assert [row["attrs"]["data-run"] for row in parser.rows] == [name for name, _, _ in by_best]
+    assert 'data-key="best" class="numeric">best ▼' in dom.stdout.decode()
+
     screenshot = tmp_path / "accuracy_kit_tab.png"
     shot = run_browser(
         browser,

@@ -254,7 +254,11 @@ export async function render() {
       el('p', {class: 'error'}, `Could not load the ladder: ${error.message}`));
     return;
   }
-  const state = {rows: ladder.runs, sortKey: 'rank', ascending: true, selected: null};
+  // The entry page's query may pick the initial sort: `&sort=best&direction=desc`.
+  const query = new URLSearchParams(window.location.search);
+  const sortKey = COLUMNS.some((c) => c.key === query.get('sort')) ? query.get('sort') : 'rank';
+  const state = {rows: ladder.runs, sortKey, ascending: query.get('direction') !== 'desc',
+                 selected: null};
   if (!state.rows.length) {
     document.getElementById('ladder').replaceChildren(el('p', {class: 'hint'},
         'No run has an Accuracy Kit summary yet: train with kit.callbacks.AccuracyReport.'));

@@ -74,6 +74,7 @@ def improve_command(args, out):
         logdir=args.logdir,
         epochs=args.epochs,
         backbone=args.backbone,
+        class_names=class_names,
         seed=args.seed,
     )
     output = args.output or os.path.join(result.logdir, "best.keras")

@@ -17,6 +17,7 @@ from keras_accuracy_kit.callbacks.progressive_epochs import ProgressiveEpochs
 from keras_accuracy_kit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
 from keras_accuracy_kit.ladder import data as data_lib
+from keras_accuracy_kit.reporting.accuracy_report import AccuracyReport
 from keras_accuracy_kit.transforms.augment import Augment
 from keras_accuracy_kit.transforms.resize import Resize
 from keras_accuracy_kit.transforms.to_hsv import ToHSV
@@ -192,6 +193,7 @@ def improve(
     backbone=None,
     batch_size=32,
     min_delta="auto",
+    class_names=None,
     seed=0,
     verbose=1,
 ):
@@ -205,7 +207,9 @@ def improve(
     needs a build function with a `depth` argument) and transfer learning (when a
     `backbone` is given). A trick is kept only when validation accuracy beats the best by
     more than `min_delta`. Every step is a `kit.History` version (`kak history DIR`) and
-    a TensorBoard run under `logdir`; progress is printed as it goes.
+    a TensorBoard run under `logdir` with an `AccuracyReport` (the "Accuracy Kit" tab shows
+    the ladder: each step's change, best accuracy and deltas); progress is printed as it
+    goes.
 
     Args:
         model: A `keras.Model` (each step trains a fresh copy from `clone_model`) or a
@@ -230,6 +234,8 @@ def improve(
         min_delta: `"auto"` or a float. The gain a trick must beat. `"auto"` is half the
             binomial standard error of the best accuracy on the validation set, and at
             least one validation image. Defaults to `"auto"`.
+        class_names: Optional list of class names for the reports. Defaults to `None`
+            (the class indices).
         seed: Int. Seeds weights, shuffling and augmentation: reruns give the same
             ladder. Defaults to `0`.
         verbose: 0 (silent), 1 (one line per step) or 2 (also `fit` progress).
@@ -251,7 +257,7 @@ def improve(
     """
     ladder = _Ladder(
         model, train, validation, tricks, budget, logdir, directory, epochs, backbone,
-        batch_size, min_delta, seed, verbose,
+        batch_size, min_delta, class_names, seed, verbose,
     )  # fmt: skip
     return ladder.run()
 
@@ -259,7 +265,7 @@ def improve(
 class _Ladder:
     def __init__(
         self, model, train, validation, tricks, budget, logdir, directory, epochs, backbone,
-        batch_size, min_delta, seed, verbose,
+        batch_size, min_delta, class_names, seed, verbose,
     ):  # fmt: skip
         if not (isinstance(model, keras.Model) or callable(model)):
             raise ValueError(
@@ -291,6 +297,7 @@ class _Ladder:
         )
         self.epochs, self.backbone, self.min_delta = epochs, backbone, min_delta
         self.seed, self.verbose = seed, verbose
+        self.class_names = None if class_names is None else [str(c) for c in class_names]
         self.validation_labels = np.concatenate(
             [np.asarray(labels).reshape(len(labels), -1) for _, labels in self.validation]
         )
@@ -446,6 +453,17 @@ class _Ladder:
             callbacks.insert(
                 0, ReduceLROnPlateau("val_loss", factor=0.5, patience=max(2, config.epochs // 5))
             )
+        callbacks.append(
+            AccuracyReport(
+                run_logdir,
+                hparams={"ladder_step": name, **config.hparams()},
+                validation_data=validation,
+                class_names=self.class_names,
+                tricks=[checkpoint],
+                change=change,
+                order=index,
+            )
+        )  # last: it reads what the other callbacks logged
         if config.transfer:
             history = self._fine_tune(model, train, validation, max_epochs, callbacks)
         else:

@@ -67,6 +67,10 @@ class FeatureExtractor(keras.layers.Layer):
         weights: For a named backbone: `"imagenet"` (downloaded once by Keras into
             `~/.keras/models`), `None` (random initialisation) or a weights file path.
             Ignored for SavedModels. Defaults to `"imagenet"`.
+        trainable_layers: Optional list of names. For a trainable named backbone, the
+            only layers left trainable (what `kit.transfer.fine_tune(unfreeze=N)` sets, with
+            batch norm frozen); saved in the config so a reloaded model keeps them.
+            Defaults to `None` (all layers follow `trainable`).
         **kwargs: Base `keras.layers.Layer` arguments.
 
     Example:
@@ -88,9 +92,12 @@ class FeatureExtractor(keras.layers.Layer):
         output_key=None,
         output_shape=None,
         weights="imagenet",
+        trainable_layers=None,
         **kwargs,
     ):
         super().__init__(trainable=trainable, **kwargs)
+        # Which backbone layers were unfrozen (`fine_tune(unfreeze=N)`), kept in the config.
+        self._trainable_layers = None if trainable_layers is None else list(trainable_layers)
         if not isinstance(trainable, bool):
             raise ValueError(
                 f"{_OWNER}: `trainable` must be True or False. Received: trainable={trainable!r}."
@@ -210,6 +217,10 @@ class FeatureExtractor(keras.layers.Layer):
             self.backbone_model = spec.build(
                 weights=weights, input_shape=shape, pooling="avg", trainable=self.trainable
             )
+            if self.trainable and self._trainable_layers is not None:
+                unfrozen = set(self._trainable_layers)
+                for layer in self.backbone_model.layers:
+                    layer.trainable = layer.name in unfrozen
         except Exception as error:  # noqa: BLE001 - re-raised with the fix
             if weights != "imagenet":
                 raise
@@ -320,6 +331,14 @@ class FeatureExtractor(keras.layers.Layer):
         else:
             self._assign_values(values)
 
+    def _current_trainable_layers(self):
+        """Names of the trainable backbone layers when only some are (else `None`)."""
+        if self.backbone_model is None or not self.trainable:
+            return self._trainable_layers
+        layers = self.backbone_model.layers
+        names = [layer.name for layer in layers if layer.trainable]
+        return None if len(names) == len(layers) else names
+
     @property
     def expected_input_shape(self):
         """The input shape the backbone expects, without the batch axis (`None`: any size).
@@ -370,6 +389,7 @@ class FeatureExtractor(keras.layers.Layer):
                 "output_key": self.output_key,
                 "output_shape": None if self.output_shape_ is None else list(self.output_shape_),
                 "weights": self.backbone_weights,
+                "trainable_layers": self._current_trainable_layers(),
             }
         )
         return config

@@ -106,6 +106,17 @@ def test_a_real_ladder_on_digits_writes_history_tensorboard_and_the_best_model(t
     assert len(kit.History(result.directory).versions()) == len(
         [s for s in result.steps if s.val_accuracy is not None]
     )
+    # Each trained step carries the Accuracy Kit summary: its change and rung.
+    from tests.reporting.test_accuracy_report import kit_summary, read_back
+
+    for index, step in enumerate(result.steps):
+        run = os.path.join(result.logdir, f"{index:02d}-{step.name}")
+        if step.val_accuracy is None:
+            assert not os.path.exists(run)
+            continue
+        summary = kit_summary(read_back(run))
+        assert (summary["order"], summary["change"]) == (index, step.change)
+        assert summary["version"] == step.version
     table = result.table()
     assert table.splitlines()[0].split()[:3] == ["#", "step", "val_acc"]
     assert "baseline" in table
@@ -203,7 +214,7 @@ def test_bad_arguments_say_what_and_how(tmp_path, arguments, match):
 def test_pipelines_keep_the_data_value_range_after_kit_transforms(tmp_path):
     ladder = improve_module._Ladder(
         _dense, *_digits(per_class=3), "auto", None, str(tmp_path), None, 1, None, 32,
-        "auto", 0, 0,
+        "auto", None, 0, 0,
     )  # fmt: skip
     assert ladder.facts.value_range == (0.0, 16.0)
     base = improve_module._Config(epochs=1)

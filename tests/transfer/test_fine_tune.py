@@ -144,6 +144,15 @@ def test_named_backbone_unfreezes_top_layers_and_keeps_batch_norm_in_inference(t
     assert not any(layer.trainable for layer in norms)
     for old, layer in zip(moving, norms):
         np.testing.assert_array_equal(old, layer.moving_mean.numpy())
+    # The unfrozen layers survive saving: same trainable weights, optimizer state restored.
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras")
+    assert len(restored.trainable_weights) == len(model.trainable_weights)
+    restored_backbone = restored.get_layer("feature_extractor").backbone_model
+    assert [layer.trainable for layer in restored_backbone.layers] == [
+        layer.trainable for layer in backbone.layers
+    ]
+    assert len(restored.optimizer.variables) == len(model.optimizer.variables)
 
 
 def test_transfer_model_saves_and_loads_without_the_backbone_directory(

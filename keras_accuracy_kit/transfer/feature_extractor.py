@@ -67,8 +67,8 @@ class FeatureExtractor(keras.layers.Layer):
         weights: For a named backbone: `"imagenet"` (downloaded once by Keras into
             `~/.keras/models`), `None` (random initialisation) or a weights file path.
             Ignored for SavedModels. Defaults to `"imagenet"`.
-        trainable_layers: Optional list of names. For a trainable named backbone, the
-            only layers left trainable (what `kit.transfer.fine_tune(unfreeze=N)` sets, with
+        trainable_layers: Optional list of layer indices. For a trainable named backbone,
+            the only layers left trainable (what `kit.transfer.fine_tune(unfreeze=N)` sets, with
             batch norm frozen); saved in the config so a reloaded model keeps them.
             Defaults to `None` (all layers follow `trainable`).
         **kwargs: Base `keras.layers.Layer` arguments.
@@ -219,8 +219,8 @@ class FeatureExtractor(keras.layers.Layer):
             )
             if self.trainable and self._trainable_layers is not None:
                 unfrozen = set(self._trainable_layers)
-                for layer in self.backbone_model.layers:
-                    layer.trainable = layer.name in unfrozen
+                for index, layer in enumerate(self.backbone_model.layers):
+                    layer.trainable = index in unfrozen
         except Exception as error:  # noqa: BLE001 - re-raised with the fix
             if weights != "imagenet":
                 raise
@@ -332,12 +332,15 @@ class FeatureExtractor(keras.layers.Layer):
             self._assign_values(values)
 
     def _current_trainable_layers(self):
-        """Names of the trainable backbone layers when only some are (else `None`)."""
+        """Indices of the trainable backbone layers when only some are (else `None`).
+
+        Indices, not names: Keras numbers auto-named layers per process.
+        """
         if self.backbone_model is None or not self.trainable:
             return self._trainable_layers
         layers = self.backbone_model.layers
-        names = [layer.name for layer in layers if layer.trainable]
-        return None if len(names) == len(layers) else names
+        indices = [index for index, layer in enumerate(layers) if layer.trainable]
+        return None if len(indices) == len(layers) else indices
 
     @property
     def expected_input_shape(self):

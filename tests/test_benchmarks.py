@@ -66,7 +66,13 @@ def test_bench_accuracy_quick_run_prints_the_ratios(capsys):
         sorted(pairs)
         == sorted(ratios)
         == sorted(
-            ["kit_test_accuracy", "keras_test_accuracy", "naive_test_accuracy", "kit_time_vs_keras"]
+            [
+                "kit_test_accuracy",
+                "keras_test_accuracy",
+                "naive_test_accuracy",
+                "kit_norefit_test_accuracy",
+                "kit_time_vs_keras",
+            ]
         )
     )
     assert all(0 < float(value) for value in pairs.values())

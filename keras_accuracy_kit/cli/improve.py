@@ -36,6 +36,9 @@ def add_parser(commands):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--refit", action="store_true", help="finally train the best setup on train+validation"
+    )
+    parser.add_argument(
         "--output", default=None, help="best model path (default LOGDIR/best.keras)"
     )
     parser.set_defaults(run=improve_command)
@@ -75,6 +78,7 @@ def improve_command(args, out):
         epochs=args.epochs,
         backbone=args.backbone,
         class_names=class_names,
+        refit=args.refit,
         seed=args.seed,
     )
     output = args.output or os.path.join(result.logdir, "best.keras")
@@ -83,7 +87,8 @@ def improve_command(args, out):
     out(result.table())
     out("")
     out(f"Classes: {', '.join(class_names)}")
-    out(f"Best model (val_accuracy {result.best_accuracy:.4f}) saved to {output}")
+    refit = " (then refit on train + validation)" if args.refit else ""
+    out(f"Best model (val_accuracy {result.best_accuracy:.4f}{refit}) saved to {output}")
     if result.best_transforms:
         names = ", ".join(type(t).__name__ for t in result.best_transforms)
         out(f"The model takes raw images: its first layers are {names}")

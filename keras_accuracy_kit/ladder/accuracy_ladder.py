@@ -194,6 +194,7 @@ def improve(
     batch_size=32,
     min_delta="auto",
     class_names=None,
+    refit=False,
     seed=0,
     verbose=1,
 ):
@@ -236,6 +237,11 @@ def improve(
             least one validation image. Defaults to `"auto"`.
         class_names: Optional list of class names for the reports. Defaults to `None`
             (the class indices).
+        refit: Bool. After the ladder, train the best configuration once more on
+            `train` and `validation` together, for the epochs that were best, and return
+            that model (as keras-tuner's guide advises once a search is done). More data
+            for the final model; its accuracy can then only be measured on a test set of
+            your own. Defaults to `False`.
         seed: Int. Seeds weights, shuffling and augmentation: reruns give the same
             ladder. Defaults to `0`.
         verbose: 0 (silent), 1 (one line per step) or 2 (also `fit` progress).
@@ -257,7 +263,7 @@ def improve(
     """
     ladder = _Ladder(
         model, train, validation, tricks, budget, logdir, directory, epochs, backbone,
-        batch_size, min_delta, class_names, seed, verbose,
+        batch_size, min_delta, class_names, refit, seed, verbose,
     )  # fmt: skip
     return ladder.run()
 
@@ -265,7 +271,7 @@ def improve(
 class _Ladder:
     def __init__(
         self, model, train, validation, tricks, budget, logdir, directory, epochs, backbone,
-        batch_size, min_delta, class_names, seed, verbose,
+        batch_size, min_delta, class_names, refit, seed, verbose,
     ):  # fmt: skip
         if not (isinstance(model, keras.Model) or callable(model)):
             raise ValueError(
@@ -297,6 +303,9 @@ class _Ladder:
         )
         self.epochs, self.backbone, self.min_delta = epochs, backbone, min_delta
         self.seed, self.verbose = seed, verbose
+        if not isinstance(refit, bool):
+            raise ValueError(f"{_OWNER}: `refit` must be True or False. Received: refit={refit!r}.")
+        self.refit = refit
         self.class_names = None if class_names is None else [str(c) for c in class_names]
         self.validation_labels = np.concatenate(
             [np.asarray(labels).reshape(len(labels), -1) for _, labels in self.validation]
@@ -337,6 +346,8 @@ class _Ladder:
                     self._announce(f"  {trick}: kept ({change})")
                     break  # one variant per trick: the first that pays
         self._announce(f"kit.improve: best val_accuracy {best['accuracy']:.4f}\n")
+        if self.refit:
+            best = dict(best, model=self._refit(best_config, best["best_epochs"]))
         self._announce(f"To see the curves and the ladder: tensorboard --logdir {self.logdir}")
         return ImproveResult(
             best_model=best["model"],
@@ -477,6 +488,9 @@ class _Ladder:
             )
         epochs_run = len(history.epoch)
         self.budget.spend(epochs_run)
+        best_epochs = epochs_run
+        if config.progressive and history.history.get("val_accuracy"):
+            best_epochs = int(np.argmax(history.history["val_accuracy"])) + 1
         if self.budget.exhausted():
             note = "; ".join(filter(None, [note, "cut short by the budget"]))
         accuracy = self._accuracy(model, validation)
@@ -502,7 +516,36 @@ class _Ladder:
             "accuracy": accuracy,
             "model": self._deployable(model, transforms),
             "transforms": transforms,
+            "best_epochs": best_epochs,
         }
+
+    def _refit(self, config, epochs):
+        """Trains `config` on train + validation for `epochs`; returns the deployable model."""
+        index = len(self.steps)
+        change = f"refit on train + validation for {epochs} epochs"
+        self._announce(f"[{index}] refit: {change} ...")
+        start = time.monotonic()
+        keras.utils.set_random_seed(self.seed)
+        transforms = self._transforms(config)
+        both = dataclasses.replace(config, progressive=False, reduce_lr=False)
+        saved = self.train
+        self.train = self.train.concatenate(self.validation)
+        try:
+            train, _ = self._pipelines(both, transforms)
+        finally:
+            self.train = saved
+        model = self._model(both)
+        if config.transfer:
+            self._fine_tune(model, train, None, epochs, [])
+        else:
+            model.fit(train, epochs=epochs, shuffle=False, verbose=2 if self.verbose >= 2 else 0)
+        self.steps.append(
+            Step(
+                "refit", change, kept=True, epochs=epochs, seconds=time.monotonic() - start,
+                note="no held-out data left: measure it on your test set",
+            )
+        )  # fmt: skip
+        return self._deployable(model, transforms)
 
     def _transforms(self, config):
         transforms = []

@@ -229,3 +229,24 @@ def test_pipelines_keep_the_data_value_range_after_kit_transforms(tmp_path):
             assert 8 < images.max() <= 16.0 + 1e-4 and images.min() >= -1e-4
     raw = np.concatenate([x.numpy() for x, _ in ladder._pipelines(base, [])[1]])
     assert raw.max() == 16.0
+
+
+def test_refit_trains_the_best_setup_on_train_and_validation(tmp_path, monkeypatch):
+    seen = []
+    original_fit = keras.Model.fit
+
+    def recording_fit(self, x=None, *args, **kwargs):
+        seen.append((sum(int(b[0].shape[0]) for b in x), kwargs.get("epochs")))
+        return original_fit(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", recording_fit)
+    result = kit.improve(
+        _dense, *_digits(per_class=3), tricks=["epochs"], epochs=2, refit=True,
+        logdir=str(tmp_path), verbose=0,
+    )  # fmt: skip
+    refit = result.steps[-1]
+    assert refit.name == "refit" and refit.val_accuracy is None and refit.kept
+    # Baseline and epochs on the 30 training images, then the refit on all 60.
+    assert [count for count, _ in seen] == [30, 30, 60]
+    assert seen[-1][1] == refit.epochs
+    assert 1 <= refit.epochs <= 20  # at most 10 stages of 2 epochs

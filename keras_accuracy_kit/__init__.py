@@ -11,9 +11,10 @@ themselves (`kit.transforms.Resize`, `kit.transforms.ToLab`, ...), spelled as th
 they read like in a pipeline.
 """
 
-from keras_accuracy_kit import callbacks, history, transfer, transforms
+from keras_accuracy_kit import callbacks, history, ladder, transfer, transforms
 from keras_accuracy_kit.callbacks import find_lr
 from keras_accuracy_kit.history import History
+from keras_accuracy_kit.ladder import improve
 from keras_accuracy_kit.transforms import (
     Augment,
     Resize,
@@ -58,6 +59,8 @@ __all__ = [
     "check_invariance",
     "find_lr",
     "history",
+    "improve",
+    "ladder",
     "resize",
     "search",
     "to_grayscale",

@@ -56,3 +56,24 @@ def test_bench_augment_quick_run_prints_ratios(capsys):
         ]
     assert sorted(pairs) == sorted(ratios) == sorted(expected)
     assert all(re.fullmatch(r"\d+\.\d\d", value) and float(value) > 0 for value in pairs.values())
+
+
+def test_bench_accuracy_quick_run_prints_the_ratios(capsys):
+    ratios = load_script("benchmarks", "bench_accuracy").main(["--quick"])
+    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    pairs = dict(pair.split("=") for pair in last_line.split())
+    assert (
+        sorted(pairs)
+        == sorted(ratios)
+        == sorted(
+            [
+                "kit_test_accuracy",
+                "keras_test_accuracy",
+                "naive_test_accuracy",
+                "kit_norefit_test_accuracy",
+                "kit_time_vs_keras",
+            ]
+        )
+    )
+    assert all(0 < float(value) for value in pairs.values())
+    assert 0 <= ratios["kit_test_accuracy"] <= 1

@@ -50,3 +50,123 @@ def test_augment_digits_flags_label_changing_steps(tmp_path, capsys):
     assert f"tensorboard --logdir {tmp_path}" in printed
     grid = tf.io.decode_png(tf.io.read_file(result["preview"])).numpy()
     assert grid.shape == (4 * 66, 8 * 66, 3)
+
+
+def scalars(directory, tag):
+    """The values of one scalar `tag` in the TensorBoard event files of `directory`."""
+    accumulator = event_accumulator.EventAccumulator(
+        str(directory), size_guidance={event_accumulator.TENSORS: 0}
+    )
+    accumulator.Reload()
+    return [float(tf.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors(tag)]
+
+
+def test_epochs_and_learning_rate_grows_the_budget_or_lowers_the_rate(tmp_path, capsys):
+    example = load_script("examples", "epochs_and_learning_rate")
+    result = example.main(["--logdir", str(tmp_path), "--quick"])
+    printed = capsys.readouterr().out
+    assert result["extensions"] >= 1 or result["lr_reductions"] >= 1
+    assert 3 <= result["epochs_run"] <= 12  # the first stage, at most fit's ceiling
+    assert result["learning_rates"][0] == pytest.approx(result["suggested_lr"], rel=1e-6)
+    assert 1e-5 <= result["suggested_lr"] <= 1.0
+    assert result["best_val_accuracy"] > 0.5  # chance is 0.1
+    # TensorBoard holds the range test and, per epoch, the budget and the rate.
+    assert len(scalars(tmp_path / "lr_find", "lr_find/smoothed_loss")) >= 2
+    assert scalars(tmp_path / "train", "epoch_epoch_budget") == result["epoch_budget"]
+    # The kit logs the rate each epoch trained with; Keras' TensorBoard reads the optimizer
+    # after the epoch's callbacks, i.e. the rate of the next epoch.
+    np.testing.assert_allclose(
+        scalars(tmp_path / "train", "epoch_learning_rate")[:-1],
+        result["learning_rates"][1:],
+        rtol=1e-6,
+    )
+    assert f"tensorboard --logdir {tmp_path}" in printed
+
+
+def test_image_size_feeds_each_model_its_own_size(tmp_path, capsys):
+    example = load_script("examples", "image_size")
+    result = example.main(["--logdir", str(tmp_path), "--quick", "--sizes", "8", "16"])
+    printed = capsys.readouterr().out
+    assert [run["size"] for run in result["runs"]] == [8, 16]
+    for run in result["runs"]:
+        size = run["size"]
+        assert run["input_shape"] == (size, size, 1)
+        assert run["batch_shape"][1:] == (size, size, 1)
+        assert run["val_accuracy"] > 0.3  # chance is 0.1
+        assert len(scalars(tmp_path / f"size_{size}" / "validation", "epoch_accuracy")) == 3
+        assert f"| {size}x{size} | {run['val_accuracy']:.3f} |" in printed
+    assert f"tensorboard --logdir {tmp_path}" in printed
+
+
+def test_color_spaces_trains_on_rgb_lab_hsv_and_grayscale(tmp_path, capsys):
+    example = load_script("examples", "color_spaces")
+    result = example.main(["--logdir", str(tmp_path), "--quick"])
+    printed = capsys.readouterr().out
+    runs = {run["name"]: run for run in result["runs"]}
+    assert list(runs) == ["rgb", "lab", "hsv", "grayscale"]
+    for name, run in runs.items():
+        assert run["channels"] == 3
+        assert min(run["min"]) >= 0.0 and max(run["max"]) <= 1.0, name
+        assert run["val_accuracy"] > 0.2, name  # chance is 0.1
+        assert len(scalars(tmp_path / name / "validation", "epoch_accuracy")) == 3
+    # Gray repeated 3 times; Lab's a and b of unit range sit inside [0, 1], not on its ends.
+    assert runs["grayscale"]["min"] == [runs["grayscale"]["min"][0]] * 3
+    assert runs["grayscale"]["max"] == [runs["grayscale"]["max"][0]] * 3
+    assert all(0.05 < v < 0.95 for v in runs["lab"]["min"][1:] + runs["lab"]["max"][1:])
+    assert runs["hsv"]["min"][0] < 0.01 and runs["hsv"]["max"][0] > 0.99  # hue: every tint
+    assert runs["rgb"]["max"] == [1.0, 1.0, 1.0]
+    assert f"tensorboard --logdir {tmp_path}" in printed
+
+
+def test_transfer_learning_reloads_a_model_that_predicts_identically(tmp_path, capsys):
+    example = load_script("examples", "transfer_learning")
+    result = example.main(["--logdir", str(tmp_path), "--quick"])
+    printed = capsys.readouterr().out
+    assert result["model_path"] == str(tmp_path / "models" / "digits_5_to_9.keras")
+    assert len(result["history"]["val_accuracy"]) == 10  # 5 head epochs + 5 fine-tuning
+    np.testing.assert_allclose(
+        result["reloaded_predictions"], result["predictions"], rtol=0, atol=1e-6
+    )
+    assert result["accuracy"] > 0.3  # 5 classes: chance is 0.2
+    assert len(scalars(tmp_path / "fine_tune" / "validation", "epoch_accuracy")) == 10
+    assert f"tensorboard --logdir {tmp_path}" in printed
+
+
+def test_always_save_your_model_rolls_back_to_the_best_version(tmp_path, capsys):
+    example = load_script("examples", "always_save_your_model")
+    result = example.main(["--logdir", str(tmp_path), "--quick"])
+    printed = capsys.readouterr().out
+    first, second = result["versions"]
+    assert (first.parent, second.parent) == (None, first.id)
+    assert "hparams.dropout: 0.5 -> 0" in second.changes
+    assert "hparams.batch_size: 64 -> 16" in second.changes
+    assert result["best"].best == max(first.best, second.best)
+    assert result["restored_version"] == result["best"].id
+    # The exported file is the best version's best model: it scores what was recorded.
+    assert result["exported_accuracy"] == pytest.approx(result["best"].best, abs=1e-6)
+    assert result["exported"] == str(tmp_path / "best.keras")
+    assert len(scalars(tmp_path / "run_2" / "validation", "epoch_accuracy")) == 3
+    assert f"tensorboard --logdir {tmp_path}" in printed
+
+
+def test_depth_builds_one_two_and_three_conv_blocks(tmp_path, capsys):
+    example = load_script("examples", "depth")
+    result = example.main(["--logdir", str(tmp_path), "--quick"])
+    printed = capsys.readouterr().out
+    assert [run["depth"] for run in result["runs"]] == [1, 2, 3]
+    for run in result["runs"]:
+        assert run["conv_layers"] == run["depth"]
+        assert run["val_accuracy"] > 0.3  # chance is 0.1
+        assert len(scalars(tmp_path / f"depth_{run['depth']}" / "validation", "epoch_loss")) == 3
+    assert f"tensorboard --logdir {tmp_path}" in printed
+
+
+def test_accuracy_ladder_example_runs_the_ladder_and_scores_the_test_set(tmp_path, capsys):
+    example = load_script("examples", "accuracy_ladder")
+    outcome = example.main(["--logdir", str(tmp_path), "--quick"])
+    printed = capsys.readouterr().out
+    steps = outcome["result"].steps
+    assert [s.name for s in steps][:2] == ["baseline", "epochs"]
+    assert sum(s.epochs for s in steps) <= 6
+    assert 0.1 < outcome["test_accuracy"] <= 1.0
+    assert "baseline" in printed and f"tensorboard --logdir {tmp_path}" in printed

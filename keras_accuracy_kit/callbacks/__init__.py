@@ -1,7 +1,9 @@
-"""Keras callbacks: more epochs while the model improves, then the learning rate, and a
-versioned checkpoint of every configuration (`CheckpointOnChange`, owned by `history/`)."""
+"""Keras callbacks: more epochs while the model improves, then the learning rate, a
+versioned checkpoint of every configuration (`CheckpointOnChange`, owned by `history/`) and
+the TensorBoard report of a run (`AccuracyReport`, owned by `reporting/`)."""
 
 from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
+from keras_accuracy_kit.reporting.accuracy_report import AccuracyReport
 
 from keras_accuracy_kit.callbacks.lr_finder import (
     LRFinder,
@@ -16,6 +18,7 @@ from keras_accuracy_kit.callbacks.scaled_schedule import ScaledSchedule
 from keras_accuracy_kit.callbacks.stateful_callback import StatefulCallback
 
 __all__ = [
+    "AccuracyReport",
     "CheckpointOnChange",
     "LRFinder",
     "LRFinderResult",

@@ -1,9 +1,10 @@
-"""`kak` command line: `kak history DIR`, `kak rollback DIR [--to ID] --export PATH`,
+"""`kak` command line: `kak improve`, `kak history DIR`, `kak rollback DIR [--to ID]`,
 `kak tune SPEC [--chief | --worker]`."""
 
 import argparse
 import sys
 
+from keras_accuracy_kit.cli import improve as improve_cli
 from keras_accuracy_kit.cli import tune as tune_cli
 from keras_accuracy_kit.history import History
 
@@ -96,6 +97,7 @@ def build_parser():
     rollback.add_argument("--to", type=int, default=None, help="version id (default: best)")
     rollback.add_argument("--export", default=None, help="save its model here (.keras or .h5)")
     rollback.set_defaults(run=rollback_command)
+    improve_cli.add_parser(commands)
     tune_cli.add_parser(commands)
     return parser
 
@@ -104,6 +106,8 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.run in (improve_cli.improve_command, tune_cli.tune_command):
+            return args.run(args, _out)
         return args.run(args)
     except ValueError as error:
         _out(f"kak {args.command}: {error}", sys.stderr)

@@ -16,13 +16,6 @@ SPEC_HELP = (
 )
 
 
-def _out(text, stream=None):
-    # The CLI's one way to write output, shared with `kak history`.
-    from keras_accuracy_kit.cli.main import _out as out
-
-    out(text, stream)
-
-
 def add_parser(commands):
     """Registers `kak tune` on the `kak` subparsers."""
     tune = commands.add_parser(
@@ -100,11 +93,12 @@ OVERRIDES = (
 )  # fmt: skip
 
 
-def tune_command(args):
+def tune_command(args, out):
+    """Runs `kak tune`; `out(text, stream=None)` writes the command's output."""
     try:
         from keras_accuracy_kit import search
     except ImportError as error:
-        _out(f"kak tune: {error}", sys.stderr)
+        out(f"kak tune: {error}", sys.stderr)
         return 2
     if not args.quiet:
         _log_progress()
@@ -116,15 +110,15 @@ def tune_command(args):
     try:
         result = search.tune(**arguments)
     except TimeoutError as error:
-        _out(f"kak tune: {error}", sys.stderr)
+        out(f"kak tune: {error}", sys.stderr)
         return 3
     role = arguments.get("role") or "single"
     if role == "worker":
-        _out(f"worker {result.tuner.tuner_id} ran {len(result.trials)} trial(s)")
-    _out(result.table())
+        out(f"worker {result.tuner.tuner_id} ran {len(result.trials)} trial(s)")
+    out(result.table())
     if result.best_values is not None:
         best = result.tuner.oracle.get_best_trials(1)[0]
-        _out(f"\nbest: trial {best.trial_id} ({result.objective}={best.score:.4f})")
+        out(f"\nbest: trial {best.trial_id} ({result.objective}={best.score:.4f})")
     if args.json:
         payload = {
             "role": role,

@@ -89,7 +89,15 @@ class History:
         check_schema("History", self._connection, self.directory)
 
     def close(self):
+        """Closes the index connection (also done by `with kit.History(dir) as history:`)."""
         self._connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
 
     # -- reading -----------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ def image_grid(rows, cell_size=(64, 64), spacing=2, background=1.0):
     return tf.clip_by_value(grid, 0.0, 1.0)[None]
 
 
-def write_image_grid(logdir, tag, grid, step=0, description=None, png=True):
+def write_image_grid(logdir, tag, grid, step=0, description=None, png=True, writer=None):
     """Writes a grid image to TensorBoard (and, by default, next to it as a PNG).
 
     Args:
@@ -83,16 +83,22 @@ def write_image_grid(logdir, tag, grid, step=0, description=None, png=True):
         description: Optional markdown shown under the image in TensorBoard.
         png: Bool. Also write `<logdir>/<tag with / as _>.png` atomically. Defaults to
             `True`.
+        writer: Optional `tf.summary` writer already open on `logdir`, which is used and
+            left open (one events file per run). Defaults to `None`: a writer is opened
+            and closed.
 
     Returns:
         The PNG path, or `None` when `png=False`.
     """
     logdir = checks.ensure_writable_directory("write_image_grid", "logdir", logdir)
-    writer = tf.summary.create_file_writer(logdir)
+    own_writer = writer is None
+    if own_writer:
+        writer = tf.summary.create_file_writer(logdir)
     with writer.as_default():
         tf.summary.image(tag, grid, step=step, max_outputs=1, description=description)
     writer.flush()
-    writer.close()
+    if own_writer:
+        writer.close()
     if not png:
         return None
     encoded = tf.io.encode_png(tf.cast(tf.round(grid[0] * 255.0), tf.uint8))

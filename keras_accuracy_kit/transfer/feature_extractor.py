@@ -13,6 +13,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_accuracy_kit.transfer.backbone_spec import BACKBONES, list_backbones
+
 _OWNER = "FeatureExtractor"
 #: Seconds to wait for a TF-Hub / Kaggle host before reporting that it is unreachable.
 _CONNECT_TIMEOUT_SECONDS = 5.0
@@ -42,10 +44,17 @@ class FeatureExtractor(keras.layers.Layer):
     Input shape: what the SavedModel expects, with a batch axis.
     Output shape: what it returns (the `output_key` entry of a dict output).
 
+    `handle` may also name a `keras.applications` backbone of the registry
+    (`kit.transfer.list_backbones()`, e.g. `"mobilenet_v2"`): the layer then builds it
+    without its top at the input size it is called on, applies the backbone's own
+    `preprocess_input` to images in its `spec.value_range` (`[0, 255]`), returns the
+    pooled features, and always runs it in inference mode (batch norm keeps its moving
+    statistics while fine-tuning, as the Keras fine-tuning guide does).
+
     Args:
-        handle: String or path-like. A local SavedModel directory, a `file://` URL, or an
+        handle: String or path-like. A local SavedModel directory, a `file://` URL, an
             `https://` TF-Hub / Kaggle model URL (needs `tensorflow-hub`; downloads once
-            into `$TFHUB_CACHE_DIR`).
+            into `$TFHUB_CACHE_DIR`), or a backbone name of `list_backbones()`.
         trainable: Bool. Whether `fit` updates the SavedModel's variables. Defaults to
             `False` (a frozen feature extractor).
         signature: Optional string. A named signature to call (e.g. `"serving_default"`)
@@ -55,6 +64,13 @@ class FeatureExtractor(keras.layers.Layer):
         output_shape: Optional tuple. The output shape without the batch axis. Inferred by
             tracing when `None`; saved in the config so a `.keras` file rebuilds without
             the SavedModel. Defaults to `None`.
+        weights: For a named backbone: `"imagenet"` (downloaded once by Keras into
+            `~/.keras/models`), `None` (random initialisation) or a weights file path.
+            Ignored for SavedModels. Defaults to `"imagenet"`.
+        trainable_layers: Optional list of layer indices. For a trainable named backbone,
+            the only layers left trainable (what `kit.transfer.fine_tune(unfreeze=N)` sets, with
+            batch norm frozen); saved in the config so a reloaded model keeps them.
+            Defaults to `None` (all layers follow `trainable`).
         **kwargs: Base `keras.layers.Layer` arguments.
 
     Example:
@@ -75,9 +91,13 @@ class FeatureExtractor(keras.layers.Layer):
         signature=None,
         output_key=None,
         output_shape=None,
+        weights="imagenet",
+        trainable_layers=None,
         **kwargs,
     ):
         super().__init__(trainable=trainable, **kwargs)
+        # Which backbone layers were unfrozen (`fine_tune(unfreeze=N)`), kept in the config.
+        self._trainable_layers = None if trainable_layers is None else list(trainable_layers)
         if not isinstance(trainable, bool):
             raise ValueError(
                 f"{_OWNER}: `trainable` must be True or False. Received: trainable={trainable!r}."
@@ -95,7 +115,19 @@ class FeatureExtractor(keras.layers.Layer):
         self._saved_model_dir = None
         self._pending_values = None
         self._strategy = tf.distribute.get_strategy()
-        if not _deserializing():
+        self.backbone_weights = weights
+        self.backbone_spec = _named_backbone(self.handle)
+        self.backbone_model = None
+        self._restoring = _deserializing()
+        if self.backbone_spec is not None:
+            if signature is not None or output_key is not None:
+                raise ValueError(
+                    f"{_OWNER}: `signature` and `output_key` must be None for the named "
+                    f"backbone {self.handle!r}. Received: signature={signature!r}, "
+                    f"output_key={output_key!r}. Drop them: they apply to SavedModels."
+                )
+            self.output_shape_ = (self.backbone_spec.num_features,)
+        elif not _deserializing():
             self._load(resolve_handle(self.handle))
         elif _is_local_savedmodel(self.handle):
             # `from_config` outside `.keras` loading (e.g. `clone_model`); a `.keras` file
@@ -126,7 +158,8 @@ class FeatureExtractor(keras.layers.Layer):
         # `load_assets` runs after the layer was rebuilt (and its state locked).
         was_locked = self._tracker.locked
         self._tracker.unlock()
-        with tf.init_scope():
+        # Paths `<layer name>/<variable>` (what `DiscriminativeOptimizer` routes by).
+        with tf.init_scope(), keras.name_scope(self.name):
             for variable in variables:
                 self._track_variable(
                     keras.Variable(
@@ -165,7 +198,45 @@ class FeatureExtractor(keras.layers.Layer):
 
     # Calling -----------------------------------------------------------------------------
 
+    def build(self, input_shape):
+        if self.backbone_spec is None or self.backbone_model is not None:
+            self.built = True
+            return
+        shape = tuple(input_shape[1:])
+        spec = self.backbone_spec
+        if len(shape) != 3 or shape[-1] != spec.channels:
+            raise ValueError(
+                f"{_OWNER}: the input of backbone {spec.name!r} must be images "
+                f"(batch, height, width, {spec.channels}). Received: input_shape="
+                f"{tuple(input_shape)}. Resize and convert the images first, or use "
+                "`kit.transfer.classifier`, which adapts them."
+            )
+        # A `.keras` file restores the weights it saved: no download on load.
+        weights = None if self._restoring else self.backbone_weights
+        try:
+            self.backbone_model = spec.build(
+                weights=weights, input_shape=shape, pooling="avg", trainable=self.trainable
+            )
+            if self.trainable and self._trainable_layers is not None:
+                unfrozen = set(self._trainable_layers)
+                for index, layer in enumerate(self.backbone_model.layers):
+                    layer.trainable = index in unfrozen
+        except Exception as error:  # noqa: BLE001 - re-raised with the fix
+            if weights != "imagenet":
+                raise
+            raise ValueError(
+                f"{_OWNER}: the ImageNet weights of backbone {spec.name!r} must be "
+                f"downloadable or cached in ~/.keras/models. Received: weights='imagenet', "
+                f"but loading failed ({type(error).__name__}: {error}). Run once where "
+                "there is network (Keras caches the file), pass weights=None to start "
+                "from random weights, or pass the path of a weights file."
+            ) from error
+        self.built = True
+
     def call(self, inputs, training=None):
+        if self.backbone_spec is not None:
+            # Inference mode always: batch norm keeps its statistics when fine-tuned.
+            return self.backbone_model(self.backbone_spec.preprocess(inputs), training=False)
         self._check_loaded()
         self._check_strategy()
         training = bool(training) and self.trainable
@@ -227,6 +298,8 @@ class FeatureExtractor(keras.layers.Layer):
             )
 
     def compute_output_spec(self, inputs, training=None):
+        if self.backbone_spec is not None:
+            return keras.KerasTensor((inputs.shape[0],) + self.output_shape_, dtype="float32")
         if self._saved_model is None:
             if self.output_shape_ is None:
                 raise ValueError(
@@ -258,10 +331,43 @@ class FeatureExtractor(keras.layers.Layer):
         else:
             self._assign_values(values)
 
+    def _current_trainable_layers(self):
+        """Indices of the trainable backbone layers when only some are (else `None`).
+
+        Indices, not names: Keras numbers auto-named layers per process.
+        """
+        if self.backbone_model is None or not self.trainable:
+            return self._trainable_layers
+        layers = self.backbone_model.layers
+        indices = [index for index, layer in enumerate(layers) if layer.trainable]
+        return None if len(indices) == len(layers) else indices
+
+    @property
+    def expected_input_shape(self):
+        """The input shape the backbone expects, without the batch axis (`None`: any size).
+
+        From the registry spec of a named backbone, else from the SavedModel's input
+        signature; `None` when the SavedModel does not say.
+        """
+        if self.backbone_spec is not None:
+            return tuple(self.backbone_spec.input_size) + (self.backbone_spec.channels,)
+        if self._saved_model is None:
+            return None
+        for concrete in _concrete_functions(self._function):
+            args, kwargs = concrete.structured_input_signature
+            specs = list(args[:1]) or [kwargs[name] for name in self._input_names[:1]]
+            if specs and isinstance(specs[0], tf.TensorSpec) and specs[0].shape.rank:
+                return tuple(specs[0].shape[1:])
+        return None
+
     def save_assets(self, dir_path):
+        if self._saved_model_dir is None:
+            return
         shutil.copytree(self._saved_model_dir, os.path.join(dir_path, "saved_model"))
 
     def load_assets(self, dir_path):
+        if self.backbone_spec is not None:
+            return
         # The `.keras` loader deletes `dir_path` afterwards: keep a private copy, which
         # the next `save_assets` copies again.
         private = tempfile.mkdtemp(prefix="kak-feature-extractor-")
@@ -285,6 +391,8 @@ class FeatureExtractor(keras.layers.Layer):
                 "signature": self.signature,
                 "output_key": self.output_key,
                 "output_shape": None if self.output_shape_ is None else list(self.output_shape_),
+                "weights": self.backbone_weights,
+                "trainable_layers": self._current_trainable_layers(),
             }
         )
         return config
@@ -337,6 +445,24 @@ def resolve_handle(handle):
             "Pass the directory written by `tf.saved_model.save` or `model.export()`."
         )
     return path
+
+
+def _named_backbone(handle):
+    """The registry spec when `handle` is a bare name rather than a path or URL.
+
+    Raises:
+        ValueError: a bare name that is neither a known backbone nor an existing path.
+    """
+    if os.path.exists(handle) or "://" in handle or os.sep in handle or "/" in handle:
+        return None
+    if handle not in BACKBONES:
+        raise ValueError(
+            f"{_OWNER}: `handle` must be a SavedModel directory, a URL, or one of the known "
+            f"backbones {list_backbones()}. Received: handle={handle!r}, which is neither an "
+            "existing directory nor a known backbone name. Pick a listed name, or pass the "
+            "path of a SavedModel directory."
+        )
+    return BACKBONES[handle]
 
 
 def _is_local_savedmodel(handle):

@@ -40,12 +40,20 @@ def main():
                 handle.flush()
                 os.fsync(handle.fileno())
 
+    class CommitAnnouncer(keras.callbacks.Callback):
+        """Says when the first epoch is in the index (the callback before it wrote it)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                print("committed", flush=True)
+
     model = digits_model(learning_rate=3e-3)
     callbacks = [
         ProbeRecorder(),
         kit.callbacks.CheckpointOnChange(
             args.directory, monitor="loss", mode="min", hparams={"run": args.run}
         ),
+        CommitAnnouncer(),
     ]
     print("training", flush=True)
     model.fit(x[:256], y[:256], batch_size=128, epochs=args.epochs, callbacks=callbacks, verbose=0)

@@ -174,3 +174,11 @@ def test_missing_monitor_lists_available_names(tmp_path):
         digits_model().fit(
             x, y, epochs=3, callbacks=[kit.callbacks.CheckpointOnChange(tmp_path)], verbose=0
         )
+
+
+def test_history_is_a_context_manager_that_closes_its_index(tmp_path):
+    fit(tmp_path, digits_model(), epochs=1)
+    with kit.History(tmp_path) as history:
+        assert len(history.versions()) == 1
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        history.versions()

@@ -1,0 +1,317 @@
+"""AccuracyKitPlugin: the TensorBoard side of the "Accuracy Kit" tab.
+
+Routes (under `/data/plugin/accuracy_kit/`):
+
+- `static/<file>`: the frontend (`index.js`, `style.css`), read once at start-up; only
+  those names are served, so no path can reach outside the package.
+- `ladder`: every run with a kit summary, in ladder order, with its deltas.
+- `run?run=<name>`: one run's summary (confusion matrix, per-class accuracy, worst
+  predictions).
+- `worst_image?run=<name>&index=<i>`: the PNG of one worst prediction.
+
+Each route is a thin WSGI handler over a `*_impl` method that takes plain values and
+returns plain data or raises `tensorboard.errors.PublicError` (400 for bad parameters,
+404 for unknown runs), which the handler turns into a JSON `{"error": message}`.
+Data comes from `context.data_provider`, so it works with `--load_fast` on and off.
+"""
+
+import json
+import mimetypes
+import os
+
+from tensorboard import errors, plugin_util
+from tensorboard.data import provider
+from tensorboard.plugins import base_plugin
+from werkzeug import wrappers
+
+from tensorboard_plugin_accuracy_kit import metadata
+
+STATIC_DIRECTORY = os.path.join(os.path.dirname(__file__), "static")
+_STATIC_ROUTE = f"/plugin/{metadata.PLUGIN_NAME}/static/"
+#: How many summaries of one run to read: the latest is used.
+_DOWNSAMPLE = 100
+
+
+def load_static_files(directory=STATIC_DIRECTORY):
+    """`{file name: (bytes, content type)}` of the frontend, read once."""
+    files = {}
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as handle:
+                content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+                if name.endswith(".js"):
+                    content_type = "text/javascript"
+                files[name] = (handle.read(), content_type)
+    return files
+
+
+def static_file_impl(files, name):
+    """The `(bytes, content type)` of a frontend file, by exact name only.
+
+    Raises:
+        errors.NotFoundError: for any other name, `../` paths included.
+    """
+    if name not in files:
+        raise errors.NotFoundError(
+            f"no static file {name!r}; the plugin serves only {sorted(files)}"
+        )
+    return files[name]
+
+
+def ladder_rows(summaries):
+    """The ladder: runs in order with their deltas to the previous run and the baseline.
+
+    Runs are ordered by their `order` (runs without one come after), then by start time,
+    then by name. The baseline is the first run. A delta is None when either value is.
+
+    Args:
+        summaries: Dict `{run name: summary dict}` as `AccuracyReport` writes them.
+
+    Returns:
+        List of dicts: `run`, `rank` (0-based position), `order`, `change`, `best`,
+        `monitor`, `delta_previous`, `delta_baseline`, `delta_vs_parent`, `wall_time`,
+        `start_time`, `epochs`, `version`, `parent_version`, `changes`.
+
+    Example:
+
+    >>> rows = ladder_rows({"b": {"order": 1, "best": 0.75}, "a": {"order": 0, "best": 0.5}})
+    >>> [(r["run"], r["delta_previous"], r["delta_baseline"]) for r in rows]
+    [('a', None, None), ('b', 0.25, 0.25)]
+    """
+
+    def sort_key(item):
+        run, summary = item
+        order = summary.get(metadata.KEY_ORDER)
+        start = summary.get(metadata.KEY_START_TIME)
+        return (order is None, order or 0, start is None, start or 0.0, run)
+
+    rows = []
+    baseline = previous = None
+    for rank, (run, summary) in enumerate(sorted(summaries.items(), key=sort_key)):
+        best = summary.get(metadata.KEY_BEST)
+        if rank == 0:
+            baseline = best
+        rows.append(
+            {
+                "run": run,
+                "rank": rank,
+                "order": summary.get(metadata.KEY_ORDER),
+                "change": summary.get(metadata.KEY_CHANGE) or run,
+                "best": best,
+                "monitor": summary.get(metadata.KEY_MONITOR),
+                "delta_previous": _delta(best, previous) if rank else None,
+                "delta_baseline": _delta(best, baseline) if rank else None,
+                "delta_vs_parent": summary.get(metadata.KEY_DELTA_VS_PARENT),
+                "wall_time": summary.get(metadata.KEY_WALL_TIME),
+                "start_time": summary.get(metadata.KEY_START_TIME),
+                "epochs": summary.get(metadata.KEY_EPOCHS),
+                "version": summary.get(metadata.KEY_VERSION),
+                "parent_version": summary.get(metadata.KEY_PARENT_VERSION),
+                "changes": summary.get(metadata.KEY_CHANGES) or [],
+            }
+        )
+        previous = best
+    return rows
+
+
+def _delta(value, reference):
+    if value is None or reference is None:
+        return None
+    return value - reference
+
+
+def parse_index(value):
+    """A non-negative int from a query parameter, or InvalidArgumentError.
+
+    Example:
+
+    >>> parse_index("3")
+    3
+    """
+    if value is None:
+        raise errors.InvalidArgumentError("missing query parameter `index` (an integer >= 0)")
+    try:
+        index = int(value)
+    except ValueError:
+        raise errors.InvalidArgumentError(
+            f"query parameter `index` must be an integer >= 0; received index={value!r}"
+        ) from None
+    if index < 0:
+        raise errors.InvalidArgumentError(
+            f"query parameter `index` must be an integer >= 0; received index={value!r}"
+        )
+    return index
+
+
+def require_run(value):
+    """The `run` query parameter, or InvalidArgumentError when it is missing or empty."""
+    if not value:
+        raise errors.InvalidArgumentError(
+            "missing query parameter `run`; the `ladder` route lists the runs"
+        )
+    return value
+
+
+class AccuracyKitPlugin(base_plugin.TBPlugin):
+    """The "Accuracy Kit" tab: the ladder of tricks, and what each run got wrong."""
+
+    plugin_name = metadata.PLUGIN_NAME
+
+    def __init__(self, context):
+        self._data_provider = context.data_provider
+        self._static_files = load_static_files()
+
+    def get_plugin_apps(self):
+        return {
+            "/static/*": self._serve_static,
+            "/ladder": self._serve_ladder,
+            "/run": self._serve_run,
+            "/worst_image": self._serve_worst_image,
+        }
+
+    def is_active(self):
+        return False  # TensorBoard's `list_plugins` on the data provider decides.
+
+    def frontend_metadata(self):
+        return base_plugin.FrontendMetadata(
+            es_module_path="/static/index.js", tab_name="Accuracy Kit"
+        )
+
+    # -- pure routes -------------------------------------------------------------------
+
+    def summaries_impl(self, ctx, experiment):
+        """`{run: summary dict}` of every run with a readable kit summary (latest step)."""
+        if self._data_provider is None:
+            return {}
+        data = self._data_provider.read_tensors(
+            ctx,
+            experiment_id=experiment,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=_DOWNSAMPLE,
+            run_tag_filter=provider.RunTagFilter(tags=[metadata.SUMMARY_TAG]),
+        )
+        summaries = {}
+        for run, tags in data.items():
+            points = tags.get(metadata.SUMMARY_TAG)
+            if not points:
+                continue
+            summary = _decode_summary(points[-1].numpy)
+            if summary is not None:
+                summaries[run] = summary
+        return summaries
+
+    def ladder_impl(self, ctx, experiment):
+        """The ladder: `{"runs": ladder_rows(...), "schema_version": int}`."""
+        return {
+            "runs": ladder_rows(self.summaries_impl(ctx, experiment)),
+            "schema_version": metadata.SCHEMA_VERSION,
+        }
+
+    def run_impl(self, ctx, experiment, run):
+        """One run's summary, plus `run` and `num_images` (worst images stored)."""
+        run = require_run(run)
+        summaries = self.summaries_impl(ctx, experiment)
+        if run not in summaries:
+            raise errors.NotFoundError(
+                f"no Accuracy Kit summary for run {run!r}; runs with one: {sorted(summaries)}"
+            )
+        summary = dict(summaries[run])
+        summary["run"] = run
+        summary["num_images"] = len(self._worst_blobs(ctx, experiment, run))
+        return summary
+
+    def worst_image_impl(self, ctx, experiment, run, index):
+        """The PNG bytes of worst prediction `index` of `run`."""
+        run = require_run(run)
+        index = parse_index(index)
+        blobs = self._worst_blobs(ctx, experiment, run)
+        if not blobs:
+            known = sorted(self.summaries_impl(ctx, experiment))
+            raise errors.NotFoundError(
+                f"no worst-prediction images for run {run!r}; runs with a summary: {known}"
+            )
+        if index >= len(blobs):
+            raise errors.NotFoundError(
+                f"run {run!r} has {len(blobs)} worst-prediction images (index 0 to "
+                f"{len(blobs) - 1}); received index={index}"
+            )
+        return self._data_provider.read_blob(ctx, blob_key=blobs[index].blob_key)
+
+    def _worst_blobs(self, ctx, experiment, run):
+        if self._data_provider is None:
+            return ()
+        data = self._data_provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=_DOWNSAMPLE,
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[metadata.WORST_IMAGES_TAG]),
+        )
+        points = data.get(run, {}).get(metadata.WORST_IMAGES_TAG)
+        return points[-1].values if points else ()
+
+    # -- thin WSGI handlers ------------------------------------------------------------
+
+    @wrappers.Request.application
+    def _serve_static(self, request):
+        _, _, name = request.path.partition(_STATIC_ROUTE)
+        return _respond(lambda: static_file_impl(self._static_files, name))
+
+    @wrappers.Request.application
+    def _serve_ladder(self, request):
+        ctx, experiment = _context(request)
+        return _respond(lambda: self.ladder_impl(ctx, experiment))
+
+    @wrappers.Request.application
+    def _serve_run(self, request):
+        ctx, experiment = _context(request)
+        return _respond(lambda: self.run_impl(ctx, experiment, request.args.get("run")))
+
+    @wrappers.Request.application
+    def _serve_worst_image(self, request):
+        ctx, experiment = _context(request)
+        return _respond(
+            lambda: (
+                self.worst_image_impl(
+                    ctx, experiment, request.args.get("run"), request.args.get("index")
+                ),
+                "image/png",
+            )
+        )
+
+
+def _context(request):
+    return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
+
+
+def _respond(compute):
+    """Runs `compute()`: `(bytes, content type)` or JSON-able data; errors as JSON 4xx."""
+    try:
+        result = compute()
+    except errors.PublicError as error:
+        return wrappers.Response(
+            json.dumps({"error": str(error)}),
+            status=error.http_code,
+            content_type="application/json",
+        )
+    if isinstance(result, tuple):
+        body, content_type = result
+        return wrappers.Response(body, content_type=content_type)
+    return wrappers.Response(json.dumps(result), content_type="application/json")
+
+
+def _decode_summary(value):
+    """The summary dict from a scalar string tensor, or None if unreadable or too new."""
+    raw = value.item() if hasattr(value, "item") else value
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8")
+    try:
+        summary = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(summary, dict):
+        return None
+    if summary.get(metadata.KEY_SCHEMA_VERSION, 0) > metadata.SCHEMA_VERSION:
+        return None
+    return summary

@@ -26,27 +26,15 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from sklearn.datasets import load_digits
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import keras_accuracy_kit as kit  # noqa: E402
-from keras_accuracy_kit.ladder import tutorial_cnn  # noqa: E402
+from keras_accuracy_kit.ladder import few_shot_digits, tutorial_cnn  # noqa: E402
 
 
 def split(seed, per_class=10):
-    digits = load_digits()
-    images, labels = digits.images[..., None].astype("float32"), digits.target.astype("int32")
-    rng = np.random.default_rng(seed)
-    train = np.concatenate(
-        [rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in range(10)]
-    )
-    rest = np.setdiff1d(np.arange(len(labels)), train)
-    validation = np.concatenate(
-        [rng.choice(rest[labels[rest] == c], per_class, replace=False) for c in range(10)]
-    )
-    test = np.setdiff1d(rest, validation)
-    return [(images[i], labels[i]) for i in (train, validation, test)]
+    return few_shot_digits(per_class=per_class, seed=seed)
 
 
 def test_accuracy(model, test):

@@ -12,26 +12,8 @@ then `kak history runs/ladder/history` and `tensorboard --logdir runs/ladder`.
 
 import argparse
 
-import numpy as np
-from sklearn.datasets import load_digits
-
 import keras_accuracy_kit as kit
-from keras_accuracy_kit.ladder import tutorial_cnn
-
-
-def few_shot_digits(per_class=10, seed=0):
-    digits = load_digits()
-    images, labels = digits.images[..., None].astype("float32"), digits.target
-    rng = np.random.default_rng(seed)
-    train = np.concatenate(
-        [rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in range(10)]
-    )
-    rest = np.setdiff1d(np.arange(len(labels)), train)
-    validation = np.concatenate(
-        [rng.choice(rest[labels[rest] == c], per_class, replace=False) for c in range(10)]
-    )
-    test = np.setdiff1d(rest, validation)
-    return [(images[i], labels[i]) for i in (train, validation, test)]
+from keras_accuracy_kit.ladder import few_shot_digits, tutorial_cnn
 
 
 def run(logdir, budget="5min", epochs=10, tricks="auto", seed=0):

@@ -331,6 +331,10 @@ class _Ladder:
                 "exhausted before the first step. Raise `budget`."
             )
         for trick in self.tricks:
+            if self.budget.exhausted():  # before the guard's own training, too
+                self.steps.append(Step(trick, _TRICK_LABELS[trick], note="budget spent"))
+                self._announce(f"  {trick}: skipped (budget spent)")
+                continue
             for change, config, note in self._candidates(trick, best_config):
                 if config is None:
                     self.steps.append(Step(trick, change, note=note))

@@ -54,6 +54,43 @@ def digits_datasets(validation_fraction=0.2, seed=0, batch_size=32):
     )
 
 
+def few_shot_digits(per_class=10, seed=0):
+    """Returns `[(images, labels)] * 3`: few-shot train, validation and test splits of digits.
+
+    `per_class` images of each class to train, `per_class` others to validate, the rest
+    (about 1600) to test: the setting of `benchmarks/bench_accuracy.py`. Images are
+    `(8, 8, 1)` float32 in [0, 16], labels int.
+
+    Args:
+        per_class: Int. Training (and validation) images per class. Defaults to `10`.
+        seed: Int. Seeds the draw. Defaults to `0`.
+
+    Returns:
+        A list of three `(images, labels)` pairs of NumPy arrays.
+
+    Example:
+
+    >>> from keras_accuracy_kit.ladder import few_shot_digits
+    >>> train, validation, test = few_shot_digits(per_class=5)
+    >>> train[0].shape, validation[0].shape, len(test[0])
+    ((50, 8, 8, 1), (50, 8, 8, 1), 1697)
+    """
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images, labels = digits.images[..., None].astype("float32"), digits.target.astype("int32")
+    rng = np.random.default_rng(seed)
+    train = np.concatenate(
+        [rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in range(10)]
+    )
+    rest = np.setdiff1d(np.arange(len(labels)), train)
+    validation = np.concatenate(
+        [rng.choice(rest[labels[rest] == c], per_class, replace=False) for c in range(10)]
+    )
+    test = np.setdiff1d(rest, validation)
+    return [(images[i], labels[i]) for i in (train, validation, test)]
+
+
 def image_directory_datasets(
     directory, validation_split=0.2, seed=0, image_size=None, batch_size=32
 ):

@@ -6,26 +6,15 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from sklearn.datasets import load_digits
 from tensorboard.backend.event_processing import event_accumulator
 
 import keras_accuracy_kit as kit
 from keras_accuracy_kit.ladder import accuracy_ladder as improve_module
-from keras_accuracy_kit.ladder import tutorial_cnn
+from keras_accuracy_kit.ladder import few_shot_digits, tutorial_cnn
 
 
 def _digits(per_class=10, seed=0):
-    digits = load_digits()
-    images, labels = digits.images[..., None].astype("float32"), digits.target
-    rng = np.random.default_rng(seed)
-    train = np.concatenate(
-        [rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in range(10)]
-    )
-    rest = np.setdiff1d(np.arange(len(labels)), train)
-    validation = np.concatenate(
-        [rng.choice(rest[labels[rest] == c], per_class, replace=False) for c in range(10)]
-    )
-    return (images[train], labels[train]), (images[validation], labels[validation])
+    return few_shot_digits(per_class=per_class, seed=seed)[:2]
 
 
 def _dense(input_shape, num_classes):
@@ -214,7 +203,7 @@ def test_bad_arguments_say_what_and_how(tmp_path, arguments, match):
 def test_pipelines_keep_the_data_value_range_after_kit_transforms(tmp_path):
     ladder = improve_module._Ladder(
         _dense, *_digits(per_class=3), "auto", None, str(tmp_path), None, 1, None, 32,
-        "auto", None, 0, 0,
+        "auto", None, False, 0, 0,
     )  # fmt: skip
     assert ladder.facts.value_range == (0.0, 16.0)
     base = improve_module._Config(epochs=1)

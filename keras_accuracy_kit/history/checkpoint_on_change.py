@@ -14,6 +14,9 @@ from keras_accuracy_kit.history import fingerprint as fingerprint_lib
 from keras_accuracy_kit.history import index
 from keras_accuracy_kit.history.history import INDEX_FILE, History, check_schema
 
+#: Age (seconds) after which an uncommitted file in the history is a crash's leftover.
+STALE_AFTER_SECONDS = 3600
+
 
 class CheckpointOnChange(keras.callbacks.Callback):
     """Saves your model every time you change it, as a version you can go back to.
@@ -113,15 +116,26 @@ class CheckpointOnChange(keras.callbacks.Callback):
         atomic.atomic_write(self._path(relative), self.model.save, suffix=".keras")
 
     def _remove_unreferenced_files(self):
-        """Deletes what a crash left: temp files and files the index never committed."""
+        """Deletes what a crash left: temp files and files the index never committed.
+
+        Only files untouched for `STALE_AFTER_SECONDS`: in a directory shared by several
+        processes (a distributed search), a fresh unreferenced file is another writer's,
+        between its write and its commit.
+        """
         referenced = set()
         for row in self._connection.execute("SELECT best_file, last_file FROM versions"):
             referenced.update(name for name in row if name)
+        stale_before = time.time() - STALE_AFTER_SECONDS
         for path in glob.glob(self._path(os.path.join("versions", "*", "*"))) + glob.glob(
             self._path(os.path.join("versions", "*", ".tmp-*"))
         ):
-            if os.path.relpath(path, self.directory) not in referenced:
-                os.remove(path)
+            if os.path.relpath(path, self.directory) in referenced:
+                continue
+            try:
+                if os.path.getmtime(path) < stale_before:
+                    os.remove(path)
+            except FileNotFoundError:  # its writer renamed or removed it meanwhile
+                pass
 
     # -- fit hooks ---------------------------------------------------------------------
 

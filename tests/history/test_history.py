@@ -3,12 +3,14 @@
 import math
 import os
 import sqlite3
+import time
 
 import keras
 import numpy as np
 import pytest
 
 import keras_accuracy_kit as kit
+from keras_accuracy_kit.history import checkpoint_on_change
 from tests.history.helpers import digits_data, digits_model, probe
 
 
@@ -182,3 +184,21 @@ def test_history_is_a_context_manager_that_closes_its_index(tmp_path):
         assert len(history.versions()) == 1
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         history.versions()
+
+
+def test_train_begin_removes_stale_leftovers_but_not_another_writers_fresh_files(tmp_path):
+    fit(tmp_path, digits_model(), epochs=1)
+    leftovers = tmp_path / "versions" / "1"
+    stale_tmp, stale_file = leftovers / ".tmp-best.keras.abc.keras", leftovers / "orphan.keras"
+    fresh_tmp = leftovers / ".tmp-best.keras.def.keras"  # another process, mid-write
+    for path in (stale_tmp, stale_file, fresh_tmp):
+        path.write_bytes(b"partial")
+    old = time.time() - 2 * checkpoint_on_change.STALE_AFTER_SECONDS
+    for path in (stale_tmp, stale_file):
+        os.utime(path, (old, old))
+    fit(tmp_path, digits_model(), epochs=1)
+    assert not stale_tmp.exists() and not stale_file.exists()
+    assert fresh_tmp.exists()
+    with kit.History(tmp_path) as history:
+        for version in history.versions():
+            assert all(os.path.exists(path) for path in version.files.values())

@@ -1,11 +1,11 @@
 """ReduceLROnPlateau: Keras' callback, also for learning-rate schedules, and resumable."""
 
-import logging
 import numbers
 
 import keras
 import numpy as np
 
+from keras_accuracy_kit._core.announce import announce
 from keras_accuracy_kit._core import monitor as monitor_lib
 from keras_accuracy_kit.callbacks.scaled_schedule import ScaledSchedule
 from keras_accuracy_kit.callbacks.stateful_callback import StatefulCallback
@@ -160,7 +160,7 @@ class ReduceLROnPlateau(StatefulCallback):
                     new_lr = max(old_lr * self.factor, self.min_lr)
                     self._scale_learning_rate(new_lr / old_lr)
                     if self.verbose > 0:
-                        _announce(
+                        announce(
                             f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
                             f"rate to {new_lr}."
                         )
@@ -204,13 +204,3 @@ def _non_negative_int(owner, arg, value):
             f"Pass a number of epochs, e.g. {arg}=3."
         )
     return int(value)
-
-
-def _announce(message):
-    """Prints like Keras' own callbacks (honouring its interactive-logging switch)."""
-    try:
-        from keras.src.utils.io_utils import print_msg
-    except ImportError:  # Keras moved it: fall back to logging.
-        logging.getLogger(__name__).info(message)
-        return
-    print_msg(message)

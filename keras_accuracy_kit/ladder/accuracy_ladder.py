@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_accuracy_kit._core.announce import announce
 from keras_accuracy_kit._core.checks import ensure_writable_directory
 from keras_accuracy_kit.callbacks.progressive_epochs import ProgressiveEpochs
 from keras_accuracy_kit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
@@ -672,9 +673,7 @@ class _Ladder:
 
     def _announce(self, message):
         if self.verbose:
-            from keras_accuracy_kit.callbacks.reduce_lr_on_plateau import _announce
-
-            _announce(message)
+            announce(message, __name__)
 
 
 _TRICK_LABELS = {

@@ -239,3 +239,18 @@ def test_refit_trains_the_best_setup_on_train_and_validation(tmp_path, monkeypat
     assert [count for count, _ in seen] == [30, 30, 60]
     assert seen[-1][1] == refit.epochs
     assert 1 <= refit.epochs <= 20  # at most 10 stages of 2 epochs
+
+
+def test_the_transfer_rung_fine_tunes_a_savedmodel_backbone(tmp_path):
+    inputs = keras.Input((8, 8, 1))
+    features = keras.layers.Flatten()(keras.layers.Conv2D(8, 3, activation="relu")(inputs))
+    keras.Model(inputs, features).export(str(tmp_path / "backbone"), verbose=False)
+    result = kit.improve(
+        _dense, *_digits(per_class=3), tricks=["transfer"], epochs=2, min_delta=1.0,
+        backbone=str(tmp_path / "backbone"), logdir=str(tmp_path / "runs"), verbose=0,
+    )  # fmt: skip
+    step = result.steps[1]
+    assert (step.name, step.change) == ("transfer", f"transfer from {tmp_path / 'backbone'}")
+    assert step.val_accuracy is not None and step.epochs == 2 and not step.kept
+    with kit.History(result.directory) as history:
+        assert history.versions()[-1].configuration["hparams"]["transfer"] is True

@@ -214,7 +214,7 @@ class History:
             )
         return keras.models.load_model(chosen.files[which])
 
-    def rollback(self, to="best"):
+    def rollback(self, to="best", load=True):
         """Makes a version the base of the next run and returns its model and configuration.
 
         The next `CheckpointOnChange` run whose configuration is new records this version
@@ -222,12 +222,14 @@ class History:
 
         Args:
             to: Int id or `"best"`. Defaults to `"best"`.
+            load: Bool. Whether to load the version's model (`Restored.model` is `None`
+                otherwise). Defaults to `True`.
 
         Returns:
             `Restored(model, version)`.
         """
         version = self.version(to)
-        model = self.load(version)
+        model = self.load(version) if load else None
         with index.transaction(self._connection):
             index.set_meta(self._connection, "base_version", version.id)
         return Restored(model=model, version=version)

@@ -17,6 +17,7 @@ from keras_accuracy_kit._core.checks import ensure_writable_directory
 from keras_accuracy_kit.callbacks.progressive_epochs import ProgressiveEpochs
 from keras_accuracy_kit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
+from keras_accuracy_kit.history.history import History
 from keras_accuracy_kit.ladder import data as data_lib
 from keras_accuracy_kit.reporting.accuracy_report import AccuracyReport
 from keras_accuracy_kit.transforms.augment import Augment
@@ -341,7 +342,7 @@ class _Ladder:
                     self.steps.append(Step(trick, change, note=note))
                     self._announce(f"  {trick}: skipped ({note})")
                     continue
-                outcome = self._train_step(trick, change, config, best["accuracy"], note)
+                outcome = self._train_step(trick, change, config, best, note)
                 if outcome is None:
                     continue
                 step = self.steps[-1]
@@ -430,7 +431,9 @@ class _Ladder:
 
     # One step -----------------------------------------------------------------------------
 
-    def _train_step(self, name, change, config, best_accuracy=None, note=""):
+    def _train_step(self, name, change, config, best=None, note=""):
+        best_accuracy = None if best is None else best["accuracy"]
+        best_version = None if best is None else best["version"]
         if self.budget.exhausted():
             self.steps.append(Step(name, change, note="budget spent"))
             self._announce(f"  {name}: skipped (budget spent)")
@@ -445,6 +448,9 @@ class _Ladder:
         max_epochs = config.epochs * (10 if config.progressive else 1)
         max_epochs = int(min(max_epochs, self.budget.epochs_left))
         run_logdir = os.path.join(self.logdir, f"{index:02d}-{name}")
+        if best_version is not None:  # the trick's version derives from the best so far
+            with History(self.directory) as history:
+                history.rollback(best_version, load=False)
         checkpoint = CheckpointOnChange(
             self.directory,
             monitor="val_accuracy",
@@ -522,6 +528,7 @@ class _Ladder:
             "model": self._deployable(model, transforms),
             "transforms": transforms,
             "best_epochs": best_epochs,
+            "version": checkpoint.version_id,
         }
 
     def _refit(self, config, epochs):

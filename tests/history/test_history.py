@@ -202,3 +202,14 @@ def test_train_begin_removes_stale_leftovers_but_not_another_writers_fresh_files
     with kit.History(tmp_path) as history:
         for version in history.versions():
             assert all(os.path.exists(path) for path in version.files.values())
+
+
+def test_rollback_without_loading_only_sets_the_base(tmp_path):
+    fit(tmp_path, digits_model(), epochs=1)
+    fit(tmp_path, digits_model(units=16), epochs=1)  # version 2, child of 1
+    with kit.History(tmp_path) as history:
+        restored = history.rollback(1, load=False)
+    assert restored.model is None and restored.version.id == 1
+    fit(tmp_path, digits_model(learning_rate=3e-3), epochs=1)  # version 3
+    with kit.History(tmp_path) as history:
+        assert [v.parent for v in history.versions()] == [None, 1, 1]

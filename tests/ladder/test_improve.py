@@ -57,6 +57,9 @@ def test_the_ladder_keeps_a_trick_only_when_it_beats_the_best(monkeypatch, tmp_p
     assert hparams[2]["progressive_epochs"] and hparams[2]["reduce_lr_on_plateau"]
     assert hparams[3]["progressive_epochs"] and not hparams[3]["reduce_lr_on_plateau"]
     assert [s.version for s in result.steps] == [v.id for v in versions]
+    # Each trick's version derives from the best so far, not from the step before it.
+    assert [v.parent for v in versions] == [None, 1, 2, 2]
+    assert versions[3].changes[0].startswith("hparams.depth")
 
 
 def test_the_auto_threshold_is_half_a_standard_error_and_at_least_one_image():

@@ -540,12 +540,7 @@ class _Ladder:
         keras.utils.set_random_seed(self.seed)
         transforms = self._transforms(config)
         both = dataclasses.replace(config, progressive=False, reduce_lr=False)
-        saved = self.train
-        self.train = self.train.concatenate(self.validation)
-        try:
-            train, _ = self._pipelines(both, transforms)
-        finally:
-            self.train = saved
+        train, _ = self._pipelines(both, transforms, train=self.train.concatenate(self.validation))
         model = self._model(both)
         if config.transfer:
             self._fine_tune(model, train, None, epochs, [])
@@ -576,14 +571,16 @@ class _Ladder:
             transforms.append(ToHSV(value_range=self.facts.value_range))
         return transforms
 
-    def _pipelines(self, config, transforms):
+    def _pipelines(self, config, transforms, train=None):
         """Train and validation pipelines; values end in the user's range, as the baseline's.
 
         Kit transforms output floats in [0, 1]; mapping them back to the data's own value
         range keeps the model's input scale, so a trick is judged on what it changes, not
-        on a rescaling the model was never tuned for.
+        on a rescaling the model was never tuned for. `train` replaces the training data
+        (the refit's train + validation).
         """
-        train, validation = self.train, self.validation
+        train = self.train if train is None else train
+        validation = self.validation
         for transform in transforms:
             train = train.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
             validation = validation.map(transform, num_parallel_calls=tf.data.AUTOTUNE)

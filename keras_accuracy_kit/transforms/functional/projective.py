@@ -155,8 +155,138 @@ def to_projective_parameters(matrix):
     return tf.reshape(matrix, [-1, 9])[:, :8]
 
 
-def apply_projective(images, matrix, fill_mode="nearest", fill_value=0.0, interpolation="bilinear"):
+def _trunc(values):
+    """C++ `static_cast<int64>(v)` on floats: rounds toward zero."""
+    return tf.where(values < 0.0, tf.math.ceil(values), tf.floor(values))
+
+
+def _map_coordinate(coord, size, fill_mode):
+    """`ImageProjectiveTransformV3`'s `MapCoordinate<mode>` (scipy's), on a float tensor.
+
+    `size` is the image length along the axis, a float32 scalar tensor.
+    """
+    if fill_mode == "constant":
+        return coord  # out-of-image points read the fill value
+    last = size - 1.0
+    if fill_mode == "nearest":
+        mapped = coord
+    elif fill_mode == "reflect":  # [abcd] -> [dcba|abcd|dcba]
+        period = 2.0 * size
+        low = period * _trunc(-coord / period) + coord
+        low = tf.where(low < -size, low + period, -low - 1.0)
+        high = coord - period * _trunc(coord / period)
+        high = tf.where(high >= size, period - high - 1.0, high)
+        mapped = tf.where(coord < 0.0, low, tf.where(coord > last, high, coord))
+    else:  # wrap: [abcd] -> [abcd|abcd|abcd]
+        low = coord + size * (_trunc(-coord / last) + 1.0)
+        high = coord - size * _trunc(coord / last)
+        mapped = tf.where(coord < 0.0, low, tf.where(coord > last, high, coord))
+    # A one-pixel axis maps everything to 0 (the kernel's `len <= 1` branches).
+    mapped = tf.where(size <= 1.0, tf.zeros_like(coord), mapped)
+    return tf.clip_by_value(mapped, 0.0, tf.maximum(last, 0.0))
+
+
+def _round_half_away(values):
+    """`std::round`: halves round away from zero (`tf.round` rounds them to even)."""
+    return tf.sign(values) * tf.floor(tf.abs(values) + 0.5)
+
+
+def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation):
+    """`ImageProjectiveTransformV3` written with gathers, for XLA (same maths, same result).
+
+    TensorFlow's CPU kernel recomputes the sampling point for every channel of every pixel;
+    compiled by XLA, the point is computed once per pixel and the neighbours of all
+    channels are read as one row: 2-3x faster on a CPU.
+    """
+    dtype = images.dtype
+    shape = tf.shape(images)
+    num, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+    height_f, width_f = tf.cast(height, tf.float32), tf.cast(width, tf.float32)
+    work = tf.cast(images, tf.float32)
+    grid_y, grid_x = tf.meshgrid(
+        tf.range(height_f, dtype=tf.float32), tf.range(width_f, dtype=tf.float32), indexing="ij"
+    )
+    # One matrix per image, or one `[1, 8]` matrix for the whole batch.
+    t = tf.reshape(parameters, [-1, 8, 1, 1])
+    projection = t[:, 6] * grid_x + t[:, 7] * grid_y + 1.0
+    safe = tf.where(projection == 0.0, 1.0, projection)
+    x = (t[:, 0] * grid_x + t[:, 1] * grid_y + t[:, 2]) / safe
+    y = (t[:, 3] * grid_x + t[:, 4] * grid_y + t[:, 5]) / safe
+    x = _map_coordinate(x, width_f, fill_mode)
+    y = _map_coordinate(y, height_f, fill_mode)
+    grid = tf.stack([num, height, width])
+    x, y = tf.broadcast_to(x, grid), tf.broadcast_to(y, grid)
+    at_infinity = tf.broadcast_to(projection == 0.0, grid)[..., None]
+    pixels = tf.reshape(work, tf.stack([-1, channels]))
+    first = (tf.range(num) * (height * width))[:, None, None]
+    fill = tf.cast(fill_value, tf.float32)
+
+    def read(row, column):  # `read_with_fill_value`: the fill value outside the image
+        inside = (row >= 0) & (row < height) & (column >= 0) & (column < width)
+        index = first + tf.clip_by_value(row, 0, height - 1) * width
+        index += tf.clip_by_value(column, 0, width - 1)
+        return tf.where(inside[..., None], tf.gather(pixels, index), fill)
+
+    if interpolation == "nearest":
+        row = tf.cast(_round_half_away(y), tf.int32)
+        output = read(row, tf.cast(_round_half_away(x), tf.int32))
+    else:
+        y_floor, x_floor = tf.floor(y), tf.floor(x)
+        row, column = tf.cast(y_floor, tf.int32), tf.cast(x_floor, tf.int32)
+        wx1, wy1 = (x - x_floor)[..., None], (y - y_floor)[..., None]
+        wx0, wy0 = (x_floor + 1.0 - x)[..., None], (y_floor + 1.0 - y)[..., None]
+        top = wx0 * read(row, column) + wx1 * read(row, column + 1)
+        bottom = wx0 * read(row + 1, column) + wx1 * read(row + 1, column + 1)
+        output = wy0 * top + wy1 * bottom
+    output = tf.where(at_infinity, fill, output)
+    return tf.cast(output, dtype)
+
+
+_projective_xla = tf.function(_projective_kernel, jit_compile=True, reduce_retracing=True)
+_JIT_CHOICES = ("auto", True, False)
+# Below this many values (one image in a per-image `map`), an XLA launch inside `tf.data`
+# costs more than TensorFlow's kernel saves.
+_MIN_JIT_ELEMENTS = 1 << 16
+
+
+def use_xla_resampling(images, jit_compile="auto"):
+    """Whether `apply_projective` takes the XLA path for these images.
+
+    `"auto"`: a batch of float images whose height, width and channels are known when the
+    graph is traced (the batch size may vary: XLA compiles once per batch size met), with
+    at least 65536 values when the batch size is known too. Images of many sizes (before
+    `batch()`) would compile once per size, and a single small image costs less with
+    TensorFlow's kernel than an XLA launch: both take TensorFlow's kernel.
+    """
+    if jit_compile not in _JIT_CHOICES:
+        raise ValueError(
+            f"apply_projective: `jit_compile` must be one of {_JIT_CHOICES}. Received: "
+            f"jit_compile={jit_compile!r}. Leave it at 'auto' unless XLA fails on your "
+            "platform; then pass False."
+        )
+    if not images.dtype.is_floating or not jit_compile:
+        return False
+    if jit_compile == "auto":
+        shape = images.shape
+        if shape.rank != 4 or not shape[1:].is_fully_defined():
+            return False
+        return shape[0] is None or shape.num_elements() >= _MIN_JIT_ELEMENTS
+    return True
+
+
+def apply_projective(
+    images,
+    matrix,
+    fill_mode="nearest",
+    fill_value=0.0,
+    interpolation="bilinear",
+    jit_compile="auto",
+):
     """Resamples float images once through per-image output-to-input matrices.
+
+    The result is `tf.raw_ops.ImageProjectiveTransformV3`'s. Where the image size is known
+    when the graph is traced, the same maths runs as one XLA kernel, 2-3x faster on a CPU
+    than TensorFlow's (which recomputes each sampling point once per channel).
 
     Args:
         images: Float tensor `(N, H, W, C)` (or `(H, W, C)` with `N = 1` matrices).
@@ -167,6 +297,9 @@ def apply_projective(images, matrix, fill_mode="nearest", fill_value=0.0, interp
             outside the input. Defaults to `"nearest"`.
         fill_value: Float. The value for `fill_mode="constant"`. Defaults to `0.0`.
         interpolation: `"bilinear"` or `"nearest"`. Defaults to `"bilinear"`.
+        jit_compile: `"auto"`, `True` or `False`. Resample with the XLA kernel; `"auto"`
+            does when height, width and channels are static (`use_xla_resampling`),
+            `False` always calls `ImageProjectiveTransformV3`. Defaults to `"auto"`.
 
     Returns:
         A tensor of the shape and dtype of `images`.
@@ -185,14 +318,18 @@ def apply_projective(images, matrix, fill_mode="nearest", fill_value=0.0, interp
         images = images[None]
     matrix = tf.cast(matrix, tf.float32)
     parameters = matrix if matrix.shape.rank == 2 else to_projective_parameters(matrix)
-    output = tf.raw_ops.ImageProjectiveTransformV3(
-        images=images,
-        transforms=parameters,
-        output_shape=tf.shape(images)[1:3],
-        fill_value=tf.cast(fill_value, tf.float32),
-        interpolation=INTERPOLATIONS[interpolation],
-        fill_mode=FILL_MODES[fill_mode],
-    )
+    fill_value = tf.cast(fill_value, tf.float32)
+    if use_xla_resampling(images, jit_compile):
+        output = _projective_xla(images, parameters, fill_value, fill_mode, interpolation)
+    else:
+        output = tf.raw_ops.ImageProjectiveTransformV3(
+            images=images,
+            transforms=parameters,
+            output_shape=tf.shape(images)[1:3],
+            fill_value=fill_value,
+            interpolation=INTERPOLATIONS[interpolation],
+            fill_mode=FILL_MODES[fill_mode],
+        )
     return output[0] if single else output
 
 

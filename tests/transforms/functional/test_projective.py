@@ -21,22 +21,29 @@ def position(image):
     return int(rows[0]), int(cols[0])
 
 
-def apply(image, **steps):
+def apply(image, jit_compile="auto", **steps):
     matrix = projective.compose_geometry(image.shape[1], image.shape[2], **steps)
-    return projective.apply_projective(image, matrix, fill_mode="constant")
+    return projective.apply_projective(image, matrix, fill_mode="constant", jit_compile=jit_compile)
 
 
+# Both resamplers: TensorFlow's kernel (False) and the kit's XLA kernel (True).
+BOTH_PATHS = pytest.mark.parametrize("jit_compile", [False, True], ids=["tf_kernel", "xla"])
+
+
+@BOTH_PATHS
 @pytest.mark.parametrize("dx,dy", [(3, 0), (0, 2), (-2, 1), (4, -3)])
-def test_a_shift_by_k_pixels_moves_a_marked_pixel_by_k(dx, dy):
+def test_a_shift_by_k_pixels_moves_a_marked_pixel_by_k(dx, dy, jit_compile):
     image = marked(9, 11, 4, 5)
-    assert position(apply(image, shift=([float(dx)], [float(dy)]))) == (4 + dy, 5 + dx)
+    moved = apply(image, jit_compile, shift=([float(dx)], [float(dy)]))
+    assert position(moved) == (4 + dy, 5 + dx)
 
 
-def test_rotation_by_90_degrees_turns_counter_clockwise_about_the_centre():
+@BOTH_PATHS
+def test_rotation_by_90_degrees_turns_counter_clockwise_about_the_centre(jit_compile):
     image = marked(9, 9, 4, 7)  # 3 right of the centre (4, 4)
-    assert position(apply(image, degrees=[90.0])) == (1, 4)  # 3 above
-    assert position(apply(image, degrees=[-90.0])) == (7, 4)  # 3 below
-    assert position(apply(image, degrees=[180.0])) == (4, 1)
+    assert position(apply(image, jit_compile, degrees=[90.0])) == (1, 4)  # 3 above
+    assert position(apply(image, jit_compile, degrees=[-90.0])) == (7, 4)  # 3 below
+    assert position(apply(image, jit_compile, degrees=[180.0])) == (4, 1)
 
 
 def test_rotation_centre_is_exact_on_non_square_images():
@@ -148,13 +155,129 @@ def test_batched_matrices_transform_each_image_on_its_own():
         ("wrap", [3, 4, 1, 2]),
     ],
 )
-def test_fill_modes_fill_uncovered_pixels_as_keras_2(fill_mode, expected):
+@BOTH_PATHS
+def test_fill_modes_fill_uncovered_pixels_as_keras_2(fill_mode, expected, jit_compile):
     row = np.array([[1, 2, 3, 4]], np.float32)[None, ..., None]
     matrix = projective.compose_geometry(1, 4, shift=([2.0], [0.0]))
-    out = projective.apply_projective(row, matrix, fill_mode=fill_mode, fill_value=0.5)
+    out = projective.apply_projective(
+        row, matrix, fill_mode=fill_mode, fill_value=0.5, jit_compile=jit_compile
+    )
     np.testing.assert_allclose(out.numpy().ravel(), expected)
 
 
 def test_compose_without_steps_is_rejected():
     with pytest.raises(ValueError, match="compose_geometry: at least one of"):
         projective.compose_geometry(4, 4)
+
+
+def tf_kernel(images, parameters, fill_mode, interpolation, fill_value=0.25):
+    """The reference: TensorFlow's own `ImageProjectiveTransformV3`, called directly."""
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=tf.constant(parameters, tf.float32),
+        output_shape=tf.shape(images)[1:3],
+        fill_value=fill_value,
+        interpolation=projective.INTERPOLATIONS[interpolation],
+        fill_mode=projective.FILL_MODES[fill_mode],
+    ).numpy()
+
+
+@pytest.mark.parametrize("fill_mode", sorted(projective.FILL_MODES))
+@pytest.mark.parametrize("interpolation", sorted(projective.INTERPOLATIONS))
+def test_the_xla_kernel_equals_image_projective_transform_v3(fill_mode, interpolation):
+    """Random projective matrices (far outside the image too), odd sizes, 1-pixel axes."""
+    rng = np.random.default_rng(7)
+    for trial in range(12):
+        num, height, width, channels = (int(v) for v in rng.integers(1, [4, 17, 17, 5]))
+        if trial < 2:
+            height = 1 if trial == 0 else height
+            width = 1 if trial == 1 else width
+        images = rng.random((num, height, width, channels)).astype(np.float32)
+        parameters = rng.normal(0.0, 1.0, (num, 8)).astype(np.float32)
+        parameters[:, [0, 4]] += 1.0
+        parameters[:, [2, 5]] *= 12.0  # shifts of several image sizes: every fill branch
+        parameters[:, 6:] *= 0.03 if trial % 2 else 0.0  # affine and truly projective
+        expected = tf_kernel(images, parameters, fill_mode, interpolation)
+        actual = projective.apply_projective(
+            images, parameters, fill_mode, 0.25, interpolation, jit_compile=True
+        )
+        np.testing.assert_allclose(actual.numpy(), expected, atol=1e-4, err_msg=f"{trial}")
+
+
+@pytest.mark.parametrize("fill_mode", sorted(projective.FILL_MODES))
+def test_the_xla_kernel_rounds_half_pixels_as_the_tf_kernel(fill_mode):
+    """Nearest interpolation on exact ties (`std::round`: away from zero), shared matrix."""
+    images = np.random.default_rng(3).random((2, 9, 8, 3)).astype(np.float32)
+    for parameters in (
+        [[0.5, 0, 0, 0, 0.5, 0, 0, 0]],
+        [[1, 0, -0.5, 0, 1, 0.5, 0, 0]],
+        [[1, 0, -3.5, 0, 1, -2.5, 0, 0]],
+        [[-1, 0, 7.5, 0, 1, 0, 0, 0]],
+        [[1, 0, 0, 0, 1, 0, 0.5, -0.125]],  # a line of points at infinity
+    ):
+        expected = tf_kernel(images, parameters, fill_mode, "nearest")
+        actual = projective.apply_projective(
+            images, np.array(parameters, np.float32), fill_mode, 0.25, "nearest", True
+        )
+        np.testing.assert_array_equal(actual.numpy(), expected)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_the_xla_kernel_keeps_the_float_dtype(dtype):
+    images = tf.cast(np.random.default_rng(0).random((2, 6, 7, 3)), dtype)
+    parameters = np.array([[0.9, 0.2, 1.0, -0.1, 1.1, -0.5, 0, 0]] * 2, np.float32)
+    actual = projective.apply_projective(images, parameters, "reflect", jit_compile=True)
+    expected = tf_kernel(images, parameters, "reflect", "bilinear")
+    assert actual.dtype == images.dtype
+    tolerance = 2e-3 if dtype == "float16" else 1e-5
+    np.testing.assert_allclose(actual.numpy(), expected, atol=tolerance)
+
+
+def test_the_xla_kernel_runs_on_batches_of_unknown_size_in_tf_data():
+    """`batch()` leaves the batch size unknown: one trace, the short last batch included."""
+    images = np.random.default_rng(1).random((10, 12, 12, 3)).astype(np.float32)
+    parameters = tf.constant([[1.0, 0.1, 0.5, -0.1, 1.0, -0.5, 0.0, 0.0]])
+    dataset = tf.data.Dataset.from_tensor_slices(images).batch(4)
+    assert dataset.element_spec.shape[0] is None
+    paths = []
+
+    def resample(batch):
+        paths.append(projective.use_xla_resampling(batch))
+        return projective.apply_projective(batch, parameters, "wrap")
+
+    resampled = dataset.map(resample)
+    assert paths == [True]
+    actual = np.concatenate([batch.numpy() for batch in resampled])
+    expected = tf_kernel(images, np.repeat(parameters.numpy(), 10, axis=0), "wrap", "bilinear")
+    np.testing.assert_allclose(actual, expected, atol=1e-5)
+
+
+def test_auto_takes_the_xla_kernel_only_where_it_pays():
+    def decision(shape):  # traced afresh for each shape: unknown sizes stay unknown
+        decided = []
+
+        @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)])
+        def decide(images):
+            decided.append(projective.use_xla_resampling(images))
+            return images
+
+        decide.get_concrete_function()
+        return decided[0]
+
+    assert decision([None, 32, 32, 3]) is True  # a batch of fixed-size images
+    assert decision([128, 32, 32, 3]) is True
+    # One small image: an XLA launch costs more than it saves.
+    assert decision([1, 32, 32, 3]) is False
+    assert decision([32, 32, 3]) is False
+    assert decision([None, None, None, 3]) is False  # many sizes: one compilation per size
+    uint8 = tf.zeros([4, 64, 64, 3], tf.uint8)
+    assert projective.use_xla_resampling(uint8, True) is False  # integer images: TF kernel
+    assert projective.use_xla_resampling(tf.zeros([1, 8, 8, 1]), True) is True
+    assert projective.use_xla_resampling(tf.zeros([64, 64, 64, 3]), False) is False
+
+
+def test_an_unknown_jit_compile_value_is_rejected():
+    with pytest.raises(ValueError, match=r"`jit_compile` must be one of .*jit_compile='yes'"):
+        projective.apply_projective(
+            np.zeros((1, 4, 4, 1), np.float32), [[1.0] + [0.0] * 7], jit_compile="yes"
+        )

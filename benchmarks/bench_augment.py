@@ -4,12 +4,16 @@ Prints one line per measurement and, last, the ratios as `name=value` pairs (a r
 alternative's time divided by the kit's; higher is better for the kit):
 
 - `vs_keras_layers_{224,32}_{batched,per_image}`: flip + rotate + zoom + contrast with
-  `kit.augment` vs the same with `keras.layers.RandomFlip`, `RandomRotation`, `RandomZoom`,
-  `RandomContrast` in a `dataset.map`, on 224x224 and 32x32 float32 images, mapped over
-  batches or over single images before `batch()` (target >= 3).
-- `vs_one_resampling_{224,32}`: the same kit augmentation vs one bare
-  `tf.raw_ops.ImageProjectiveTransformV3` call on the same batch (the cost of a single
-  resampling; target >= 0.8: everything else must be nearly free).
+  `dataset.apply(kit.augment(...))` vs the same with `keras.layers.RandomFlip`,
+  `RandomRotation`, `RandomZoom`, `RandomContrast` in `dataset.map`, on 224x224 and 32x32
+  float32 images, applied to batches or to single images before `batch()` (target >= 3).
+  Every map runs with `num_parallel_calls=tf.data.AUTOTUNE`, as the tf.data guide advises
+  (`dataset.apply(augment)` does so itself).
+- `..._map`: the same with `dataset.map(kit.augment(...), num_parallel_calls=AUTOTUNE)`
+  instead of `dataset.apply`: one call per element, no grouping of single images.
+- `vs_one_resampling_{224,32}`: the kit's whole augmentation of one batch vs one bare
+  `tf.raw_ops.ImageProjectiveTransformV3` call on it (the cost of a single resampling with
+  TensorFlow's kernel; target >= 0.8: everything else must be nearly free).
 - `vs_cast_floor_{224,32}`: the kit on a uint8 batch vs a bare uint8 -> float32 cast of it
   (the floor; 1.0 would be free).
 - `fit_with_vs_without`: `model.fit` images/s of a small CNN on 32x32 images with
@@ -76,14 +80,17 @@ def bench_size(size, batch_size, num_batches, repeats):
     images_uint8 = rng.integers(0, 256, (batch_size, size, size, 3)).astype(np.uint8)
     images = tf.constant(images_uint8.astype(np.float32) / 255.0)
     augment, layers = kit_augment(), keras_layers()
+    parallel = tf.data.AUTOTUNE
 
     batched = tf.data.Dataset.from_tensors(images).repeat(num_batches)
     singles = tf.data.Dataset.from_tensor_slices(images).repeat(num_batches)
     pipelines = {
-        "kit batched": batched.map(augment),
-        "keras batched": batched.map(layers),
-        "kit per image": singles.map(augment).batch(batch_size),
-        "keras per image": singles.map(layers).batch(batch_size),
+        "kit batched": batched.apply(augment),
+        "kit batched (map)": batched.map(augment, num_parallel_calls=parallel),
+        "keras batched": batched.map(layers, num_parallel_calls=parallel),
+        "kit per image": singles.apply(augment).batch(batch_size),
+        "kit per image (map)": singles.map(augment, num_parallel_calls=parallel).batch(batch_size),
+        "keras per image": singles.map(layers, num_parallel_calls=parallel).batch(batch_size),
     }
     times = interleaved({k: (lambda d=d: drain(d)) for k, d in pipelines.items()}, repeats)
 
@@ -140,6 +147,9 @@ def bench_size(size, batch_size, num_batches, repeats):
     return {
         f"vs_keras_layers_{size}_batched": times["keras batched"] / times["kit batched"],
         f"vs_keras_layers_{size}_per_image": times["keras per image"] / times["kit per image"],
+        f"vs_keras_layers_{size}_batched_map": times["keras batched"] / times["kit batched (map)"],
+        f"vs_keras_layers_{size}_per_image_map": times["keras per image"]
+        / times["kit per image (map)"],
         f"vs_one_resampling_{size}": times["ImageProjectiveTransformV3"]
         / times["kit one batch (float)"],
         f"vs_cast_floor_{size}": times["uint8->float32 cast"] / times["kit one batch (uint8)"],
@@ -207,8 +217,8 @@ def main(argv=None):
         ratios.update(bench_size(32, batch_size=4, num_batches=1, repeats=1))
         ratios.update(bench_fit(num_images=64, epochs=1, repeats=1))
     else:
-        ratios = bench_size(224, batch_size=32, num_batches=8, repeats=5)
-        ratios.update(bench_size(32, batch_size=128, num_batches=16, repeats=5))
+        ratios = bench_size(224, batch_size=32, num_batches=16, repeats=5)
+        ratios.update(bench_size(32, batch_size=128, num_batches=64, repeats=5))
         ratios.update(bench_fit(num_images=4096, epochs=1, repeats=3))
     print(" ".join(f"{name}={value:.2f}" for name, value in ratios.items()))
     return ratios

@@ -256,6 +256,87 @@ def test_labels_are_never_changed(route, layout, batched):
     assert not np.allclose(augmented, images / 255.0, atol=1e-3)
 
 
+EVERY_STEP = dict(
+    rotation_range=40,
+    width_shift_range=0.2,
+    height_shift_range=3,
+    shear_range=15,
+    zoom_range=(0.7, 1.3),
+    horizontal_flip=True,
+    vertical_flip=True,
+    brightness_range=(0.6, 1.4),
+    channel_shift_range=40,
+    contrast_range=(0.6, 1.4),
+    hue_range=0.2,
+    saturation_range=(0.5, 1.5),
+    erasing_probability=0.7,
+)
+
+
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "reflect", "wrap"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_the_xla_resampling_path_equals_tensorflows_kernels(fill_mode, interpolation):
+    """Every step on, both paths, the same seed: the same images (XLA vs TF kernels)."""
+    images = np.random.default_rng(0).integers(0, 256, (6, 20, 24, 3)).astype(np.uint8)
+    seed = tf.constant([3, 9], tf.int64)
+    outputs = {}
+    for jit_compile in (True, False):
+        transform = kit.augment(
+            **EVERY_STEP,
+            fill_mode=fill_mode,
+            cval=128,
+            interpolation=interpolation,
+            seed=0,
+            jit_compile=jit_compile,
+        )
+        outputs[jit_compile] = transform.apply_with_seed(images, seed).numpy()
+    assert not np.allclose(outputs[True], images / 255.0, atol=0.05)
+    np.testing.assert_allclose(outputs[True], outputs[False], atol=2e-4)
+
+
+def test_batches_of_unknown_size_take_the_xla_path_in_tf_data():
+    images = np.random.default_rng(1).integers(0, 256, (10, 16, 16, 3)).astype(np.uint8)
+    batches = tf.data.Dataset.from_tensor_slices(images).batch(4)  # sizes 4, 4, 2
+    outputs = {}
+    for jit_compile in ("auto", False):
+        transform = kit.augment(**EVERY_STEP, seed=2, jit_compile=jit_compile)
+        augmented = batches.apply(transform)
+        outputs[jit_compile] = np.concatenate([batch.numpy() for batch in augmented])
+    assert outputs["auto"].shape == (10, 16, 16, 3)
+    np.testing.assert_allclose(outputs["auto"], outputs[False], atol=2e-4)
+
+
+def test_apply_augments_single_small_images_in_groups_keeping_every_element():
+    images = np.zeros((70, 16, 16, 1), np.uint8)
+    images[:, 8, 8] = 255
+    labels = np.arange(70)
+    singles = tf.data.Dataset.from_tensor_slices((images, labels))
+    transform = kit.augment(width_shift_range=6, height_shift_range=6, seed=0)
+    grouped = singles.apply(transform)
+    one_by_one = transform.apply_to_dataset(singles, group_size=1)
+    assert grouped.element_spec[0].shape == (16, 16, 1)
+    assert grouped.cardinality().numpy() == 70  # `len()` and `model.fit` still know it
+    for dataset in (grouped, one_by_one):
+        out_images, out_labels = zip(*((x.numpy(), y.numpy()) for x, y in dataset))
+        np.testing.assert_array_equal(out_labels, labels)
+        # Each image of a group has its own shift: the marked pixel lands in many places.
+        spots = {np.unravel_index(np.argmax(x), x.shape)[:2] for x in out_images[:32]}
+        assert len(spots) > 15
+    # Images of many sizes cannot be grouped: they are augmented one by one.
+    sizes = tf.data.Dataset.from_generator(
+        lambda: (np.zeros((8 + i, 10, 3), np.uint8) for i in range(3)),
+        output_signature=tf.TensorSpec([None, 10, 3], tf.uint8),
+    )
+    shapes = [x.shape for x in sizes.apply(transform)]
+    assert shapes == [(8, 10, 3), (9, 10, 3), (10, 10, 3)]
+
+
+def test_apply_rejects_a_bad_group_size():
+    dataset = tf.data.Dataset.from_tensor_slices(np.zeros((4, 8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"`group_size` must be a positive integer"):
+        kit.augment(seed=0).apply_to_dataset(dataset, group_size=0)
+
+
 def test_in_a_model_it_is_active_only_when_training():
     images = np.random.default_rng(0).integers(0, 256, (4, 12, 12, 3)).astype(np.uint8)
     inputs = keras.Input((12, 12, 3), dtype="uint8")
@@ -395,6 +476,11 @@ def test_from_config_lists_known_arguments_for_a_typo():
         ({"erasing_probability": 1.5}, r"`erasing_probability` must be a probability"),
         ({"horizontal_flip": "yes"}, r"`horizontal_flip` must be True or False"),
         ({"seed": 1.5}, r"`seed` must be None or an int"),
+        (
+            {"jit_compile": "yes"},
+            r"`jit_compile` must be 'auto', True or False\. Received: jit_compile='yes'\. "
+            r"Leave it at 'auto'",
+        ),
     ],
 )
 def test_bad_arguments_are_rejected_with_the_fix(arguments, message):

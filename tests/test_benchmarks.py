@@ -51,6 +51,8 @@ def test_bench_augment_quick_run_prints_ratios(capsys):
         expected += [
             f"vs_keras_layers_{size}_batched",
             f"vs_keras_layers_{size}_per_image",
+            f"vs_keras_layers_{size}_batched_map",
+            f"vs_keras_layers_{size}_per_image_map",
             f"vs_one_resampling_{size}",
             f"vs_cast_floor_{size}",
         ]

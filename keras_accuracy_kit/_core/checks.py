@@ -27,6 +27,24 @@ def check_choice(owner, arg, value, choices):
     return value
 
 
+#: Below this many values (e.g. one 32x32 image in a per-image `map`), launching an XLA
+#: kernel inside `tf.data` costs more than the TensorFlow ops it replaces.
+MIN_JIT_ELEMENTS = 1 << 16
+#: The values of every `jit_compile` argument of the kit.
+JIT_COMPILE_CHOICES = ("auto", True, False)
+
+
+def check_jit_compile(owner, jit_compile):
+    """Returns `jit_compile` if it is `"auto"`, True or False, else raises a ValueError."""
+    if isinstance(jit_compile, bool) or jit_compile == "auto":
+        return jit_compile
+    raise ValueError(
+        f"{owner}: `jit_compile` must be 'auto', True or False. Received: "
+        f"jit_compile={jit_compile!r}. Leave it at 'auto' unless XLA fails on your "
+        "platform; then pass False."
+    )
+
+
 def check_positive_int(owner, arg, value):
     """Returns `value` as an int if it is a positive integer, else raises ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) <= 0:

@@ -45,9 +45,9 @@ _IGNORED_WHEN_DEFAULT = {
     "preprocessing_function": None,
     "validation_split": 0.0,
 }
-# `apply_to_dataset` groups single images up to this size (32x32 RGB is 3072 values): on
+# `apply_to_dataset` groups single images below this size (32x32 RGB is 3072 values): on
 # larger ones the work per image outweighs the per-element cost that grouping saves, and
-# batching + unbatching copies would cost more than it saves.
+# the batching and unbatching copies cost more than they save.
 _GROUP_MAX_VALUES = 1 << 16
 # Arguments that exist only in get_config (Keras layer bookkeeping).
 _LAYER_KEYS = ("name", "trainable", "dtype")
@@ -315,14 +315,7 @@ class Augment(ImageTransform):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise _error("seed", "be None or an int", seed, "E.g. seed=0.")
         self.seed = None if seed is None else int(seed)
-        if jit_compile not in ("auto", True, False):
-            raise _error(
-                "jit_compile",
-                "be 'auto', True or False",
-                jit_compile,
-                "Leave it at 'auto' unless XLA fails on your platform; then pass False.",
-            )
-        self.jit_compile = jit_compile
+        self.jit_compile = checks.check_jit_compile("Augment", jit_compile)
         self._base_seed = call_seeds.base_seed(self.seed)
         # Counts calls (dataset.map elements, training steps); advanced atomically.
         self.call_counter = self.add_weight(

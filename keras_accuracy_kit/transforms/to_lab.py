@@ -1,5 +1,6 @@
 """ToLab: RGB to CIE-Lab as a tf.data transform and a Keras layer."""
 
+from keras_accuracy_kit._core import checks
 from keras_accuracy_kit.transforms.color_transform import ColorTransform
 from keras_accuracy_kit.transforms.functional import color
 from keras_accuracy_kit.transforms.registry import register_transform
@@ -48,13 +49,7 @@ class ToLab(ColorTransform):
 
     def __init__(self, output_range="native", jit_compile="auto", value_range=(0.0, 1.0), **kwargs):
         super().__init__(output_range=output_range, value_range=value_range, **kwargs)
-        if jit_compile not in ("auto", True, False):
-            raise ValueError(
-                "ToLab: `jit_compile` must be 'auto', True or False. Received: "
-                f"jit_compile={jit_compile!r}. Leave it at 'auto' unless XLA fails on "
-                "your platform; then pass False."
-            )
-        self.jit_compile = jit_compile
+        self.jit_compile = checks.check_jit_compile("ToLab", jit_compile)
 
     def convert(self, images):
         return color.rgb_to_lab(images, jit_compile=self.jit_compile)

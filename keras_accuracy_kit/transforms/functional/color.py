@@ -44,7 +44,6 @@ _RGB_HINT = (
     "Colour conversions need RGB input: drop an alpha channel with `image[..., :3]`, "
     "or turn a 1-channel image into RGB with `tf.image.grayscale_to_rgb`."
 )
-_JIT_CHOICES = ("auto", True, False)
 
 
 def _rgb_images(owner, images, channels_hint=_RGB_HINT):
@@ -78,12 +77,7 @@ def _three_channel_floats(owner, images, hint):
 
 
 def _use_jit(owner, jit_compile, images):
-    if jit_compile not in _JIT_CHOICES:
-        raise ValueError(
-            f"{owner}: `jit_compile` must be one of {_JIT_CHOICES}. Received: "
-            f"jit_compile={jit_compile!r}. Leave it at 'auto' unless XLA fails on "
-            "your platform; then pass False."
-        )
+    checks.check_jit_compile(owner, jit_compile)
     if jit_compile == "auto":
         # A fully known shape compiles once; unknown shapes (images of many sizes before
         # `batch()`) would compile once per size, so they take the plain graph path.

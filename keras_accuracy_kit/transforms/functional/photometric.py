@@ -6,6 +6,8 @@ with different values in one pass. Outputs are not clipped; callers clip once at
 
 import tensorflow as tf
 
+from keras_accuracy_kit._core import checks
+
 
 def _per_image(values, images):
     return tf.reshape(tf.cast(values, images.dtype), [-1, 1, 1, 1])
@@ -56,9 +58,6 @@ def _scale_shift_clip(images, scale, offset):
     return tf.clip_by_value(images * scale + offset, 0.0, 1.0)
 
 
-# Below this size (e.g. one 32x32 image in a per-image `map`) launching an XLA kernel costs
-# more than the plain ops it replaces.
-_MIN_JIT_ELEMENTS = 1 << 16
 _scale_shift_clip_xla = tf.function(_scale_shift_clip, jit_compile=True, reduce_retracing=True)
 
 
@@ -95,7 +94,7 @@ def brightness_contrast(images, brightness=None, contrast=None):
             brightness = _per_image(brightness, images)
             scale = brightness * contrast
             offset = brightness * (1.0 - contrast) * mean
-    if images.shape.is_fully_defined() and images.shape.num_elements() >= _MIN_JIT_ELEMENTS:
+    if images.shape.is_fully_defined() and images.shape.num_elements() >= checks.MIN_JIT_ELEMENTS:
         return _scale_shift_clip_xla(images, scale, offset)
     return _scale_shift_clip(images, scale, offset)
 

@@ -14,6 +14,8 @@ import math
 
 import tensorflow as tf
 
+from keras_accuracy_kit._core import checks
+
 #: `fill_mode` names (Keras 2 `ImageDataGenerator`), as `ImageProjectiveTransformV3` spells them.
 FILL_MODES = {"constant": "CONSTANT", "nearest": "NEAREST", "reflect": "REFLECT", "wrap": "WRAP"}
 #: `interpolation` names, as `ImageProjectiveTransformV3` spells them.
@@ -243,10 +245,6 @@ def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation)
 
 
 _projective_xla = tf.function(_projective_kernel, jit_compile=True, reduce_retracing=True)
-_JIT_CHOICES = ("auto", True, False)
-# Below this many values (one image in a per-image `map`), an XLA launch inside `tf.data`
-# costs more than TensorFlow's kernel saves.
-_MIN_JIT_ELEMENTS = 1 << 16
 
 
 def use_xla_resampling(images, jit_compile="auto"):
@@ -258,19 +256,14 @@ def use_xla_resampling(images, jit_compile="auto"):
     `batch()`) would compile once per size, and a single small image costs less with
     TensorFlow's kernel than an XLA launch: both take TensorFlow's kernel.
     """
-    if jit_compile not in _JIT_CHOICES:
-        raise ValueError(
-            f"apply_projective: `jit_compile` must be one of {_JIT_CHOICES}. Received: "
-            f"jit_compile={jit_compile!r}. Leave it at 'auto' unless XLA fails on your "
-            "platform; then pass False."
-        )
+    checks.check_jit_compile("apply_projective", jit_compile)
     if not images.dtype.is_floating or not jit_compile:
         return False
     if jit_compile == "auto":
         shape = images.shape
         if shape.rank != 4 or not shape[1:].is_fully_defined():
             return False
-        return shape[0] is None or shape.num_elements() >= _MIN_JIT_ELEMENTS
+        return shape[0] is None or shape.num_elements() >= checks.MIN_JIT_ELEMENTS
     return True
 
 

@@ -277,7 +277,11 @@ def test_auto_takes_the_xla_kernel_only_where_it_pays():
 
 
 def test_an_unknown_jit_compile_value_is_rejected():
-    with pytest.raises(ValueError, match=r"`jit_compile` must be one of .*jit_compile='yes'"):
+    with pytest.raises(
+        ValueError,
+        match=r"apply_projective: `jit_compile` must be 'auto', True or False\. "
+        r"Received: jit_compile='yes'",
+    ):
         projective.apply_projective(
             np.zeros((1, 4, 4, 1), np.float32), [[1.0] + [0.0] * 7], jit_compile="yes"
         )

@@ -538,31 +538,16 @@ class Augment(ImageTransform):
         single = images.shape.rank == 3
         if single:
             images = images[None]
-        num = images.shape[0] if images.shape[0] is not None else tf.shape(images)[0]
-        # `tf.random.stateless_uniform` minus its no-op rescaling to [0, 1).
-        key, counter, algorithm = tf.raw_ops.StatelessRandomGetKeyCounterAlg(seed=seed)
-        draws = tf.raw_ops.StatelessRandomUniformV2(
-            shape=[_NUM_UNIFORMS, num], key=key, counter=counter, alg=algorithm
-        )
-        fill_value = self._fill_value(source_dtype)
-        images = self._augment_draws(images, draws, fill_value)
-        if self._policy_layer is not None:
-            dtype = images.dtype
-            images = tf.cast(self._policy_layer(tf.cast(images, tf.float32), training=True), dtype)
-        return images[0] if single else images
-
-    def _augment_draws(self, images, draws, fill_value):
-        """Everything after the random draw: geometry, one resampling, colour, erasing.
-
-        Only the resampling is compiled with XLA: compiled together, XLA would fuse the
-        resampling into each of its consumers (the contrast's mean and its scaling) and
-        run it several times.
-        """
         # Static sizes where known: fewer ops per call (per-image maps are op-bound).
         dynamic = tf.shape(images)
         num, height, width = (
             static if static is not None else dynamic[axis]
             for axis, static in enumerate(images.shape[:3])
+        )
+        # `tf.random.stateless_uniform` minus its no-op rescaling to [0, 1).
+        key, counter, algorithm = tf.raw_ops.StatelessRandomGetKeyCounterAlg(seed=seed)
+        draws = tf.raw_ops.StatelessRandomUniformV2(
+            shape=[_NUM_UNIFORMS, num], key=key, counter=counter, alg=algorithm
         )
         u = tf.unstack(draws, num=_NUM_UNIFORMS)  # one op for all rows
 
@@ -572,12 +557,15 @@ class Augment(ImageTransform):
         dtype = images.dtype
         parameters = self.sample_geometry(u, height, width)
         if parameters is not None:
+            # Only the resampling is compiled with XLA: compiled with the colour steps, XLA
+            # would fuse it into each consumer (the contrast's mean, its scaling) and run it
+            # several times.
             work = images if dtype == tf.float32 else tf.cast(images, tf.float32)
             work = projective.apply_projective(
                 work,
                 parameters,
                 fill_mode=self.fill_mode,
-                fill_value=fill_value,
+                fill_value=self._fill_value(source_dtype),
                 interpolation=self.interpolation,
                 jit_compile=self.jit_compile,
             )
@@ -602,7 +590,9 @@ class Augment(ImageTransform):
             images = photometric.adjust_hue_saturation(images, hue, saturation)
         if self.erasing_probability:
             images = self._erase(images, u[15:20], height, width)
-        return images
+        if self._policy_layer is not None:
+            images = tf.cast(self._policy_layer(tf.cast(images, tf.float32), training=True), dtype)
+        return images[0] if single else images
 
     def _erase(self, images, u, height, width):
         height_f, width_f = tf.cast(height, tf.float32), tf.cast(width, tf.float32)
@@ -929,12 +919,7 @@ def _groupable(element_spec):
         type(spec) is tf.TensorSpec and spec.shape.is_fully_defined() for spec in specs
     ):
         return False
-    if isinstance(element_spec, Mapping):
-        images = element_spec.get("images")
-    elif isinstance(element_spec, tuple):
-        images = element_spec[0]
-    else:
-        images = element_spec
+    images = _image_part(element_spec)
     return (
         isinstance(images, tf.TensorSpec)
         and images.shape.rank == 3
@@ -964,14 +949,21 @@ def take_images(dataset, num_images, owner):
     return images[:num_images]
 
 
-def _images_of(element, owner):
-    if isinstance(element, dict):
-        if "images" not in element:
-            raise ValueError(
-                f"{owner}: a dict element must have an 'images' key. Received: "
-                f"keys={sorted(element)}. Rename the image entry to 'images'."
-            )
-        return tf.convert_to_tensor(element["images"])
+def _image_part(element):
+    """The images of an element (or of its spec): the "images" entry of a dict, the first
+    item of a tuple, else the element itself; None for a dict without "images"."""
+    if isinstance(element, Mapping):
+        return element.get("images")
     if isinstance(element, (tuple, list)):
-        return tf.convert_to_tensor(element[0])
-    return tf.convert_to_tensor(element)
+        return element[0]
+    return element
+
+
+def _images_of(element, owner):
+    images = _image_part(element)
+    if images is None:
+        raise ValueError(
+            f"{owner}: a dict element must have an 'images' key. Received: "
+            f"keys={sorted(element)}. Rename the image entry to 'images'."
+        )
+    return tf.convert_to_tensor(images)

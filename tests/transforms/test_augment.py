@@ -331,6 +331,34 @@ def test_apply_augments_single_small_images_in_groups_keeping_every_element():
     assert shapes == [(8, 10, 3), (9, 10, 3), (10, 10, 3)]
 
 
+def test_the_xla_path_trains_in_a_model_under_a_distribution_strategy():
+    """Batches of 8 64x64 RGB images hold enough values for the XLA resampling in `fit`."""
+    images = np.random.default_rng(0).integers(0, 256, (16, 64, 64, 3)).astype(np.uint8)
+    labels = np.arange(16) % 2
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        inputs = keras.Input((64, 64, 3), dtype="uint8")
+        transform = kit.augment(**EVERY_STEP, seed=0)
+        features = transform(inputs)
+        outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(features))
+        model = keras.Model(inputs, outputs)
+        model.compile(
+            optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        )
+    paths = []
+    original = kit.transforms.functional.projective.use_xla_resampling
+
+    def spy(images, jit_compile="auto"):
+        paths.append(original(images, jit_compile))
+        return paths[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kit.transforms.functional.projective, "use_xla_resampling", spy)
+        history = model.fit(images, labels, batch_size=8, epochs=2, verbose=0)
+    assert paths and all(paths)  # traced with the XLA kernel
+    assert all(np.isfinite(history.history["loss"]))
+
+
 def test_apply_rejects_a_bad_group_size():
     dataset = tf.data.Dataset.from_tensor_slices(np.zeros((4, 8, 8, 3), np.uint8))
     with pytest.raises(ValueError, match=r"`group_size` must be a positive integer"):

@@ -220,13 +220,15 @@ def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation)
     x, y = tf.broadcast_to(x, grid), tf.broadcast_to(y, grid)
     at_infinity = tf.broadcast_to(projection == 0.0, grid)[..., None]
     pixels = tf.reshape(work, tf.stack([-1, channels]))
-    first = (tf.range(num) * (height * width))[:, None, None]
+    # int64 pixel indices: a batch may hold more than 2**31 pixels (no cost measured).
+    first = (tf.range(tf.cast(num, tf.int64)) * tf.cast(height * width, tf.int64))[:, None, None]
     fill = tf.cast(fill_value, tf.float32)
 
     def read(row, column):  # `read_with_fill_value`: the fill value outside the image
         inside = (row >= 0) & (row < height) & (column >= 0) & (column < width)
-        index = first + tf.clip_by_value(row, 0, height - 1) * width
-        index += tf.clip_by_value(column, 0, width - 1)
+        offset = tf.clip_by_value(row, 0, height - 1) * width
+        offset += tf.clip_by_value(column, 0, width - 1)
+        index = first + tf.cast(offset, tf.int64)
         return tf.where(inside[..., None], tf.gather(pixels, index), fill)
 
     if interpolation == "nearest":

@@ -171,18 +171,18 @@ def _map_coordinate(coord, size, fill_mode):
         return coord  # out-of-image points read the fill value
     last = size - 1.0
     if fill_mode == "nearest":
-        mapped = coord
+        low = high = coord  # the final clip does it
     elif fill_mode == "reflect":  # [abcd] -> [dcba|abcd|dcba]
         period = 2.0 * size
         low = period * _trunc(-coord / period) + coord
         low = tf.where(low < -size, low + period, -low - 1.0)
         high = coord - period * _trunc(coord / period)
         high = tf.where(high >= size, period - high - 1.0, high)
-        mapped = tf.where(coord < 0.0, low, tf.where(coord > last, high, coord))
     else:  # wrap: [abcd] -> [abcd|abcd|abcd]
         low = coord + size * (_trunc(-coord / last) + 1.0)
         high = coord - size * _trunc(coord / last)
-        mapped = tf.where(coord < 0.0, low, tf.where(coord > last, high, coord))
+    # `low` maps points before the image, `high` points after it.
+    mapped = tf.where(coord < 0.0, low, tf.where(coord > last, high, coord))
     # A one-pixel axis maps everything to 0 (the kernel's `len <= 1` branches).
     mapped = tf.where(size <= 1.0, tf.zeros_like(coord), mapped)
     return tf.clip_by_value(mapped, 0.0, tf.maximum(last, 0.0))

@@ -201,9 +201,10 @@ def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation,
     `1.0`, which XLA cannot fold away) end the per-pixel work with a division, and XLA does
     not copy a division into a consumer that reads each of its values once per channel,
     so it writes the sampling points out instead of recomputing them. The image is padded
-    with one row and column of the fill value before and two after, and points far outside
-    it are clipped onto that border, so each neighbour is read with no bounds check: the
-    four reads of a pixel are one base index plus constant offsets. About 2-3x less CPU
+    with two rows and columns of the fill value before it and three after, and points far
+    outside it are clipped onto that border, so each neighbour is read with no bounds
+    check (the four reads of a pixel are one base index plus constant offsets) and a
+    clipped point reads only fill values, as TensorFlow's kernel does. About 2-3x less CPU
     time than TensorFlow's kernel.
 
     Args:
@@ -228,26 +229,26 @@ def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation,
     safe = tf.where(projection == 0.0, 1.0, projection)
     x = (t[:, 0] * grid_x + t[:, 1] * grid_y + t[:, 2]) / safe
     y = (t[:, 3] * grid_x + t[:, 4] * grid_y + t[:, 5]) / safe
-    # Points beyond the one-pixel fill border read the fill value whatever their distance
-    # (a no-op for the other modes, which map every point into the image), and so do
-    # points at infinity: moved to (-1, -1), they read the border's corner with weight 1.
+    # Points beyond the fill border read only fill values whatever their distance (a no-op
+    # for the other modes, which map every point into the image), and so do points at
+    # infinity, moved to (-2, -2).
     one = tf.constant(1.0) if one is None else one
     at_infinity = projection == 0.0
-    x = tf.clip_by_value(_map_coordinate(x, width_f, fill_mode), -1.0, width_f)
-    y = tf.clip_by_value(_map_coordinate(y, height_f, fill_mode), -1.0, height_f)
-    x, y = tf.where(at_infinity, -1.0, x) / one, tf.where(at_infinity, -1.0, y) / one
+    x = tf.clip_by_value(_map_coordinate(x, width_f, fill_mode), -2.0, width_f + 1.0)
+    y = tf.clip_by_value(_map_coordinate(y, height_f, fill_mode), -2.0, height_f + 1.0)
+    x, y = tf.where(at_infinity, -2.0, x) / one, tf.where(at_infinity, -2.0, y) / one
     grid = tf.stack([num, height, width])
     x, y = tf.broadcast_to(x, grid), tf.broadcast_to(y, grid)
     fill = tf.cast(fill_value, tf.float32)
-    # Padded row r and column c hold the image's row r - 1 and column c - 1.
-    padded = tf.pad(work, [[0, 0], [1, 2], [1, 2], [0, 0]], constant_values=fill)
-    padded_width = width + 3
+    # Padded row r and column c hold the image's row r - 2 and column c - 2.
+    padded = tf.pad(work, [[0, 0], [2, 3], [2, 3], [0, 0]], constant_values=fill)
+    padded_width = width + 5
     pixels = tf.reshape(padded, tf.stack([-1, channels]))
     # int64 pixel indices: a batch may hold more than 2**31 pixels (no cost measured).
-    first = tf.range(tf.cast(num, tf.int64)) * tf.cast((height + 3) * padded_width, tf.int64)
+    first = tf.range(tf.cast(num, tf.int64)) * tf.cast((height + 5) * padded_width, tf.int64)
 
     def base_index(row, column):  # of the padded pixel holding image pixel (row, column)
-        offset = (tf.cast(row, tf.int32) + 1) * padded_width + tf.cast(column, tf.int32) + 1
+        offset = (tf.cast(row, tf.int32) + 2) * padded_width + tf.cast(column, tf.int32) + 2
         return first[:, None, None] + tf.cast(offset, tf.int64)
 
     if interpolation == "nearest":

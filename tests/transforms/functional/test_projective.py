@@ -222,6 +222,24 @@ def test_the_xla_kernel_rounds_half_pixels_as_the_tf_kernel(fill_mode):
         np.testing.assert_array_equal(actual.numpy(), expected)
 
 
+@pytest.mark.parametrize("interpolation", sorted(projective.INTERPOLATIONS))
+def test_points_far_outside_or_at_infinity_read_only_the_fill_value(interpolation):
+    """As TensorFlow's kernel: such points never read a pixel, even with weight 0."""
+    images = np.random.default_rng(5).random((1, 6, 7, 2)).astype(np.float32)
+    images[0, [0, 0, -1, -1], [0, -1, 0, -1]] = np.nan  # corners: 0 * nan would be nan
+    for parameters in (
+        [[1, 0, -40.0, 0, 1, 0, 0, 0]],  # every point far to the left, rows unchanged
+        [[1, 0, 0, 0, 1, 0, 0.5, -0.125]],  # a line of points at infinity
+    ):
+        expected = tf_kernel(images, parameters, "constant", interpolation)
+        actual = projective.apply_projective(
+            images, np.array(parameters, np.float32), "constant", 0.25, interpolation, True
+        ).numpy()
+        read = ~np.isnan(expected)  # TF's kernel reads a nan corner for a few points only
+        assert read.any() and np.isnan(actual).sum() == np.isnan(expected).sum()
+        np.testing.assert_allclose(actual[read], expected[read], atol=1e-6)  # FMA rounding
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_the_xla_kernel_keeps_the_float_dtype(dtype):
     images = tf.cast(np.random.default_rng(0).random((2, 6, 7, 3)), dtype)

@@ -204,8 +204,8 @@ class Augment(ImageTransform):
         seed: Optional int. Makes the augmentation reproducible. Defaults to `None`.
         value_range: Pair of floats. The range of float inputs. Defaults to `(0.0, 1.0)`.
         jit_compile: `"auto"`, `True` or `False`. Resample with the kit's XLA kernel (the
-            result of `ImageProjectiveTransformV3` at about half its CPU time); `"auto"`
-            does so for batches whose height, width and channels are static (see
+            result of `ImageProjectiveTransformV3` at a third to a half of its CPU time);
+            `"auto"` does so for batches whose height, width and channels are static (see
             `kit.transforms.functional.projective.use_xla_resampling`). Pass `False` where
             XLA fails. Defaults to `"auto"`.
         **kwargs: Base `keras.layers.Layer` arguments.

@@ -193,7 +193,7 @@ def _round_half_away(values):
     return tf.sign(values) * tf.floor(tf.abs(values) + 0.5)
 
 
-def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation, one=None):
+def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation, one):
     """`ImageProjectiveTransformV3` written with gathers, for XLA (same maths, same result).
 
     TensorFlow's CPU kernel recomputes the sampling point for every channel of every pixel.
@@ -212,8 +212,8 @@ def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation,
         parameters: `[N, 8]` or `[1, 8]` float32 projective parameters.
         fill_value: Float32 scalar.
         fill_mode, interpolation: As `apply_projective`.
-        one: Float32 scalar tensor holding 1.0. Defaults to `None` (a constant: then XLA
-            folds the division and recomputes the points once per channel).
+        one: Float32 scalar tensor holding 1.0, passed in at run time (a constant would be
+            folded, and the points recomputed once per channel).
     """
     dtype = images.dtype
     shape = tf.shape(images)
@@ -226,14 +226,13 @@ def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation,
     # One matrix per image, or one `[1, 8]` matrix for the whole batch.
     t = tf.reshape(parameters, [-1, 8, 1, 1])
     projection = t[:, 6] * grid_x + t[:, 7] * grid_y + 1.0
-    safe = tf.where(projection == 0.0, 1.0, projection)
+    at_infinity = projection == 0.0
+    safe = tf.where(at_infinity, 1.0, projection)
     x = (t[:, 0] * grid_x + t[:, 1] * grid_y + t[:, 2]) / safe
     y = (t[:, 3] * grid_x + t[:, 4] * grid_y + t[:, 5]) / safe
-    # Points beyond the fill border read only fill values whatever their distance (a no-op
-    # for the other modes, which map every point into the image), and so do points at
-    # infinity, moved to (-2, -2).
-    one = tf.constant(1.0) if one is None else one
-    at_infinity = projection == 0.0
+    # "constant" mode: points beyond the fill border are clipped onto it and read only fill
+    # values whatever their distance (the other modes map every point into the image), and
+    # so do points at infinity, moved to (-2, -2).
     x = tf.clip_by_value(_map_coordinate(x, width_f, fill_mode), -2.0, width_f + 1.0)
     y = tf.clip_by_value(_map_coordinate(y, height_f, fill_mode), -2.0, height_f + 1.0)
     x, y = tf.where(at_infinity, -2.0, x) / one, tf.where(at_infinity, -2.0, y) / one

@@ -6,6 +6,8 @@ import pytest
 import tensorflow as tf
 
 import keras_accuracy_kit as kit
+from keras_accuracy_kit.transforms import CutMix, MixUp
+from tests.transforms.conftest import expected_shape, make_transform
 
 
 def column_image(height=40, width=80):
@@ -109,3 +111,57 @@ def test_bad_arguments_are_rejected_at_construction(kwargs, message):
 def test_pad_value_per_channel_must_match_channels():
     with pytest.raises(ValueError, match=r"one value per channel.*with 3 channel\(s\)"):
         kit.resize(8, 8, pad_value=[0.0, 1.0])(np.zeros((4, 4, 3), np.uint8))
+
+
+def decoded_photos():
+    """What a `tf.io.decode_jpeg` pipeline gives: uint8 images of unknown size, 3 channels."""
+    sizes = [(40, 50), (37, 61), (64, 30), (33, 33)]
+    rng = np.random.default_rng(0)
+    return tf.data.Dataset.from_generator(
+        lambda: ((rng.integers(0, 256, (h, w, 3)).astype(np.uint8), i % 2)
+                 for i, (h, w) in enumerate(sizes)),
+        output_signature=(
+            tf.TensorSpec([None, None, 3], tf.uint8),
+            tf.TensorSpec([], tf.int32),
+        ),
+    )
+
+
+@pytest.mark.parametrize("mode", ["crop", "pad", "stretch"])
+def test_every_mode_keeps_the_channel_count_on_images_of_unknown_size(mode):
+    # Issue 18: crop lost the channel dimension, (32, 32, None), on decode_jpeg pipelines.
+    resized = decoded_photos().map(kit.resize(32, 32, mode=mode))
+    assert resized.element_spec[0].shape == (32, 32, 3)
+    assert resized.batch(2).element_spec[0].shape == (None, 32, 32, 3)
+    batched = decoded_photos().batch(1).map(kit.resize(32, 32, mode=mode))
+    assert batched.element_spec[0].shape == (None, 32, 32, 3)
+
+
+def test_every_transform_runs_after_crop_on_images_of_unknown_size(transform_name):
+    transform = make_transform(transform_name)
+    dataset = decoded_photos().map(kit.resize(32, 32, mode="crop")).map(transform)
+    expected = expected_shape(transform_name, (32, 32, 3), transform)
+    assert dataset.element_spec[0].shape == expected
+    images = np.stack([image.numpy() for image, _ in dataset])
+    assert images.shape == (4,) + expected and np.isfinite(images).all()
+    # After batch() as well, and through the label-mixing transforms.
+    batches = decoded_photos().map(kit.resize(32, 32, mode="crop")).batch(4).map(transform)
+    assert next(iter(batches))[0].shape == (4,) + expected
+    for mixing in (MixUp(seed=0), CutMix(seed=0)):
+        one_hot = batches.map(lambda x, y: (x, tf.one_hot(y, 2)))
+        mixed, labels = next(iter(one_hot.apply(mixing)))
+        assert mixed.shape == (4,) + expected and labels.shape == (4, 2)
+
+
+def test_readme_in_model_snippet_exports_and_serves(tmp_path):
+    # Issue 18: model.export() failed on the README's crop-then-grayscale model.
+    inputs = keras.Input((None, None, 3), dtype="uint8")
+    x = kit.resize(160, 160, mode="crop")(inputs)
+    x = kit.to_grayscale(keep_channels=3)(x)
+    model = keras.Model(inputs, x)
+    model.export(str(tmp_path / "exported"), verbose=False)
+    served = tf.saved_model.load(str(tmp_path / "exported"))
+    photos = np.random.default_rng(0).integers(0, 256, (2, 200, 300, 3)).astype(np.uint8)
+    output = served.serve(tf.constant(photos))
+    assert output.shape == (2, 160, 160, 3)
+    np.testing.assert_allclose(output, model(photos), atol=1e-6)

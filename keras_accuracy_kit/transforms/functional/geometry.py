@@ -160,6 +160,11 @@ def resize_images(
     images = tf.convert_to_tensor(images)
     checks.check_image_shape(owner, images.shape)
     rank = images.shape.rank
+    # The crop's `tf.slice` with a computed size forgets the static shape: keep the batch
+    # size and channel count from here.
+    output_shape = [height, width, images.shape[-1]]
+    if rank == 4:
+        output_shape = [images.shape[0]] + output_shape
     static_height, static_width = images.shape[-3], images.shape[-2]
     if static_height is not None and static_width is not None:
         geometry = _static_geometry(static_height, static_width, height, width, mode)
@@ -181,9 +186,6 @@ def resize_images(
     )
     if mode == "pad":
         resized = _pad(resized, geometry, height, width, pad_value, rank)
-    output_shape = [height, width, images.shape[-1]]
-    if rank == 4:
-        output_shape = [images.shape[0]] + output_shape
     return tf.ensure_shape(resized, output_shape)
 
 

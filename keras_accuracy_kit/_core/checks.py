@@ -5,6 +5,7 @@ Every message has the house shape::
     <Owner>: `<arg>` must <expectation>. Received: <arg>=<value!r>. <how to fix>
 """
 
+import math
 import numbers
 import os
 
@@ -45,29 +46,108 @@ def check_jit_compile(owner, jit_compile):
     )
 
 
-def check_positive_int(owner, arg, value):
-    """Returns `value` as an int if it is a positive integer, else raises ValueError."""
+def check_positive_int(owner, arg, value, example=None):
+    """Returns `value` as an int if it is a positive integer, else raises ValueError.
+
+    Args:
+        owner: String. Name used in error messages.
+        arg: String. The argument's name.
+        value: The value to check.
+        example: Optional. A good value, shown in the error (`e.g. arg=example`).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) <= 0:
+        hint = f", e.g. {arg}={example!r}" if example is not None else ""
+        raise ValueError(
+            f"{owner}: `{arg}` must be a positive integer. Received: {arg}={value!r}. "
+            f"Pass a whole number of at least 1{hint}."
+        )
+    return int(value)
+
+
+#: The largest image height or width the kit resizes to (the largest JPEG side).
+MAX_IMAGE_SIDE = 1 << 16
+
+
+def check_image_side(owner, arg, value):
+    """Returns `value` as an int if it is a height or width in [1, `MAX_IMAGE_SIDE`] pixels.
+
+    Example:
+
+    >>> check_image_side("Demo", "height", 224)
+    224
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) <= 0:
         raise ValueError(
             f"{owner}: `{arg}` must be a positive integer. Received: {arg}={value!r}. "
             f"Pass a whole number of pixels, e.g. {arg}=224."
         )
+    if int(value) > MAX_IMAGE_SIDE:
+        raise ValueError(
+            f"{owner}: `{arg}` must be at most {MAX_IMAGE_SIDE} pixels. Received: "
+            f"{arg}={value!r}. Pass the model's input size, e.g. {arg}=224; cut larger "
+            "images into tiles first."
+        )
     return int(value)
 
 
+#: Seeds are int64 values (`tf.data.Dataset.random`, the stateless random ops).
+_SEED_LIMIT = 1 << 63
+
+
+def check_seed(owner, seed):
+    """Returns `seed` as an int (or None) if it is None or an int64, else raises ValueError.
+
+    Example:
+
+    >>> check_seed("Demo", 7), check_seed("Demo", None)
+    (7, None)
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(
+            f"{owner}: `seed` must be None or an int. Received: seed={seed!r}. E.g. seed=0."
+        )
+    if not -_SEED_LIMIT <= int(seed) < _SEED_LIMIT:
+        raise ValueError(
+            f"{owner}: `seed` must be an int64 (from -2**63 to 2**63 - 1). Received: "
+            f"seed={seed!r}. Pick a smaller seed, e.g. seed=0."
+        )
+    return int(seed)
+
+
+#: Bounds that keep `value_range` arithmetic finite and resolvable in float32.
+_MAX_RANGE_MAGNITUDE = 1e30
+_MIN_RANGE_WIDTH = 1e-30
+_MIN_RELATIVE_RANGE_WIDTH = 1e-4
+
+
 def check_value_range(owner, value_range):
-    """Returns `value_range` as a `(low, high)` float pair with `low < high`."""
+    """Returns `value_range` as a `(low, high)` float pair with `low < high`.
+
+    Both ends must be finite and at most 1e30 in magnitude, and the width at least
+    1e-4 of the larger magnitude (and 1e-30): images are scaled in float32, which must
+    tell the two ends apart and keep `1 / (high - low)` finite.
+    """
     try:
         low, high = (float(v) for v in value_range)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         low = high = None
-    if low is None or not np.isfinite([low, high]).all() or not low < high:
-        raise ValueError(
-            f"{owner}: `value_range` must be a pair of finite numbers (low, high) with "
-            f"low < high. Received: value_range={value_range!r}. Use (0, 1) for float "
-            "images in [0, 1] or (0, 255) for float images in [0, 255]."
-        )
-    return (low, high)
+    if low is not None and np.isfinite([low, high]).all() and low < high:
+        magnitude = max(abs(low), abs(high))
+        width = high - low
+        if (
+            magnitude <= _MAX_RANGE_MAGNITUDE
+            and width >= _MIN_RANGE_WIDTH
+            and width >= _MIN_RELATIVE_RANGE_WIDTH * magnitude
+        ):
+            return (low, high)
+    raise ValueError(
+        f"{owner}: `value_range` must be a pair of finite numbers (low, high) with "
+        "low < high, both within [-1e30, 1e30], and high - low at least 1e-4 of the larger "
+        f"magnitude (float32 must resolve the range). Received: value_range={value_range!r}. "
+        "Use (0, 1) for float images in [0, 1] or (0, 255) for float images in [0, 255]."
+    )
 
 
 def as_image_tensor(owner, images):
@@ -91,7 +171,18 @@ def as_image_tensor(owner, images):
             f"{owner}: `images` must be a dense tensor. Received: images=SparseTensor. "
             "Convert it with `tf.sparse.to_dense(images)`."
         )
-    images = tf.convert_to_tensor(images)
+    try:
+        if isinstance(images, list):  # keeps the images' dtype (a nested list gives int32)
+            images = tf.stack([tf.convert_to_tensor(image) for image in images])
+        else:
+            images = tf.convert_to_tensor(images)
+    except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
+        raise ValueError(
+            f"{owner}: `images` must be a tensor, an array or a list of images of one size "
+            f"and dtype. Received: images of type {type(images).__name__} ({error}). Resize "
+            "images of different sizes one by one, e.g. `[transform(image) for image in "
+            "images]`, or map the transform over a `tf.data` pipeline."
+        ) from error
     check_image_shape(owner, images.shape)
     check_image_dtype(owner, images.dtype)
     return images
@@ -121,6 +212,11 @@ def check_image_shape(owner, shape, channels=None, channels_hint=""):
             f"(rank {shape.rank}). Add a channel axis to grayscale images with "
             "`image[..., None]`; for a batch of batches, `unbatch()` first."
         )
+    if 0 in shape[-3:-1]:
+        raise ValueError(
+            f"{owner}: `images` must be at least 1 pixel high and wide. Received: "
+            f"images.shape={shape}. {_EMPTY_IMAGE_FIX}"
+        )
     num_channels = shape[-1]
     if num_channels is None:
         raise ValueError(
@@ -134,6 +230,102 @@ def check_image_shape(owner, shape, channels=None, channels_hint=""):
             f"Received: images.shape={shape} with {num_channels} channel(s). "
             f"{channels_hint}"
         )
+
+
+_EMPTY_IMAGE_FIX = (
+    "Drop empty images first, e.g. `dataset.filter(lambda image, label: "
+    "tf.reduce_all(tf.shape(image)[:2] > 0))`."
+)
+_VALUE_RANGE_FIX = (
+    "`keras.utils.image_dataset_from_directory` (and Keras' other image loaders) yield "
+    "float32 in [0, 255]: pass value_range=(0, 255). Declare the range of other float "
+    "images with value_range=(low, high)."
+)
+_NON_FINITE_FIX = (
+    "Replace NaN and inf pixels before the transform, e.g. "
+    "`tf.where(tf.math.is_finite(images), images, 0.0)`."
+)
+
+
+def check_image_values(owner, images, value_range):
+    """Checks that images are not empty and that float pixels are finite and in range.
+
+    Float pixels must lie in `value_range`, give or take its width: resampling with
+    bicubic or Lanczos kernels overshoots in-range images by less (Lanczos-5, the most,
+    by 0.93 of the range on a checkerboard), while images in [0, 255] read as [0, 1] (the
+    default) exceed it as soon as one pixel is above 2. Integer images are always valid.
+    Eagerly a failed check raises a ValueError; in a graph (`dataset.map`, a model), an
+    `InvalidArgumentError` with the same message when the batch runs. XLA drops these
+    assertions: a model compiled with `jit_compile=True` runs without them.
+
+    Args:
+        owner: String. Name used in error messages.
+        images: Tensor `(H, W, C)` or `(N, H, W, C)`, checked by `as_image_tensor`.
+        value_range: Pair of floats from `check_value_range`.
+
+    Returns:
+        `images` (in a graph, with the checks as control dependencies).
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> try:
+    ...     check_image_values("Demo", tf.fill([2, 2, 3], 200.0), (0.0, 1.0))
+    ... except ValueError as error:
+    ...     print(str(error).split(". ")[1])
+    Received: values from 200.0 to 200.0
+    """
+    rank = images.shape.rank
+    size_known = None not in images.shape[rank - 3 : rank - 1]
+    is_float = images.dtype not in INTEGER_IMAGE_DTYPES
+    if size_known and not is_float:
+        return images
+    low, high = (float(v) for v in value_range)
+    lowest, highest = low - (high - low), high + (high - low)
+    expectation = (
+        f"{owner}: float `images` must be finite and within value_range="
+        f"{tuple(value_range)!r}, give or take its width. Received: values from"
+    )
+    if tf.executing_eagerly():
+        if is_float and tf.size(images) > 0:
+            minimum = float(tf.reduce_min(images))
+            maximum = float(tf.reduce_max(images))
+            if not lowest <= minimum <= maximum <= highest:  # False for NaN
+                finite = math.isfinite(minimum) and math.isfinite(maximum)
+                raise ValueError(
+                    f"{expectation} {minimum!r} to {maximum!r}. "
+                    f"{_VALUE_RANGE_FIX if finite else _NON_FINITE_FIX}"
+                )
+        return images
+    assertions = []
+    if not size_known:
+        height_and_width = tf.shape(images)[rank - 3 : rank - 1]
+        assertions.append(
+            tf.debugging.Assert(
+                tf.reduce_all(height_and_width > 0),
+                [
+                    f"{owner}: `images` must be at least 1 pixel high and wide. Received: "
+                    "images.shape=",
+                    tf.shape(images),
+                    _EMPTY_IMAGE_FIX,
+                ],
+                summarize=4,
+            )
+        )
+    if is_float:
+        minimum, maximum = tf.reduce_min(images), tf.reduce_max(images)
+        in_range = (tf.cast(minimum, tf.float64) >= lowest) & (
+            tf.cast(maximum, tf.float64) <= highest
+        )
+        assertions.append(
+            tf.debugging.Assert(
+                (tf.size(images) == 0) | in_range,
+                [expectation, minimum, "to", maximum, _VALUE_RANGE_FIX, _NON_FINITE_FIX],
+                summarize=4,
+            )
+        )
+    with tf.control_dependencies(assertions):
+        return tf.identity(images)
 
 
 def check_image_dtype(owner, dtype):

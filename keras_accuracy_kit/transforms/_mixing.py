@@ -1,12 +1,18 @@
 """Shared plumbing of the label-mixing transforms (`MixUp`, `CutMix`): batched elements with
 one-hot labels, stateless seeds per call or per element."""
 
-from collections.abc import Mapping
 import numbers
+from collections.abc import Mapping
 
 import tensorflow as tf
 
 from keras_accuracy_kit._core import call_seeds, checks
+
+
+#: The `alpha` values the Beta sampler handles in float32 (outside them the distribution is,
+#: to float32 precision, a fair coin between 0 and 1, or the constant 0.5).
+MIN_ALPHA = 1e-6
+MAX_ALPHA = 1e6
 
 
 class MixingTransform:
@@ -18,16 +24,20 @@ class MixingTransform:
 
     def __init__(self, alpha, seed=None, value_range=(0.0, 1.0)):
         owner = type(self).__name__
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
+        if (
+            isinstance(alpha, bool)
+            or not isinstance(alpha, numbers.Real)
+            or not MIN_ALPHA <= alpha <= MAX_ALPHA  # False for NaN
+        ):
             raise ValueError(
-                f"{owner}: `alpha` must be a positive number (the Beta distribution's "
-                f"concentration). Received: alpha={alpha!r}. E.g. alpha=0.2 for MixUp, "
-                "alpha=1.0 for CutMix."
+                f"{owner}: `alpha` must be a positive number, from {MIN_ALPHA:g} to "
+                f"{MAX_ALPHA:g} (the Beta distribution's concentration). Received: "
+                f"alpha={alpha!r}. E.g. "
+                "alpha=0.2 for MixUp, alpha=1.0 for CutMix; beyond these bounds "
+                "Beta(alpha, alpha) is a coin toss between 0 and 1 (small) or 0.5 (large)."
             )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise ValueError(f"{owner}: `seed` must be None or an int. Received: seed={seed!r}.")
         self.alpha = float(alpha)
-        self.seed = None if seed is None else int(seed)
+        self.seed = checks.check_seed(owner, seed)
         self.value_range = checks.check_value_range(owner, value_range)
         self._base_seed = call_seeds.base_seed(self.seed)
         self.call_counter = tf.Variable(tf.zeros([3], tf.int64), trainable=False)
@@ -92,18 +102,53 @@ class MixingTransform:
                 f"labels.shape={labels.shape}. Convert class ids with "
                 "`tf.one_hot(labels, num_classes)` (and train with a categorical loss)."
             )
+        images = checks.check_image_values(self._owner, images, self.value_range)
+        images, labels = self._check_counts(images, labels)
         images = checks.to_unit_float(images, self.value_range)
         return self.mix(images, labels, seed)
+
+    def _check_counts(self, images, labels):
+        """One label row per image: a ValueError now, or an assertion on the first batch."""
+        prefix = f"{self._owner}: `labels` must have one row per image. Received: images.shape="
+        fix = (
+            "Batch images and labels together, e.g. "
+            "`tf.data.Dataset.from_tensor_slices((images, labels)).batch(32)`."
+        )
+        num_images, num_labels = images.shape[0], labels.shape[0]
+        if num_images is not None and num_labels is not None:
+            if num_images != num_labels:
+                raise ValueError(
+                    f"{prefix}{images.shape} and labels.shape={labels.shape}. {fix}"
+                )
+            return images, labels
+        same = tf.debugging.Assert(
+            tf.equal(tf.shape(images)[0], tf.shape(labels)[0]),
+            [prefix, tf.shape(images), "and labels.shape=", tf.shape(labels), fix],
+            summarize=4,
+        )
+        with tf.control_dependencies([same]):
+            return tf.identity(images), tf.identity(labels)
 
     def _partners(self, seed, num):
         """A stateless random permutation: image i is mixed with image `partners[i]`."""
         return tf.argsort(tf.random.stateless_uniform([num], seed))
 
     def _beta(self, seed, num):
-        seeds = tf.random.experimental.stateless_split(seed, 2)
-        a = tf.random.stateless_gamma([num], seeds[0], alpha=self.alpha)
-        b = tf.random.stateless_gamma([num], seeds[1], alpha=self.alpha)
-        return a / tf.maximum(a + b, 1e-12)
+        """`Beta(alpha, alpha)` draws as `a / (a + b)` with `a, b ~ Gamma(alpha)`, in logs.
+
+        `Gamma(alpha)` is drawn as `Gamma(alpha + 1) * U ** (1 / alpha)`: for small
+        `alpha`, plain gamma draws underflow to the smallest float32 and `a / (a + b)`
+        was then always near 0 instead of near 0 or 1.
+        """
+        seeds = tf.random.experimental.stateless_split(seed, 4)
+        alpha = self.alpha
+
+        def log_gamma(gamma_seed, uniform_seed):
+            boosted = tf.random.stateless_gamma([num], gamma_seed, alpha=alpha + 1.0)
+            uniform = tf.random.stateless_uniform([num], uniform_seed, minval=1e-37)
+            return tf.math.log(boosted) + tf.math.log(uniform) / alpha
+
+        return tf.sigmoid(log_gamma(seeds[0], seeds[1]) - log_gamma(seeds[2], seeds[3]))
 
     def mix(self, images, labels, seed):
         raise NotImplementedError

@@ -182,8 +182,8 @@ class Augment(ImageTransform):
             0-255 units, clipped to the image's own min and max. Defaults to `0`.
         fill_mode: `"constant"`, `"nearest"`, `"reflect"` or `"wrap"`: how points outside
             the image are filled. Defaults to `"nearest"`.
-        cval: Float. Fill value for `fill_mode="constant"`, in input units (0-255 for uint8).
-            Defaults to `0`.
+        cval: Float. Fill value for `fill_mode="constant"`, in input units and within the
+            images' range (0-255 for uint8, `value_range` for floats). Defaults to `0`.
         contrast_range: None or pair of floats. Contrast factor (1 keeps the image).
             Defaults to `None`.
         hue_range: Float in [0, 0.5]. Hue rotation, uniform in `[-h, h]` of the colour
@@ -201,7 +201,8 @@ class Augment(ImageTransform):
             or `keras.layers.AugMix` (seeded by `seed`, but with Keras' own random state:
             not part of the per-element reproducibility above). Defaults to `None`.
         interpolation: `"bilinear"` or `"nearest"`. Defaults to `"bilinear"`.
-        seed: Optional int. Makes the augmentation reproducible. Defaults to `None`.
+        seed: Optional int (an int64). Makes the augmentation reproducible. Defaults to
+            `None`.
         value_range: Pair of floats. The range of float inputs. Defaults to `(0.0, 1.0)`.
         jit_compile: `"auto"`, `True` or `False`. Resample with the kit's XLA kernel (the
             result of `ImageProjectiveTransformV3` at a third to a half of its CPU time);
@@ -274,8 +275,10 @@ class Augment(ImageTransform):
         self.fill_mode = checks.check_choice(
             "Augment", "fill_mode", fill_mode, projective.FILL_MODES
         )
-        if not _is_number(cval):
-            raise _error("cval", "be a number in input units", cval, "E.g. cval=0 for black.")
+        if not _is_number(cval) or not math.isfinite(cval):
+            raise _error(
+                "cval", "be a finite number in input units", cval, "E.g. cval=0 for black."
+            )
         self.cval = cval
         self.contrast_range = _check_pair("contrast_range", contrast_range, 0, "(0.8, 1.2)")
         hue_range = _check_non_negative("hue_range", hue_range, 0.05)
@@ -303,8 +306,13 @@ class Augment(ImageTransform):
         self.erasing_ratio = _check_pair(
             "erasing_ratio", erasing_ratio, 1e-6, "(0.3, 3.3)", allow_none=False
         )
-        if not _is_number(erasing_value):
-            raise _error("erasing_value", "be a number in [0, 1]", erasing_value, "")
+        if not _is_number(erasing_value) or not 0 <= erasing_value <= 1:
+            raise _error(
+                "erasing_value",
+                "be a number in [0, 1] (output units)",
+                erasing_value,
+                "E.g. erasing_value=0.5 for gray boxes.",
+            )
         self.erasing_value = erasing_value
         if policy is not None:
             checks.check_choice("Augment", "policy", policy, POLICIES)
@@ -312,9 +320,7 @@ class Augment(ImageTransform):
         self.interpolation = checks.check_choice(
             "Augment", "interpolation", interpolation, projective.INTERPOLATIONS
         )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise _error("seed", "be None or an int", seed, "E.g. seed=0.")
-        self.seed = None if seed is None else int(seed)
+        self.seed = checks.check_seed("Augment", seed)
         self.jit_compile = checks.check_jit_compile("Augment", jit_compile)
         self._base_seed = call_seeds.base_seed(self.seed)
         # Counts calls (dataset.map elements, training steps); advanced atomically.
@@ -383,6 +389,7 @@ class Augment(ImageTransform):
     def _scale_only(self, inputs):
         images = checks.as_image_tensor(self._owner, inputs)
         self.check_input_shape(images.shape)
+        images = checks.check_image_values(self._owner, images, self.value_range)
         return checks.to_unit_float(images, self.value_range)
 
     def call(self, inputs, training=None):
@@ -436,7 +443,9 @@ class Augment(ImageTransform):
         >>> [label.numpy().item() for _, label in augmented], augmented.element_spec[0].shape
         ([0, 1, 2, 3, 4], TensorShape([16, 16, 3]))
         """
-        group_size = checks.check_positive_int("Augment.apply_to_dataset", "group_size", group_size)
+        group_size = checks.check_positive_int(
+            "Augment.apply_to_dataset", "group_size", group_size, example=32
+        )
         seeds = tf.data.Dataset.random(seed=self.seed, rerandomize_each_iteration=True)
         base = 0 if self.seed is None else self.seed
         # Keras' policy layers draw one choice per call: keep their calls per image.
@@ -464,11 +473,23 @@ class Augment(ImageTransform):
     # -- the augmentation itself -----------------------------------------------------
 
     def _fill_value(self, dtype):
+        """`cval` in [0, 1] units for inputs of `dtype`; a ValueError if outside their range."""
         dtype = tf.as_dtype(dtype)
         if dtype in checks.INTEGER_IMAGE_DTYPES:
-            return float(self.cval) / checks.INTEGER_IMAGE_DTYPES[dtype]
-        low, high = self.value_range
-        return (float(self.cval) - low) / (high - low)
+            low, high = 0.0, checks.INTEGER_IMAGE_DTYPES[dtype]
+        else:
+            low, high = self.value_range
+        fill = (float(self.cval) - low) / (high - low)
+        if not 0.0 <= fill <= 1.0 and self.fill_mode == "constant":
+            raise _error(
+                "cval",
+                f"be in the range of the input images, [{low:g}, {high:g}] for "
+                f"{dtype.name} images here",
+                self.cval,
+                "cval is in input units: e.g. cval=128 for gray on uint8 images, cval=0.5 "
+                "on float images in [0, 1].",
+            )
+        return fill
 
     @staticmethod
     def _sample_shift(spec, size, uniform, sign_uniform):
@@ -702,8 +723,8 @@ class Augment(ImageTransform):
         """
         from keras_accuracy_kit.reporting import image_grid, write_image_grid
 
-        num_images = checks.check_positive_int("Augment.preview", "num_images", num_images)
-        num_copies = checks.check_positive_int("Augment.preview", "num_copies", num_copies)
+        num_images = checks.check_positive_int("Augment.preview", "num_images", num_images, 8)
+        num_copies = checks.check_positive_int("Augment.preview", "num_copies", num_copies, 3)
         images = take_images(dataset, num_images, owner="Augment.preview")
         originals = self._scale_only(images)
         seed = tf.constant([0 if self.seed is None else self.seed, 0], tf.int64)

@@ -161,13 +161,14 @@ def check_invariance(
             f"augmentation={augmentation!r}. Build it with `kit.augment(...)` or "
             "`kit.augment.from_config(image_data_generator_kwargs)`."
         )
-    num_images = checks.check_positive_int(owner, "num_images", num_images)
+    num_images = checks.check_positive_int(owner, "num_images", num_images, example=1000)
     if not isinstance(margin, (int, float)) or not 0 <= margin < 1:
         raise ValueError(
             f"{owner}: `margin` must be a rate in [0, 1). Received: margin={margin!r}. "
             "E.g. margin=0.1 flags steps 10 points above the mild-transform baseline."
         )
     images, labels = _collect(dataset, num_images, owner, need_labels=model is None)
+    source_dtype = images.dtype  # `cval` is in the units of the original images
     images = augmentation._scale_only(images)
     if model is None:
         model = fit_reference_classifier(images, labels, seed=seed)
@@ -178,13 +179,19 @@ def check_invariance(
 
     base_seed = tf.constant([seed, 1], tf.int64)
     original = predict(images)
-    mild = Augment(**MILD_TRANSFORMS, fill_mode=augmentation.fill_mode, seed=seed)
-    mild_images = mild.augment_images(images, base_seed)
+    mild = Augment(
+        **MILD_TRANSFORMS,
+        fill_mode=augmentation.fill_mode,
+        cval=augmentation.cval,
+        value_range=augmentation.value_range,
+        seed=seed,
+    )
+    mild_images = mild.augment_images(images, base_seed, source_dtype)
     baseline_rate = float(np.mean(predict(mild_images) != original))
     rows = []
     examples = {"originals": images[:8]}
     for index, (name, step) in enumerate(augmentation.single_steps().items()):
-        augmented = step.augment_images(images, base_seed + [0, index + 1])
+        augmented = step.augment_images(images, base_seed + [0, index + 1], source_dtype)
         rate = float(np.mean(predict(augmented) != original))
         argument = name.split("=")[0]
         rows.append(InvarianceRow(name, argument, rate, rate > baseline_rate + margin))

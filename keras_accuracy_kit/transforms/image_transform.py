@@ -21,10 +21,16 @@ class ImageTransform(keras.layers.Layer):
     - dicts with an `"images"` key (the Keras preprocessing convention): that entry is
       transformed, the other keys pass through.
 
+    A Python list is read as images, as `np.array` would read it: `t([image0, image1])`
+    transforms both.
+
     Images are single `(H, W, C)` or batched `(N, H, W, C)`. uint8 (and uint16) images are
     scaled to [0, 1] by their full scale; float images are mapped from `value_range` to
     [0, 1]. Outputs are float32 (float64 stays float64). Bad input raises a `ValueError`
-    when the pipeline or model is built, not mid-training.
+    when the pipeline or model is built, not mid-training. Float pixels that are NaN, inf
+    or outside `value_range` by more than its width (images in [0, 255] under the default
+    `(0, 1)`, as `keras.utils.image_dataset_from_directory` yields them) fail on the first
+    batch with the fix, never silently (`checks.check_image_values`).
 
     Subclasses implement `transform_images(images)` on float images in [0, 1] and
     `compute_output_shape(input_shape)`, and may override `check_input_shape(shape)`.
@@ -81,7 +87,8 @@ class ImageTransform(keras.layers.Layer):
 
         Args:
             element: One tensor, one dict with an `"images"` key, or a tuple whose first
-                item is the images.
+                item is the images. A list is images (a batch, as `np.array` reads it),
+                not an `(image, label)` pair: `dataset.map` passes tuples.
             function: Callable. Takes and returns images.
 
         Returns:
@@ -97,7 +104,7 @@ class ImageTransform(keras.layers.Layer):
             output = dict(element)
             output["images"] = function(element["images"])
             return output
-        if isinstance(element, (tuple, list)):
+        if isinstance(element, tuple):
             if not element:
                 raise ValueError(
                     f"{self._owner}: a tuple element must start with images. Received: "
@@ -109,6 +116,7 @@ class ImageTransform(keras.layers.Layer):
     def call(self, inputs):
         images = checks.as_image_tensor(self._owner, inputs)
         self.check_input_shape(images.shape)
+        images = checks.check_image_values(self._owner, images, self.value_range)
         return self.transform_images(checks.to_unit_float(images, self.value_range))
 
     # -- what subclasses provide -----------------------------------------------------

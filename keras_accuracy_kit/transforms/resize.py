@@ -1,5 +1,6 @@
 """Resize: aspect-keeping resize (letterbox or centre crop) as a tf.data transform and layer."""
 
+import math
 import numbers
 
 import tensorflow as tf
@@ -30,8 +31,8 @@ class Resize(ImageTransform):
     (float64 for float64 input).
 
     Args:
-        height: Positive int. Output height in pixels.
-        width: Positive int. Output width in pixels.
+        height: Positive int, at most 65536. Output height in pixels.
+        width: Positive int, at most 65536. Output width in pixels.
         mode: `"pad"`, `"crop"` or `"stretch"`. Defaults to `"pad"`.
         interpolation: A `tf.image.resize` method: `"bilinear"`, `"nearest"`,
             `"bicubic"`, `"area"`, `"lanczos3"`, `"lanczos5"`, `"gaussian"` or
@@ -88,6 +89,7 @@ class Resize(ImageTransform):
     def call(self, inputs):
         images = checks.as_image_tensor(self._owner, inputs)
         self.check_input_shape(images.shape)
+        images = checks.check_image_values(self._owner, images, self.value_range)
         source_dtype = images.dtype
         # Resample in the input's units and scale afterwards: resampling is linear, so the
         # result is the same, and the output is smaller than the input. The pad value is
@@ -135,14 +137,19 @@ class Resize(ImageTransform):
         return config
 
 
+def _is_unit_value(value):
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0.0 <= value <= 1.0
+    )
+
+
 def _check_pad_value(pad_value):
-    if isinstance(pad_value, numbers.Real) and not isinstance(pad_value, bool):
+    if _is_unit_value(pad_value):
         return float(pad_value)
-    if (
-        isinstance(pad_value, (list, tuple))
-        and pad_value
-        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in pad_value)
-    ):
+    if isinstance(pad_value, (list, tuple)) and pad_value and all(map(_is_unit_value, pad_value)):
         return [float(v) for v in pad_value]
     raise ValueError(
         "Resize: `pad_value` must be a float or a list of one float per channel, in "

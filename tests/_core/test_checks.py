@@ -35,3 +35,72 @@ def test_path_under_a_file_is_rejected(tmp_path):
         r"Received: logdir=.*file/sub",
     ):
         checks.ensure_writable_directory("Demo", "logdir", blocker / "sub")
+
+
+@pytest.mark.parametrize(
+    "value_range,accepted",
+    [
+        ((0, 1), True),
+        ((0, 255), True),
+        ((-1e30, 1e30), True),
+        ((0, 1e-30), True),
+        ((1e4, 1e4 + 2), True),
+        ((-1e308, 1e308), False),  # D21: gave all-NaN images
+        ((0, 2e30), False),
+        ((0, 1e-31), False),
+        ((1e9, 1e9 + 1), False),  # float32 cannot tell the ends apart
+        ((1, 1), False),
+        ((0, float("nan")), False),
+        ((0, 2**1024), False),  # float() overflows
+        ("0-1", False),
+    ],
+)
+def test_value_range_must_be_resolvable_in_float32(value_range, accepted):
+    if accepted:
+        low, high = checks.check_value_range("Demo", value_range)
+        assert np.float32(low) < np.float32(high)
+        assert np.isfinite(np.float32(1.0) / (np.float32(high) - np.float32(low)))
+    else:
+        with pytest.raises(ValueError, match=r"Demo: `value_range` must be a pair of finite"):
+            checks.check_value_range("Demo", value_range)
+
+
+def test_positive_int_hint_gives_the_example_not_pixels():
+    # D22: every count was told "Pass a whole number of pixels, e.g. group_size=224".
+    with pytest.raises(ValueError, match=r"Received: num_images=0\. Pass a whole number of at "
+                       r"least 1, e\.g\. num_images=8\.$"):
+        checks.check_positive_int("Demo", "num_images", 0, example=8)
+    with pytest.raises(ValueError, match=r"Received: batch_size=-4\. Pass a whole number of at "
+                       r"least 1\.$"):
+        checks.check_positive_int("Demo", "batch_size", -4)
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.0, True, "224", (1 << 16) + 1, 1 << 40])
+def test_image_side_is_a_positive_int_up_to_65536(value):
+    # D19
+    with pytest.raises(ValueError, match=r"Demo: `height` must be (a positive integer|at most 65536)"):
+        checks.check_image_side("Demo", "height", value)
+
+
+@pytest.mark.parametrize("seed", [2**63, -(2**63) - 1, 1.5, "0", True])
+def test_seed_must_be_an_int64(seed):
+    # D18
+    with pytest.raises(ValueError, match=r"Demo: `seed` must be (an int64|None or an int)"):
+        checks.check_seed("Demo", seed)
+    assert checks.check_seed("Demo", np.int64(2**63 - 1)) == 2**63 - 1
+
+
+def test_image_values_check_in_a_graph_names_the_values_and_the_fix():
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+    def check(images):
+        return checks.check_image_values("Demo", images, (0.0, 1.0))
+
+    np.testing.assert_array_equal(check(tf.fill([1, 2, 2, 3], 2.0)), 2.0)  # within the margin
+    assert check(tf.zeros([0, 2, 2, 3])).shape == (0, 2, 2, 3)  # an empty batch is fine
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Demo: float `images` must be "
+                       r"finite.*\[0\] \[to\] \[255\].*value_range=\(0, 255\)"):
+        check(tf.constant([[[[0.0, 255.0, 7.0]]]]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"at least 1 pixel .*\[1 0 2 3\]"):
+        check(tf.zeros([1, 0, 2, 3]))
+    uint8 = tf.function(lambda x: checks.check_image_values("Demo", x, (0.0, 1.0)))
+    assert uint8(tf.fill([2, 2, 3], tf.constant(255, tf.uint8))).dtype == tf.uint8

@@ -360,9 +360,72 @@ def test_the_xla_path_trains_in_a_model_under_a_distribution_strategy():
 
 
 def test_apply_rejects_a_bad_group_size():
+    # D22: the message said "Pass a whole number of pixels, e.g. group_size=224".
     dataset = tf.data.Dataset.from_tensor_slices(np.zeros((4, 8, 8, 3), np.uint8))
-    with pytest.raises(ValueError, match=r"`group_size` must be a positive integer"):
+    with pytest.raises(
+        ValueError,
+        match=r"`group_size` must be a positive integer\. Received: group_size=0\. Pass a "
+        r"whole number of at least 1, e\.g\. group_size=32\.$",
+    ):
         kit.augment(seed=0).apply_to_dataset(dataset, group_size=0)
+
+
+@pytest.mark.parametrize("argument,example", [("num_images", 8), ("num_copies", 3)])
+def test_preview_rejects_a_bad_count_with_a_count_example(argument, example, tmp_path):
+    # D22: "num_images=0" was told to pass "a whole number of pixels, e.g. num_images=224".
+    images = np.zeros((4, 8, 8, 3), np.uint8)
+    with pytest.raises(
+        ValueError,
+        match=rf"Augment\.preview: `{argument}` must be a positive integer\. Received: "
+        rf"{argument}=0\. Pass a whole number of at least 1, e\.g\. {argument}={example}\.$",
+    ):
+        kit.augment(rotation_range=5).preview(images, tmp_path, **{argument: 0})
+
+
+@pytest.mark.parametrize("cval", [np.nan, np.inf, -np.inf])
+def test_non_finite_cval_is_rejected(cval):
+    # D16: cval accepted NaN/inf.
+    with pytest.raises(ValueError, match=r"Augment: `cval` must be a finite number"):
+        kit.augment(rotation_range=10, fill_mode="constant", cval=cval)
+
+
+@pytest.mark.parametrize(
+    "dtype,value_range,cval,limits",
+    [(np.uint8, (0, 1), 256, r"\[0, 255\] for uint8"), (np.float32, (0, 1), 255, r"\[0, 1\] for float32")],
+)
+def test_cval_outside_the_images_range_is_rejected_on_the_first_call(dtype, value_range, cval, limits):
+    # D16: a fill value outside the images' range gave outputs outside [0, 1].
+    augment = kit.augment(width_shift_range=[2], fill_mode="constant", cval=cval, seed=0,
+                          value_range=value_range)
+    with pytest.raises(ValueError, match=rf"Augment: `cval` must be in the range of the input "
+                       rf"images, {limits} images here\. Received: cval={cval}"):
+        augment(np.zeros((2, 8, 8, 3), dtype))
+    # Unused outside fill_mode="constant".
+    kit.augment(width_shift_range=[2], cval=cval, seed=0)(np.zeros((2, 8, 8, 3), np.uint8))
+
+
+@pytest.mark.parametrize("erasing_value", [np.nan, np.inf, -0.5, 5.0])
+def test_erasing_values_outside_0_1_are_rejected(erasing_value):
+    # D16: erasing_value accepted NaN/inf.
+    with pytest.raises(ValueError, match=r"Augment: `erasing_value` must be a number in \[0, 1\]"):
+        kit.augment(erasing_probability=1.0, erasing_value=erasing_value)
+
+
+@pytest.mark.parametrize("seed", [2**63, -(2**63) - 1, 10**30])
+def test_seeds_beyond_int64_are_rejected_at_construction(seed):
+    # D18: seed=2**63 failed only at call time, with a message naming nothing.
+    with pytest.raises(ValueError, match=rf"Augment: `seed` must be an int64 .*Received: seed={seed}"):
+        kit.augment(rotation_range=10, seed=seed)
+
+
+@pytest.mark.parametrize("seed", [2**63 - 1, -(2**63), np.int64(5)])
+def test_the_int64_extremes_are_valid_seeds_on_every_route(seed):
+    # D18
+    images = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
+    augment = kit.augment(rotation_range=10, seed=seed)
+    assert np.isfinite(augment(images)).all()
+    assert len(list(tf.data.Dataset.from_tensor_slices(images).apply(augment))) == 4
+    assert augment.get_config()["seed"] == int(seed)
 
 
 def test_in_a_model_it_is_active_only_when_training():

@@ -114,3 +114,30 @@ def test_the_reference_classifier_leaves_global_random_state_alone(digits):
 
     fit_reference_classifier(tf.constant(images[:64]), labels[:64], epochs=1)
     assert np.random.random() == expected
+
+
+def test_cval_of_uint8_images_is_read_in_their_units(digits):
+    # The steps were resampled as if the images were float: cval=255 on uint8 images was a
+    # fill of 255 in [0, 1] units (now rejected as out of range, so this failed).
+    images, _ = digits
+    uint8 = np.round(images[:64] * 255).astype(np.uint8)
+
+    class MeanBrightness:
+        """Class 1 when the image is brighter than 0.35 on average: a white fill changes it."""
+
+        def predict(self, batch, batch_size=None, verbose=0):
+            bright = np.asarray(batch).mean(axis=(1, 2, 3)) > 0.35
+            return np.stack([~bright, bright], -1).astype(np.float32)
+
+    augmentation = kit.augment(width_shift_range=[4], fill_mode="constant", cval=255, seed=0)
+    report = kit.check_invariance(tf.data.Dataset.from_tensor_slices(uint8), augmentation,
+                                  model=MeanBrightness())
+    white = report.examples["width_shift_range=[4]"].numpy()
+    assert white.max() == 1.0 and (white == 1.0).mean() > 0.4  # 4 of 8 columns filled white
+
+
+def test_a_bad_num_images_is_told_a_count():
+    # D22
+    with pytest.raises(ValueError, match=r"`num_images` must be a positive integer\. Received: "
+                       r"num_images=0\. Pass a whole number of at least 1, e\.g\. num_images=1000"):
+        kit.check_invariance((np.zeros((4, 8, 8, 1)), np.zeros(4)), kit.augment(), num_images=0)

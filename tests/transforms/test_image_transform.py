@@ -167,3 +167,101 @@ def test_unknown_output_range_is_rejected(name):
         r"Received: output_range='0-1'",
     ):
         make_transform(name, output_range="0-1")
+
+
+# -- Issue 15 regressions: bad input fails early with the fix, never as a raw TF error --
+
+
+def test_a_python_list_of_images_is_a_batch(transform_name):
+    # D15: `kit.to_grayscale()([img0, img1])` transformed only the first image.
+    transform = make_transform(transform_name)
+    images = rgb_batch(num=2)
+    from_list = transform([images[0], images[1]])
+    assert from_list.shape == expected_shape(transform_name, images.shape, transform)
+    assert_matches(from_list, transform(images).numpy(), is_deterministic(transform_name))
+
+
+def test_a_list_of_images_of_different_sizes_is_rejected_with_the_fix(transform_name):
+    # D15
+    transform = make_transform(transform_name)
+    with pytest.raises(ValueError, match=rf"{transform_name}: `images` must be .* list of images"):
+        transform([rgb_batch(1, 8, 8)[0], rgb_batch(1, 9, 8)[0]])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_pixels_are_rejected(transform_name, bad):
+    # D16: NaN/inf pixels passed silently.
+    transform = make_transform(transform_name)
+    images = rgb_batch(dtype=np.float32) / 255.0
+    images[1, 3, 4, 2] = bad
+    with pytest.raises(ValueError, match=rf"{transform_name}: float `images` must be finite.*NaN"):
+        transform(images)
+    dataset = tf.data.Dataset.from_tensor_slices(images).batch(2).map(transform)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"must be finite"):
+        list(dataset)
+
+
+def test_images_in_0_255_under_the_default_range_fail_with_the_fix(transform_name):
+    # Issue 18: float [0, 255] images read as [0, 1] gave silent garbage.
+    transform = make_transform(transform_name)
+    images = rgb_batch(dtype=np.float32)
+    with pytest.raises(
+        ValueError, match=rf"{transform_name}: .*Received: values from 0\.0 to 255\.0\. .*"
+        r"image_dataset_from_directory.*value_range=\(0, 255\)"
+    ):
+        transform(images)
+    in_a_model_pipeline = tf.data.Dataset.from_tensor_slices(images).batch(2).map(transform)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"value_range=\(0, 255\)"):
+        list(in_a_model_pipeline)
+
+
+def test_overshoot_of_in_range_images_is_accepted(transform_name):
+    # Lanczos-5 overshoots [0, 1] by up to 0.93 on a checkerboard: a kit resize before
+    # another transform must not trip the range check.
+    checkerboard = (np.indices((8, 8)).sum(axis=0) % 2).astype(np.float32)
+    upscaled = kit.resize(24, 24, mode="stretch", interpolation="lanczos5")(
+        np.repeat(checkerboard[..., None], 3, axis=-1)
+    )
+    assert float(tf.reduce_max(upscaled)) > 1.5
+    out = make_transform(transform_name)(upscaled)
+    assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("shape", [(0, 5, 3), (5, 0, 3), (2, 0, 0, 3)])
+def test_empty_images_are_rejected(transform_name, shape):
+    # D17: 0-size images gave raw TF errors in resize/augment.
+    transform = make_transform(transform_name)
+    with pytest.raises(ValueError, match=rf"{transform_name}: `images` must be at least 1 pixel"):
+        transform(np.zeros(shape, np.uint8))
+
+
+def test_empty_images_of_unknown_size_fail_with_the_fix(transform_name):
+    # D17, in a pipeline of images of unknown size.
+    sizes = [(3, 4, 3), (0, 4, 3)]
+    dataset = tf.data.Dataset.from_generator(
+        lambda: (np.zeros(size, np.uint8) for size in sizes),
+        output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+    ).map(make_transform(transform_name))
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=r"must be at least 1 pixel .*dataset\.filter"
+    ):
+        list(dataset)
+
+
+@pytest.mark.parametrize(
+    "value_range",
+    [(-1e308, 1e308), (0, 1e31), (1e9, 1e9 + 1), (0, 1e-31), (np.nan, 1), (0, 2**1024)],
+)
+def test_value_ranges_float32_cannot_resolve_are_rejected(transform_name, value_range):
+    # D21: value_range=(-1e308, 1e308) gave all-NaN images.
+    with pytest.raises(ValueError, match=rf"{transform_name}: `value_range` must be a pair"):
+        make_transform(transform_name, value_range=value_range)
+
+
+@pytest.mark.parametrize("value_range", [(-1e30, 1e30), (0, 1e-30), (1e4, 1e4 + 2), (-1, 1)])
+def test_extreme_accepted_value_ranges_give_finite_images(transform_name, value_range):
+    # D21
+    low, high = value_range
+    images = low + (high - low) * (rgb_batch(dtype=np.float64) / 255.0)
+    out = make_transform(transform_name, value_range=value_range)(images.astype(np.float32))
+    assert np.isfinite(out).all()

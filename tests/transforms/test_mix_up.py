@@ -92,3 +92,85 @@ def test_config_round_trip():
         "seed": 4,
         "value_range": [0.0, 255.0],
     }
+
+
+# -- Issue 15 regressions ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [MixUp, CutMix])
+def test_mismatched_image_and_label_counts_are_rejected(cls):
+    # D20: mismatched counts gave raw shape errors.
+    images, _ = constant_images(4)
+    with pytest.raises(
+        ValueError,
+        match=rf"{cls.__name__}: `labels` must have one row per image\. Received: "
+        r"images\.shape=\(4, 8, 8, 3\) and labels\.shape=\(3, 3\)\. Batch images and labels",
+    ):
+        cls(seed=0)(images, tf.one_hot([0, 1, 2], 3))
+
+
+@pytest.mark.parametrize("cls", [MixUp, CutMix])
+def test_mismatched_counts_of_unknown_size_fail_on_the_first_batch(cls):
+    # D20, with batch sizes known only at run time.
+    images, _ = constant_images(4)
+    dataset = tf.data.Dataset.from_generator(
+        lambda: iter([(images, np.eye(3, dtype=np.float32))]),
+        output_signature=(
+            tf.TensorSpec([None, 8, 8, 3], tf.float32),
+            tf.TensorSpec([None, 3], tf.float32),
+        ),
+    )
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=r"`labels` must have one row per image.*\[4 8 8 3\]"
+    ):
+        list(dataset.apply(cls(seed=0)))
+
+
+@pytest.mark.parametrize("alpha", [np.inf, np.nan, -np.inf, 1e300, 1e-300, 0.0])
+def test_alpha_outside_what_float32_can_sample_is_rejected(alpha):
+    # D20: MixUp(alpha=inf) gave all-NaN images.
+    with pytest.raises(ValueError, match=r"MixUp: `alpha` must be a positive number, from 1e-06"):
+        MixUp(alpha=alpha)
+
+
+@pytest.mark.parametrize("cls", [MixUp, CutMix])
+@pytest.mark.parametrize("alpha", [1e-6, 1e6])
+def test_extreme_alphas_give_finite_mixes(cls, alpha):
+    images, _ = constant_images()
+    mixed, labels = cls(alpha=alpha, seed=0)(images, tf.one_hot(np.arange(16), 16))
+    assert np.isfinite(mixed).all() and np.isfinite(labels).all()
+    np.testing.assert_allclose(tf.reduce_sum(labels, -1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.2, 1.0, 5.0])
+def test_mixing_weights_follow_beta_alpha_alpha(alpha):
+    # Plain gamma draws underflowed for small alpha: Beta(0.01, 0.01) came out near 0 only.
+    from scipy import stats
+
+    weights = MixUp(alpha=alpha, seed=0)._beta(tf.constant([3, 4], tf.int64), 4000).numpy()
+    assert np.isfinite(weights).all() and ((weights >= 0) & (weights <= 1)).all()
+    # The distribution function at points from the tails to the middle (float32 saturates
+    # the tails to exactly 0 and 1, which a KS test against the exact CDF would punish).
+    points = np.array([1e-6, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1 - 1e-6])
+    observed = (weights[:, None] <= points).mean(axis=0)
+    np.testing.assert_allclose(observed, stats.beta(alpha, alpha).cdf(points), atol=0.03)
+
+
+@pytest.mark.parametrize("cls", [MixUp, CutMix])
+@pytest.mark.parametrize("seed", [2**63, -(2**63) - 1])
+def test_seeds_beyond_int64_are_rejected(cls, seed):
+    # D18
+    with pytest.raises(ValueError, match=rf"{cls.__name__}: `seed` must be an int64"):
+        cls(seed=seed)
+
+
+@pytest.mark.parametrize("cls", [MixUp, CutMix])
+def test_float_images_in_0_255_under_the_default_range_fail_with_the_fix(cls):
+    # Issue 18 ([0, 255] trap) and D16 (NaN pixels), as for every transform.
+    images, _ = constant_images(4)
+    labels = tf.one_hot(np.arange(4), 4)
+    with pytest.raises(ValueError, match=r"value_range=\(0, 255\)"):
+        cls(seed=0)(images * 255, labels)
+    images[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"must be finite"):
+        cls(seed=0)(images, labels)

@@ -144,13 +144,18 @@ def test_every_transform_runs_after_crop_on_images_of_unknown_size(transform_nam
     assert dataset.element_spec[0].shape == expected
     images = np.stack([image.numpy() for image, _ in dataset])
     assert images.shape == (4,) + expected and np.isfinite(images).all()
-    # After batch() as well, and through the label-mixing transforms.
+    # After batch() as well.
     batches = decoded_photos().map(kit.resize(32, 32, mode="crop")).batch(4).map(transform)
     assert next(iter(batches))[0].shape == (4,) + expected
-    for mixing in (MixUp(seed=0), CutMix(seed=0)):
-        one_hot = batches.map(lambda x, y: (x, tf.one_hot(y, 2)))
-        mixed, labels = next(iter(one_hot.apply(mixing)))
-        assert mixed.shape == (4,) + expected and labels.shape == (4, 2)
+
+
+@pytest.mark.parametrize("mixing", [MixUp, CutMix])
+def test_label_mixing_runs_after_crop_on_images_of_unknown_size(mixing):
+    batches = decoded_photos().map(kit.resize(32, 32, mode="crop")).batch(4)
+    one_hot = batches.map(lambda x, y: (x, tf.one_hot(y, 2)))
+    assert one_hot.element_spec[0].shape == (None, 32, 32, 3)
+    mixed, labels = next(iter(one_hot.apply(mixing(seed=0))))
+    assert mixed.shape == (4, 32, 32, 3) and labels.shape == (4, 2)
 
 
 def test_readme_in_model_snippet_exports_and_serves(tmp_path):
@@ -165,3 +170,22 @@ def test_readme_in_model_snippet_exports_and_serves(tmp_path):
     output = served.serve(tf.constant(photos))
     assert output.shape == (2, 160, 160, 3)
     np.testing.assert_allclose(output, model(photos), atol=1e-6)
+
+
+@pytest.mark.parametrize("pad_value", [np.nan, np.inf, 5.0, -0.1, [0.0, np.nan, 1.0], [0.5, 2.0]])
+def test_pad_values_outside_0_1_are_rejected(pad_value):
+    # D16: pad_value accepted NaN/inf and 5.0 (documented [0, 1]).
+    with pytest.raises(ValueError, match=r"Resize: `pad_value` must be .* in output units \[0, 1\]"):
+        kit.resize(8, 8, pad_value=pad_value)
+
+
+@pytest.mark.parametrize("size", [1 << 40, (1 << 16) + 1])
+def test_sizes_beyond_the_largest_image_side_are_rejected(size):
+    # D19: kit.resize(1 << 40, 4) failed at call with a cryptic "Pack" error.
+    with pytest.raises(
+        ValueError, match=rf"Resize: `height` must be at most 65536 pixels\. Received: height={size}"
+    ):
+        kit.resize(size, 4)
+    with pytest.raises(ValueError, match=rf"`width` must be at most 65536 pixels"):
+        kit.resize(4, size)
+    assert kit.resize(1 << 16, 4).height == 1 << 16

@@ -38,8 +38,8 @@ _GEOMETRY_KEYS = (
 def check_resize_arguments(owner, height, width, mode, interpolation):
     """Validates the arguments shared by `resize_images` and `Resize`; returns them."""
     return (
-        checks.check_positive_int(owner, "height", height),
-        checks.check_positive_int(owner, "width", width),
+        checks.check_image_side(owner, "height", height),
+        checks.check_image_side(owner, "width", width),
         checks.check_choice(owner, "mode", mode, RESIZE_MODES),
         checks.check_choice(owner, "interpolation", interpolation, RESIZE_INTERPOLATIONS),
     )

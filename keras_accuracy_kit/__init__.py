@@ -14,7 +14,7 @@ they read like in a pipeline.
 from keras_accuracy_kit import callbacks, history, ladder, transfer, transforms
 from keras_accuracy_kit.callbacks import find_lr
 from keras_accuracy_kit.history import History
-from keras_accuracy_kit.ladder import improve
+from keras_accuracy_kit.ladder import improve, tta
 from keras_accuracy_kit.transforms import (
     Augment,
     Resize,
@@ -69,4 +69,5 @@ __all__ = [
     "to_yuv",
     "transfer",
     "transforms",
+    "tta",
 ]

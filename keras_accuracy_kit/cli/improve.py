@@ -36,8 +36,18 @@ def add_parser(commands):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--refit", action="store_true", help="finally train the best setup on train+validation"
+        "--refit",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="finally train members on train+validation (auto: when judged by cross-validation)",
     )
+    parser.add_argument(
+        "--folds",
+        default="auto",
+        help="judge on k-fold cross-validation (auto: 3 folds under 1000 validation images)",
+    )
+    parser.add_argument("--no-ensemble", action="store_true", help="do not try an ensemble")
+    parser.add_argument("--no-tta", action="store_true", help="do not try test-time augmentation")
     parser.add_argument(
         "--output", default=None, help="best model path (default LOGDIR/best.keras)"
     )
@@ -78,7 +88,10 @@ def improve_command(args, out):
         epochs=args.epochs,
         backbone=args.backbone,
         class_names=class_names,
-        refit=args.refit,
+        refit={"auto": "auto", "yes": True, "no": False}[args.refit],
+        folds=_folds(args.folds),
+        ensemble=not args.no_ensemble,
+        tta=not args.no_tta,
         seed=args.seed,
     )
     output = args.output or os.path.join(result.logdir, "best.keras")
@@ -87,11 +100,22 @@ def improve_command(args, out):
     out(result.table())
     out("")
     out(f"Classes: {', '.join(class_names)}")
-    refit = " (then refit on train + validation)" if args.refit else ""
-    out(f"Best model (val_accuracy {result.best_accuracy:.4f}{refit}) saved to {output}")
+    refitted = any(step.name == "refit" and step.kept for step in result.steps)
+    refit = " (then refit on train + validation)" if refitted else ""
+    out(f"Best model (accuracy {result.best_accuracy:.4f}{refit}) saved to {output}")
     if result.best_transforms:
         names = ", ".join(type(t).__name__ for t in result.best_transforms)
         out(f"The model takes raw images: its first layers are {names}")
     out(f"History: kak history {result.directory}")
     out(f"TensorBoard: tensorboard --logdir {result.logdir}")
     return 0
+
+
+def _folds(value):
+    if value == "auto":
+        return "auto"
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(
+            f"kak improve: `--folds` must be 'auto' or a positive int. Received: --folds={value!r}."
+        )
+    return int(value)

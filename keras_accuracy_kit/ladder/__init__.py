@@ -6,11 +6,23 @@ from keras_accuracy_kit.ladder.datasets import (
     few_shot_digits,
     image_directory_datasets,
 )
-from keras_accuracy_kit.ladder.accuracy_ladder import TRICKS, ImproveResult, Step, improve
+from keras_accuracy_kit.ladder.accuracy_ladder import improve
+from keras_accuracy_kit.ladder.evidence import Decision, decide
+from keras_accuracy_kit.ladder.result import ImproveResult, Step
+from keras_accuracy_kit.ladder.rungs import RUNGS, TRICKS, Config, Rung
+from keras_accuracy_kit.ladder.test_time_augmentation import TestTimeAugmentation, ensemble, tta
 from keras_accuracy_kit.ladder.tutorial_cnn import tutorial_cnn
 
 __all__ = [
+    "Config",
     "DataFacts",
+    "Decision",
+    "RUNGS",
+    "Rung",
+    "TestTimeAugmentation",
+    "decide",
+    "ensemble",
+    "tta",
     "ImproveResult",
     "Step",
     "TRICKS",

@@ -1,10 +1,7 @@
 """`kit.improve`: climb the seed article's ladder of tricks and keep what pays."""
 
 import dataclasses
-import inspect
-import math
 import os
-import re
 import time
 import warnings
 
@@ -19,6 +16,12 @@ from keras_accuracy_kit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
 from keras_accuracy_kit.history.history import History
 from keras_accuracy_kit.ladder import data as data_lib
+from keras_accuracy_kit.ladder import evidence as evidence_lib
+from keras_accuracy_kit.ladder import members as members_lib
+from keras_accuracy_kit.ladder.budget import Budget, StopAtDeadline
+from keras_accuracy_kit.ladder.result import ImproveResult, Step
+from keras_accuracy_kit.ladder.rungs import DEFAULT_AUGMENT, RUNGS, TRICKS, Config
+from keras_accuracy_kit.ladder.test_time_augmentation import TestTimeAugmentation
 from keras_accuracy_kit.reporting.accuracy_report import AccuracyReport
 from keras_accuracy_kit.transforms.augment import Augment
 from keras_accuracy_kit.transforms.resize import Resize
@@ -26,161 +29,15 @@ from keras_accuracy_kit.transforms.to_hsv import ToHSV
 from keras_accuracy_kit.transforms.to_lab import ToLab
 
 _OWNER = "kit.improve"
-#: The ladder's rungs, in the seed article's order.
-TRICKS = ("epochs", "learning_rate", "augment", "color", "image_size", "depth", "transfer")
-#: The augmentation the ladder tries (ImageDataGenerator names), before the guard.
-DEFAULT_AUGMENT = {
-    "rotation_range": 10,
-    "width_shift_range": 0.1,
-    "height_shift_range": 0.1,
-    "zoom_range": 0.1,
-    "horizontal_flip": True,
-}
+#: Share of the budget the rungs may start new steps in; the rest goes to the finish
+#: (ensemble members, test-time augmentation, refit), which also takes what they leave.
+RUNG_SHARE = 0.6
+#: Augmented copies of test-time augmentation.
+TTA_COPIES = 8
+#: Epochs per stage of "more epochs" are at least this many (short baselines stop early).
+MIN_STAGE_EPOCHS = 10
 
-
-@dataclasses.dataclass
-class Step:
-    """One rung of the ladder: what was tried and what it gave.
-
-    Args:
-        name: String. The trick (`"baseline"`, `"epochs"`, ...).
-        change: String. What this step changed, in words.
-        val_accuracy: Float or None. Validation accuracy of the step's model (None when
-            skipped).
-        delta: Float or None. Gain over the best accuracy before the step.
-        kept: Bool. Whether the ladder kept the change.
-        epochs: Int. Epochs trained.
-        seconds: Float. Wall time of the step.
-        version: Int or None. The `kit.History` version the step was recorded as.
-        note: String. Why it was skipped or dropped, or what the guard removed.
-    """
-
-    name: str
-    change: str
-    val_accuracy: float = None
-    delta: float = None
-    kept: bool = False
-    epochs: int = 0
-    seconds: float = 0.0
-    version: int = None
-    note: str = ""
-
-
-@dataclasses.dataclass
-class ImproveResult:
-    """What `kit.improve` returns: the best model and the table of steps.
-
-    Args:
-        best_model: The `keras.Model` of the best configuration. It takes your images as
-            they are: the input transforms the ladder kept (resize, colour space) are
-            layers at its front, so `best_model.predict(images)` just works.
-        best_accuracy: Float. Its validation accuracy.
-        best_transforms: List of the kit transforms at the front of `best_model` (their
-            configs describe the data pipeline); empty when none.
-        steps: List of `Step`, in the order they ran.
-        logdir: String. The TensorBoard log directory.
-        directory: String. The `kit.History` directory of the versions.
-    """
-
-    best_model: keras.Model
-    best_accuracy: float
-    best_transforms: list
-    steps: list
-    logdir: str
-    directory: str
-
-    def table(self):
-        """The ladder as a text table: step, change, accuracy, delta, kept, epochs, time."""
-        rows = [["#", "step", "val_acc", "delta", "kept", "epochs", "time", "change / note"]]
-        for index, step in enumerate(self.steps):
-            rows.append(
-                [
-                    str(index),
-                    step.name,
-                    "-" if step.val_accuracy is None else f"{step.val_accuracy:.4f}",
-                    "-" if step.delta is None else f"{step.delta:+.4f}",
-                    "yes" if step.kept else "no",
-                    str(step.epochs),
-                    f"{step.seconds:.1f}s",
-                    step.change + (f" ({step.note})" if step.note else ""),
-                ]
-            )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-        return "\n".join(
-            "  ".join([cell.ljust(width) for cell, width in zip(row[:-1], widths)] + [row[-1]])
-            for row in rows
-        )
-
-
-@dataclasses.dataclass
-class _Config:
-    """The configuration a step trains: the best so far plus one trick."""
-
-    epochs: int
-    progressive: bool = False
-    reduce_lr: bool = False
-    augment: dict = None
-    color: str = None
-    image_size: int = None
-    depth: int = None
-    transfer: bool = False
-
-    def hparams(self):
-        return {
-            "epochs": self.epochs,
-            "progressive_epochs": self.progressive,
-            "reduce_lr_on_plateau": self.reduce_lr,
-            "augment": "none" if not self.augment else _describe(self.augment),
-            "color": self.color or "none",
-            "image_size": self.image_size or 0,
-            "depth": self.depth or 0,
-            "transfer": self.transfer,
-        }
-
-
-class _Budget:
-    """The ladder's budget: epochs, minutes, or none; spent across steps."""
-
-    def __init__(self, budget):
-        self.epochs_left, self.deadline = math.inf, math.inf
-        if budget is None:
-            return
-        if isinstance(budget, bool):
-            budget = "invalid"
-        if isinstance(budget, int) and budget > 0:
-            self.epochs_left = budget
-            return
-        match = isinstance(budget, str) and re.fullmatch(
-            r"\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)\s*", budget
-        )
-        if not match:
-            raise ValueError(
-                f"{_OWNER}: `budget` must be a positive number of epochs (int) or a duration "
-                f"such as '90s', '5min', '1h'. Received: budget={budget!r}."
-            )
-        seconds = (
-            float(match.group(1))
-            * {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}[match.group(2)]
-        )
-        self.deadline = time.monotonic() + seconds
-
-    def exhausted(self):
-        return self.epochs_left <= 0 or time.monotonic() >= self.deadline
-
-    def spend(self, epochs):
-        self.epochs_left -= epochs
-
-
-class _StopAtDeadline(keras.callbacks.Callback):
-    """Stops `fit` at the end of the epoch that passes the budget's deadline."""
-
-    def __init__(self, deadline):
-        super().__init__()
-        self.deadline = deadline
-
-    def on_epoch_end(self, epoch, logs=None):
-        if time.monotonic() >= self.deadline:
-            self.model.stop_training = True
+__all__ = ["TRICKS", "ImproveResult", "Step", "improve"]
 
 
 def improve(
@@ -196,37 +53,54 @@ def improve(
     batch_size=32,
     min_delta="auto",
     class_names=None,
-    refit=False,
+    refit="auto",
+    folds="auto",
+    ensemble=True,
+    tta=True,
     seed=0,
     verbose=1,
 ):
     """Tries the seed article's tricks one at a time on your model and keeps what pays.
 
     The ladder trains your baseline as it is, then, on top of the best configuration so
-    far: more epochs (`ProgressiveEpochs`, best weights kept), then the learning rate
+    far: more epochs (`ProgressiveEpochs`, best weights kept), the learning rate
     (`ReduceLROnPlateau`), augmentation (`kit.augment`, with the steps that change the
-    class removed by `augment.checked`), colour space (Lab, HSV; RGB data only), image size
-    (larger inputs through `kit.resize`; needs a build function), depth (one more block;
-    needs a build function with a `depth` argument) and transfer learning (when a
-    `backbone` is given). A trick is kept only when validation accuracy beats the best by
-    more than `min_delta`. Every step is a `kit.History` version (`kak history DIR`) and
-    a TensorBoard run under `logdir` with an `AccuracyReport` (the "Accuracy Kit" tab shows
-    the ladder: each step's change, best accuracy and deltas); progress is printed as it
-    goes.
+    class removed by `augment.checked`; alone and with a decaying rate), colour space
+    (Lab, HSV; RGB data only), image size (larger inputs through `kit.resize`; needs a
+    build function), depth (one more block; needs a build function with a `depth`
+    argument) and transfer learning (when a `backbone` is given). Then it finishes:
+    an ensemble (the best configuration trained again with another seed, predictions
+    averaged), test-time augmentation (predictions averaged over the guarded
+    augmentation), and the refit (members trained on all your labelled data).
+
+    **Judged beyond noise.** A trick is kept when it beats the best so far on the same
+    images with one-sided 90 % confidence (McNemar's exact test on the images where the
+    two disagree). With a small validation set (under 1000 images) the steps are judged
+    by 3-fold cross-validation over train + validation (each image judged by the member
+    that never trained on it); the members of a step train together in one `fit`.
+    Regularising tricks (augmentation, transfer) get their own progressive epochs.
+
+    **Budget.** With a time budget the rungs start new steps in the first 60 % of it and
+    the finish spends what is left (more ensemble members trained on all the data) so
+    that at least 90 % of it is used; a step is stopped at the end of the epoch that
+    passes the deadline. Without a budget it is 25 times the baseline's training time
+    (which grows with your data and model), and at least 60 s.
+
+    Every step is a `kit.History` version (`kak history DIR`) and a TensorBoard run under
+    `logdir` with an `AccuracyReport` (the "Accuracy Kit" tab shows the ladder).
 
     Args:
-        model: A `keras.Model` (each step trains a fresh copy from `clone_model`) or a
+        model: A `keras.Model` (each step trains fresh copies from `clone_model`) or a
             build function `build(input_shape, num_classes)` returning one; it may also
             take `depth=` (the ladder then tries `depth + 1`). Compiled models keep their
             optimizer and loss; others get Adam(1e-3) and cross-entropy.
         train: `(images, labels)` batches (`tf.data.Dataset`) or a pair of arrays.
             Integer or one-hot labels; images `(height, width, 1 or 3)`.
-        validation: The same for validation: steps are compared on it.
+        validation: The same for validation.
         tricks: `"auto"` (every trick that applies) or a list of names of `TRICKS`.
             Defaults to `"auto"`.
         budget: Optional bound on the whole ladder: an int (epochs) or a duration string
-            (`"90s"`, `"5min"`, `"1h"`). Steps that do not fit are skipped. Defaults to
-            `None` (no bound).
+            (`"90s"`, `"5min"`, `"1h"`). Defaults to `None` (25 x the baseline's time).
         logdir: Path. TensorBoard runs, one per step. Defaults to `"runs/improve"`.
         directory: Path of the `kit.History` store. Defaults to `<logdir>/history`.
         epochs: Int. Epochs of the baseline (and of each stage of "more epochs").
@@ -234,18 +108,21 @@ def improve(
         backbone: Optional transfer backbone: a name of `kit.transfer.list_backbones()`
             or a SavedModel directory / hub URL. Defaults to `None` (no transfer step).
         batch_size: Int. Batch size for array inputs. Defaults to `32`.
-        min_delta: `"auto"` or a float. The gain a trick must beat. `"auto"` is half the
-            binomial standard error of the best accuracy on the validation set, and at
-            least one validation image. Defaults to `"auto"`.
-        class_names: Optional list of class names for the reports. Defaults to `None`
-            (the class indices).
-        refit: Bool. After the ladder, train the best configuration once more on
-            `train` and `validation` together, for the epochs that were best, and return
-            that model (as keras-tuner's guide advises once a search is done). More data
-            for the final model; its accuracy can then only be measured on a test set of
-            your own. Defaults to `False`.
-        seed: Int. Seeds weights, shuffling and augmentation: reruns give the same
-            ladder. Defaults to `0`.
+        min_delta: `"auto"` (the test above) or a float: keep a trick when its gain is
+            strictly above it. Defaults to `"auto"`.
+        class_names: Optional list of class names for the reports. Defaults to `None`.
+        refit: `"auto"`, True or False. Train final members on train + validation and
+            add them to the best model. `"auto"` refits when the steps were judged by
+            cross-validation (a small validation set: every image counts). Their accuracy
+            can only be measured on a test set of your own. Defaults to `"auto"`.
+        folds: `"auto"`, 1 (judge on your validation split) or an int >= 2 (k-fold
+            cross-validation over train + validation). `"auto"`: 3 folds when the
+            validation set has under 1000 images and the data fits in memory.
+            Defaults to `"auto"`.
+        ensemble: Bool. Try averaging several trained models. Defaults to `True`.
+        tta: Bool. Try test-time augmentation. Defaults to `True`.
+        seed: Int. Seeds weights, folds, shuffling and augmentation: reruns give the same
+            ladder (up to the time budget's cuts). Defaults to `0`.
         verbose: 0 (silent), 1 (one line per step) or 2 (also `fit` progress).
 
     Returns:
@@ -264,26 +141,60 @@ def improve(
     ```
     """
     ladder = _Ladder(
-        model, train, validation, tricks, budget, logdir, directory, epochs, backbone,
-        batch_size, min_delta, class_names, refit, seed, verbose,
-    )  # fmt: skip
+        model=model,
+        train=train,
+        validation=validation,
+        tricks=tricks,
+        budget=budget,
+        logdir=logdir,
+        directory=directory,
+        epochs=epochs,
+        backbone=backbone,
+        batch_size=batch_size,
+        min_delta=min_delta,
+        class_names=class_names,
+        refit=refit,
+        folds=folds,
+        ensemble=ensemble,
+        tta=tta,
+        seed=seed,
+        verbose=verbose,
+    )
     return ladder.run()
+
+
+@dataclasses.dataclass
+class _Outcome:
+    """One trained configuration: its members and their judged predictions."""
+
+    config: Config
+    members: list  # the members' weights (`get_weights()`), one list per member
+    probabilities: np.ndarray  # out-of-fold class probabilities of the judged images
+    transforms: list
+    best_epochs: int
+    version: int = None
+    tta: Augment = None
+
+    def correct(self, labels):
+        return self.probabilities.argmax(-1) == labels
+
+    def accuracy(self, labels):
+        return float(np.mean(self.correct(labels)))
 
 
 class _Ladder:
     def __init__(
-        self, model, train, validation, tricks, budget, logdir, directory, epochs, backbone,
-        batch_size, min_delta, class_names, refit, seed, verbose,
+        self, *, model, train, validation, tricks, budget, logdir, directory, epochs,
+        backbone, batch_size, min_delta, class_names, refit, folds, ensemble, tta, seed,
+        verbose,
     ):  # fmt: skip
         if not (isinstance(model, keras.Model) or callable(model)):
             raise ValueError(
                 f"{_OWNER}: `model` must be a keras.Model or a build function "
                 f"`build(input_shape, num_classes)`. Received: model={model!r}."
             )
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(
-                f"{_OWNER}: `epochs` must be a positive int. Received: epochs={epochs!r}."
-            )
+        _check_positive_int("epochs", epochs)
+        _check_positive_int("batch_size", batch_size)
         if min_delta != "auto" and (
             isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0
         ):
@@ -291,8 +202,22 @@ class _Ladder:
                 f"{_OWNER}: `min_delta` must be 'auto' or a non-negative float. Received: "
                 f"min_delta={min_delta!r}."
             )
+        if refit not in ("auto", True, False):
+            raise ValueError(
+                f"{_OWNER}: `refit` must be 'auto', True or False. Received: refit={refit!r}."
+            )
+        if folds != "auto" and (isinstance(folds, bool) or not isinstance(folds, int) or folds < 1):
+            raise ValueError(
+                f"{_OWNER}: `folds` must be 'auto', 1 (your validation split) or an int >= 2 "
+                f"(cross-validation). Received: folds={folds!r}."
+            )
+        for name, value in (("ensemble", ensemble), ("tta", tta)):
+            if not isinstance(value, bool):
+                raise ValueError(
+                    f"{_OWNER}: `{name}` must be True or False. Received: {name}={value!r}."
+                )
         self.tricks = _check_tricks(tricks)
-        self.budget = _Budget(budget)
+        self.budget = Budget(budget)
         self.logdir = ensure_writable_directory(_OWNER, "logdir", logdir)
         self.directory = ensure_writable_directory(
             _OWNER, "directory", directory or os.path.join(self.logdir, "history")
@@ -300,22 +225,23 @@ class _Ladder:
         self.train = data_lib.as_batched_dataset(train, batch_size, "train", shuffle_seed=seed)
         self.validation = data_lib.as_batched_dataset(validation, batch_size, "validation")
         self.facts = data_lib.describe(self.train, self.validation)
+        self.evidence = members_lib.Evidence(
+            self.train, self.validation, self.facts, folds, seed, batch_size
+        )
+        self.labels = self.evidence.sparse_labels
         self.model, self.build = (
             (None, model) if not isinstance(model, keras.Model) else (model, None)
         )
         self.epochs, self.backbone, self.min_delta = epochs, backbone, min_delta
+        self.refit = self.evidence.num_folds > 1 if refit == "auto" else refit
+        self.try_ensemble, self.try_tta = ensemble, tta
         self.seed, self.verbose = seed, verbose
-        if not isinstance(refit, bool):
-            raise ValueError(f"{_OWNER}: `refit` must be True or False. Received: refit={refit!r}.")
-        self.refit = refit
         self.class_names = None if class_names is None else [str(c) for c in class_names]
-        self.validation_labels = np.concatenate(
-            [np.asarray(labels).reshape(len(labels), -1) for _, labels in self.validation]
-        )
-        if not self.facts.sparse_labels:
-            self.validation_labels = self.validation_labels.argmax(-1)
-        self.validation_labels = self.validation_labels.reshape(-1)
         self.steps = []
+        self._guarded = None
+        self._step_seconds = []
+        self._member_epoch_seconds, self._overhead_seconds = 0.0, 0.0
+        self._joint_cache, self._member_name = {}, "model"
 
     # The ladder ---------------------------------------------------------------------------
 
@@ -323,293 +249,491 @@ class _Ladder:
         self._announce(
             f"kit.improve: {self.facts.num_train} training / {self.facts.num_validation} "
             f"validation images {self.facts.image_shape}, {self.facts.num_classes} classes; "
-            f"logs in {self.logdir}"
+            f"judged on {self.evidence.describe()}; logs in {self.logdir}"
         )
-        best_config = _Config(epochs=self.epochs)
-        best = self._train_step("baseline", "your model as it is", best_config)
+        best = self._train_step("baseline", "your model as it is", Config(epochs=self.epochs))
         if best is None:
             raise ValueError(
                 f"{_OWNER}: `budget` must leave room for the baseline. Received: a budget "
                 "exhausted before the first step. Raise `budget`."
             )
-        for trick in self.tricks:
-            if self.budget.exhausted():  # before the guard's own training, too
-                self.steps.append(Step(trick, _TRICK_LABELS[trick], note="budget spent"))
-                self._announce(f"  {trick}: skipped (budget spent)")
-                continue
-            for change, config, note in self._candidates(trick, best_config):
-                if config is None:
-                    self.steps.append(Step(trick, change, note=note))
-                    self._announce(f"  {trick}: skipped ({note})")
-                    continue
-                outcome = self._train_step(trick, change, config, best, note)
-                if outcome is None:
-                    continue
-                step = self.steps[-1]
-                if outcome["accuracy"] > best["accuracy"] + self._threshold(best["accuracy"]):
-                    step.kept = True
-                    best, best_config = outcome, config
-                    self._announce(f"  {trick}: kept ({change})")
-                    break  # one variant per trick: the first that pays
-        self._announce(f"kit.improve: best val_accuracy {best['accuracy']:.4f}\n")
-        if self.refit:
-            best = dict(best, model=self._refit(best_config, best["best_epochs"]))
+        self.budget.default_from_baseline(self._step_seconds[-1])
+        for rung in (rung for rung in RUNGS if rung.name in self.tricks):
+            best = self._climb(rung, best)
+        best = self._finish(best)
+        self._announce(f"kit.improve: best accuracy {best.accuracy(self.labels):.4f}\n")
         self._announce(f"To see the curves and the ladder: tensorboard --logdir {self.logdir}")
         return ImproveResult(
-            best_model=best["model"],
-            best_accuracy=best["accuracy"],
-            best_transforms=best["transforms"],
+            best_model=self._deployable(best),
+            best_accuracy=best.accuracy(self.labels),
+            best_transforms=best.transforms,
             steps=self.steps,
             logdir=self.logdir,
             directory=self.directory,
+            evidence=self.evidence.describe(),
+            seconds=self.budget.elapsed(),
+            budget_seconds=self.budget.seconds if self.budget.explicit else None,
         )
 
-    def _candidates(self, trick, base):
-        """Yields `(change, config or None, note)` for each variant of `trick`."""
-        skip = lambda note: iter([(_TRICK_LABELS[trick], None, note)])  # noqa: E731
-        if trick == "epochs":
-            yield "more epochs while it improves", dataclasses.replace(base, progressive=True), ""
-        elif trick == "learning_rate":
-            yield "lower the rate on plateaus", dataclasses.replace(base, reduce_lr=True), ""
-        elif trick == "augment":
-            kept, removed = self._guarded_augment()
-            note = f"guard removed {', '.join(removed)}" if removed else ""
-            if not kept:
-                yield from skip("every augmentation step changes classes")
-                return
-            yield f"augment {_describe(kept)}", dataclasses.replace(base, augment=kept), note
-        elif trick == "color":
-            if self.facts.image_shape[-1] != 3:
-                yield from skip("grayscale images")
-                return
-            for color in ("lab", "hsv"):
-                yield f"colour space {color}", dataclasses.replace(base, color=color), ""
-        elif trick == "image_size":
-            if self.build is None:
-                yield from skip("needs a build function")
-                return
-            height = base.image_size or self.facts.image_shape[0]
-            for size in (2 * height, 4 * height):
-                if size > 224:
-                    break
-                yield (
-                    f"resize to {size}x{size} (pad)",
-                    dataclasses.replace(base, image_size=size),
-                    "",
-                )
-        elif trick == "depth":
-            if self.build is None or "depth" not in inspect.signature(self.build).parameters:
-                yield from skip("needs a build function with a `depth` argument")
-                return
-            default = inspect.signature(self.build).parameters["depth"].default
-            depth = (base.depth or (default if isinstance(default, int) else 1)) + 1
-            yield f"depth {depth}", dataclasses.replace(base, depth=depth), ""
-        elif trick == "transfer":
-            if self.backbone is None:
-                yield from skip("no `backbone` given")
-                return
-            yield f"transfer from {self.backbone}", dataclasses.replace(base, transfer=True), ""
+    def _climb(self, rung, best):
+        """Tries `rung`'s candidates on top of `best`; returns the new best."""
+        reason = rung.skip_reason(self)
+        if reason is None and not self._can_start():
+            reason = "budget spent"
+        if reason is not None:
+            self._skip(rung.name, rung.label, reason)
+            return best
+        for candidate in rung.candidates(self, best.config):
+            change, config, note = (tuple(candidate) + ("",))[:3]
+            if not self._can_start():
+                self._skip(rung.name, change, "budget spent")
+                break
+            outcome = self._train_step(rung.name, change, config, parent=best, note=note)
+            if outcome is not None and self._judge(outcome, best):
+                return outcome
+        return best
 
-    def _guarded_augment(self):
-        augment = Augment(**DEFAULT_AUGMENT, value_range=self.facts.value_range, seed=self.seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            report_kept = augment.checked(self.train, num_images=min(1000, self.facts.num_train))
-        kept = {
-            name: getattr(report_kept, name)
-            for name in DEFAULT_AUGMENT
-            if getattr(report_kept, name) not in (0, 0.0, False, None)
-        }
-        removed = [name for name in DEFAULT_AUGMENT if name not in kept]
-        return kept, removed
+    def _can_start(self):
+        """Whether a new rung step fits in the rungs' share of the budget."""
+        if self.budget.exhausted():
+            return False
+        if self.budget.seconds is None:
+            spent = self.budget.epochs_total - self.budget.epochs_left
+            return spent <= RUNG_SHARE * self.budget.epochs_total  # True without a bound
+        expected = np.median(self._step_seconds[1:] or self._step_seconds)
+        return self.budget.elapsed() + expected <= RUNG_SHARE * self.budget.seconds
 
-    def _threshold(self, accuracy):
-        if self.min_delta != "auto":
-            return float(self.min_delta)
-        n = self.facts.num_validation
-        return max(0.5 * math.sqrt(max(accuracy * (1 - accuracy), 1e-12) / n), 1.0 / n)
+    def _judge(self, outcome, best):
+        """Records the decision on the last step; True when `outcome` is kept."""
+        decision = evidence_lib.decide(
+            outcome.correct(self.labels), best.correct(self.labels), self.min_delta
+        )
+        step = self.steps[-1]
+        step.delta, step.low, step.high, step.rule = (
+            decision.gain, decision.low, decision.high, decision.rule
+        )  # fmt: skip
+        step.kept = decision.kept
+        self._announce(
+            f"    {'kept' if decision.kept else 'not kept'}: gain {decision.interval()}, "
+            f"{decision.rule}"
+        )
+        return decision.kept
+
+    # The finish: ensemble, test-time augmentation, refit ----------------------------------
+
+    def _finish(self, best):
+        if self.try_ensemble and not self.budget.exhausted():
+            best = self._ensemble(best)
+        if self.try_tta and best.config.augment:
+            best = self._test_time_augmentation(best)
+        if self.refit and not self.budget.exhausted():
+            best = self._refit(best)
+        return best
+
+    def _ensemble(self, best):
+        """Trains the best configuration with new seeds; keeps their average if it pays."""
+        current, seeds = best, 1
+        while self._can_train_another_seed(seeds):
+            change = f"ensemble of {seeds + 1} seeds of the best configuration"
+            trained = self._train_step(
+                "ensemble", change, best.config, parent=best, seed_offset=seeds
+            )
+            if trained is None:
+                break
+            candidate = dataclasses.replace(
+                current,
+                members=current.members + trained.members,
+                probabilities=(current.probabilities * seeds + trained.probabilities)
+                / (seeds + 1),
+            )
+            step = self.steps[-1]
+            step.val_accuracy = candidate.accuracy(self.labels)
+            if seeds == 1:
+                if not self._judge(candidate, best):
+                    return best
+            else:  # more members of a kept ensemble: recorded, not judged again
+                step.kept, step.rule = True, "one more seed of the kept ensemble"
+                step.delta = step.val_accuracy - best.accuracy(self.labels)
+            current, seeds = candidate, seeds + 1
+        return current
+
+    def _can_train_another_seed(self, seeds):
+        if self.budget.exhausted():
+            return False
+        if self.budget.seconds is None or not self.budget.explicit and seeds >= 3:
+            return seeds < 3  # an epoch budget or the default: three seeds at most
+        expected = np.median(self._step_seconds[1:] or self._step_seconds)
+        # Leave room for the refit when there is one: it trains on all the data.
+        reserve = 0.5 * expected if self.refit else 0.0
+        return self.budget.remaining_seconds() >= expected + reserve
+
+    def _test_time_augmentation(self, best):
+        start = time.monotonic()
+        augment = Augment(**best.config.augment, value_range=self.facts.value_range, seed=0)
+        views = TestTimeAugmentation(augment, TTA_COPIES, seed=self.seed)
+        pipeline = self._pipeline(best.config, best.transforms, augment_images=False)
+        totals = np.zeros_like(best.probabilities)
+        count = 0
+        joint, members = self._fresh_members(best.config, self.evidence.num_members, 0)
+        for chunk in _chunks(best.members, self.evidence.num_members):
+            for member, weights in zip(members, chunk):
+                member.set_weights(weights)
+            sums = None
+            for images in self.evidence.judged_images(pipeline):
+                per_view = [_as_list(joint.predict_on_batch(view)) for view in views(images)]
+                mean = [np.mean([view[m] for view in per_view], axis=0) for m in range(len(chunk))]
+                sums = mean if sums is None else [np.concatenate([a, b]) for a, b in zip(sums, mean)]
+            totals += self.evidence.out_of_fold(sums)
+            count += 1
+        candidate = dataclasses.replace(best, probabilities=totals / count, tta=augment)
+        change = f"test-time augmentation ({TTA_COPIES} copies: {_describe(best.config.augment)})"
+        self.steps.append(
+            Step(
+                "tta", change, val_accuracy=candidate.accuracy(self.labels),
+                seconds=time.monotonic() - start,
+            )
+        )  # fmt: skip
+        self._announce(f"[{len(self.steps) - 1}] tta: {change}")
+        return candidate if self._judge(candidate, best) else best
+
+    def _refit(self, best):
+        """Trains members of the best configuration on all the labelled data, in the time left.
+
+        With a time budget, rounds of members (trained together) fill what is left: as
+        many members as fit, for the best configuration's epochs (or at least half of
+        them when that is all that fits).
+        """
+        rounds = 0
+        while not self.budget.exhausted():
+            epochs = max(1, best.best_epochs)
+            num_members = 1
+            if self.budget.seconds is not None:
+                available = self.budget.remaining_seconds() - self._overhead_seconds
+                per_epoch = max(self._member_epoch_seconds, 1e-6)
+                num_members = int(min(4 * self.evidence.num_members, available // (per_epoch * epochs)))
+                if num_members < 1:
+                    epochs = int(available // per_epoch)
+                    num_members = 1
+                    if epochs < max(1, best.best_epochs // 2):
+                        break
+            elif rounds:
+                break
+            trained = self._refit_round(best, num_members, epochs)
+            if trained is None:
+                break
+            best, rounds = trained, rounds + 1
+        if not rounds:
+            self._skip("refit", "refit on train + validation", "budget spent")
+        return best
+
+    def _refit_round(self, best, num_members, epochs):
+        start = time.monotonic()
+        change = f"refit {num_members} member(s) on train + validation for {epochs} epochs"
+        self._announce(f"[{len(self.steps)}] refit: {change} ...")
+        transforms = self._transforms(best.config)
+        config = dataclasses.replace(best.config, progressive=False, reduce_lr=False)
+        joint, members = self._fresh_members(config, num_members, seed_offset=1000 + len(self.steps))
+        pipeline = self._pipeline(config, transforms)
+        stop = StopAtDeadline(self.budget)
+        if config.transfer:
+            data = self.evidence.training_data(pipeline, all_data=True, num_members=1)
+            for member in members:
+                self._fine_tune(member, data, None, epochs, [stop])
+        else:
+            data = self.evidence.training_data(pipeline, all_data=True, num_members=num_members)
+            joint.fit(data, epochs=epochs, callbacks=[stop], verbose=self._fit_verbose())
+        trained_epochs = stop._epochs
+        self.budget.spend(trained_epochs)
+        if trained_epochs < max(1, epochs // 2):
+            self._skip("refit", change, f"cut by the budget after {trained_epochs} epochs")
+            return None
+        self.steps.append(
+            Step(
+                "refit", change, kept=True, epochs=trained_epochs,
+                seconds=time.monotonic() - start,
+                note="trained on every labelled image: measure the result on a test set",
+            )
+        )  # fmt: skip
+        return dataclasses.replace(
+            best, members=best.members + [member.get_weights() for member in members]
+        )
 
     # One step -----------------------------------------------------------------------------
 
-    def _train_step(self, name, change, config, best=None, note=""):
-        best_accuracy = None if best is None else best["accuracy"]
-        best_version = None if best is None else best["version"]
+    def _train_step(self, name, change, config, parent=None, note="", seed_offset=0):
+        """Trains `config`'s members and judges them; appends a `Step`; None when skipped."""
         if self.budget.exhausted():
-            self.steps.append(Step(name, change, note="budget spent"))
-            self._announce(f"  {name}: skipped (budget spent)")
+            self._skip(name, change, "budget spent")
             return None
         index = len(self.steps)
         self._announce(f"[{index}] {name}: {change} ...")
         start = time.monotonic()
-        keras.utils.set_random_seed(self.seed)
         transforms = self._transforms(config)
-        train, validation = self._pipelines(config, transforms)
-        model = self._model(config)
-        max_epochs = config.epochs * (10 if config.progressive else 1)
-        max_epochs = int(min(max_epochs, self.budget.epochs_left))
+        joint, members = self._fresh_members(config, self.evidence.num_members, seed_offset)
+        checkpoint = self._checkpoint(name, config, transforms, parent)
         run_logdir = os.path.join(self.logdir, f"{index:02d}-{name}")
-        if best_version is not None:  # the trick's version derives from the best so far
-            with History(self.directory) as history:
-                history.rollback(best_version, load=False)
-        checkpoint = CheckpointOnChange(
-            self.directory,
-            monitor="val_accuracy",
-            hparams={"ladder_step": name, **config.hparams()},
-            data_config=transforms,
+        member_logs = members_lib.MemberLogs(
+            self.evidence.num_members, weights=self.evidence.fold_sizes()
         )
-        callbacks = [
-            checkpoint,
-            _StopAtDeadline(self.budget.deadline),
-            keras.callbacks.TensorBoard(run_logdir),
-        ]
-        if config.progressive:
-            callbacks.insert(
-                0,
-                ProgressiveEpochs(
-                    "val_accuracy",
-                    initial_epochs=min(config.epochs, max_epochs),
-                    extension=config.epochs,
-                ),
-            )
-        if config.reduce_lr:
-            callbacks.insert(
-                0, ReduceLROnPlateau("val_loss", factor=0.5, patience=max(2, config.epochs // 5))
-            )
-        callbacks.append(
-            AccuracyReport(
-                run_logdir,
-                hparams={"ladder_step": name, **config.hparams()},
-                validation_data=validation,
-                class_names=self.class_names,
-                tricks=[checkpoint],
-                change=change,
-                order=index,
-            )
-        )  # last: it reads what the other callbacks logged
+        report = _StepReport(
+            run_logdir,
+            hparams={"ladder_step": name, **config.hparams()},
+            validation_data=(np.zeros((0,)), np.zeros((0,))),
+            class_names=self.class_names,
+            tricks=[checkpoint],
+            change=change,
+            order=index,
+        )
+        callbacks = [member_logs, *self._schedule(config), checkpoint]
+        callbacks += [StopAtDeadline(self.budget), keras.callbacks.TensorBoard(run_logdir), report]
+        max_epochs = self._max_epochs(config)
         if config.transfer:
-            history = self._fine_tune(model, train, validation, max_epochs, callbacks)
+            self._fit_transfer(members, config, transforms, max_epochs, callbacks)
         else:
-            history = model.fit(
-                train,
-                validation_data=validation,
+            joint.fit(
+                self.evidence.training_data(self._pipeline(config, transforms)),
+                validation_data=self.evidence.judging_data(
+                    self._pipeline(config, transforms, augment_images=False)
+                ),
                 epochs=max_epochs,
                 callbacks=callbacks,
                 shuffle=False,  # tf.data pipelines shuffle themselves
-                verbose=2 if self.verbose >= 2 else 0,
+                verbose=self._fit_verbose(),
             )
-        epochs_run = len(history.epoch)
+        epochs_run = len(member_logs.epoch_logs)
+        self._record_epoch_cost(member_logs)
         self.budget.spend(epochs_run)
-        best_epochs = epochs_run
-        if config.progressive and history.history.get("val_accuracy"):
-            best_epochs = int(np.argmax(history.history["val_accuracy"])) + 1
+        probabilities = self._predict_judged(joint, config, transforms)
+        report.finish(self.evidence, probabilities, self._pipeline(config, transforms, False))
+        best_epochs = _best_epoch(member_logs.epoch_logs) if config.progressive else epochs_run
+        outcome = _Outcome(
+            config=config,
+            members=[member.get_weights() for member in members],
+            probabilities=probabilities,
+            transforms=transforms,
+            best_epochs=best_epochs,
+            version=checkpoint.version_id,
+        )
         if self.budget.exhausted():
             note = "; ".join(filter(None, [note, "cut short by the budget"]))
-        accuracy = self._accuracy(model, validation)
-        delta = None if best_accuracy is None else accuracy - best_accuracy
         step = Step(
             name,
             change,
-            val_accuracy=accuracy,
-            delta=delta,
-            kept=best_accuracy is None,
+            val_accuracy=outcome.accuracy(self.labels),
+            kept=parent is None,
             epochs=epochs_run,
             seconds=time.monotonic() - start,
             version=checkpoint.version_id,
             note=note,
         )
         self.steps.append(step)
+        self._step_seconds.append(step.seconds)
         self._announce(
-            f"    val_accuracy {accuracy:.4f}"
-            + ("" if delta is None else f" ({delta:+.4f})")
-            + f" in {epochs_run} epochs, {step.seconds:.1f}s"
+            f"    accuracy {step.val_accuracy:.4f} in {epochs_run} epochs, {step.seconds:.1f}s"
+            f" ({self.budget.describe()})"
         )
-        return {
-            "accuracy": accuracy,
-            "model": self._deployable(model, transforms),
-            "transforms": transforms,
-            "best_epochs": best_epochs,
-            "version": checkpoint.version_id,
-        }
+        return outcome
 
-    def _refit(self, config, epochs):
-        """Trains `config` on train + validation for `epochs`; returns the deployable model."""
-        index = len(self.steps)
-        change = f"refit on train + validation for {epochs} epochs"
-        self._announce(f"[{index}] refit: {change} ...")
-        start = time.monotonic()
-        keras.utils.set_random_seed(self.seed)
-        transforms = self._transforms(config)
-        both = dataclasses.replace(config, progressive=False, reduce_lr=False)
-        train, _ = self._pipelines(both, transforms, train=self.train.concatenate(self.validation))
-        model = self._model(both)
-        if config.transfer:
-            self._fine_tune(model, train, None, epochs, [])
-        else:
-            model.fit(train, epochs=epochs, shuffle=False, verbose=2 if self.verbose >= 2 else 0)
-        self.steps.append(
-            Step(
-                "refit", change, kept=True, epochs=epochs, seconds=time.monotonic() - start,
-                note="no held-out data left: measure it on your test set",
+    def _schedule(self, config):
+        """The training-length and learning-rate callbacks of `config`."""
+        callbacks = []
+        if config.reduce_lr:
+            callbacks.append(
+                ReduceLROnPlateau("val_loss", factor=0.5, patience=max(2, config.epochs // 5))
             )
-        )  # fmt: skip
-        return self._deployable(model, transforms)
+        if config.progressive:
+            stage = max(config.epochs, MIN_STAGE_EPOCHS)
+            callbacks.append(
+                ProgressiveEpochs("val_accuracy", initial_epochs=stage, extension=stage)
+            )
+        return callbacks
+
+    def _max_epochs(self, config):
+        if not config.progressive:
+            return config.epochs
+        return int(min(max(config.epochs, MIN_STAGE_EPOCHS) * 20, max(1, self.budget.epochs_left)))
+
+    def _checkpoint(self, name, config, transforms, parent):
+        if parent is not None and parent.version is not None:
+            with History(self.directory) as history:  # the step derives from the best so far
+                history.rollback(parent.version, load=False)
+        return CheckpointOnChange(
+            self.directory,
+            monitor="val_accuracy",
+            save_last=False,  # the best epoch is what the step keeps
+            hparams={"ladder_step": name, "folds": self.evidence.num_folds, **config.hparams()},
+            data_config=transforms,
+        )
+
+    def _fit_transfer(self, members, config, transforms, max_epochs, callbacks):
+        """Transfer members train one by one with the fine-tuning recipe, fold by fold."""
+        pipeline = self._pipeline(config, transforms)
+        judging = self._pipeline(config, transforms, augment_images=False)
+        for index, member in enumerate(members):
+            train, validation = self._member_data(index, pipeline, judging)
+            # Only the first member reports and checkpoints; the others train quietly.
+            self._fine_tune(member, train, validation, max_epochs, callbacks if index == 0 else [])
+
+    def _member_data(self, index, pipeline, judging):
+        if self.evidence.num_folds == 1:
+            return (
+                self.evidence.training_data(pipeline),
+                self.evidence.judging_data(judging),
+            )
+        train = self.evidence.training_data(pipeline).map(
+            lambda images, labels, weights: (images, labels[index], weights[index])
+        )
+        validation = self.evidence.judging_data(judging).map(
+            lambda images, labels, weights: (images, labels[index], weights[index])
+        )
+        return train, validation
+
+    def _predict_judged(self, joint, config, transforms):
+        images = self.evidence.judged_images(self._pipeline(config, transforms, False))
+        predictions = _as_list(joint.predict(images, verbose=0))
+        return _probabilities(self.evidence.out_of_fold(predictions))
+
+    def _record_epoch_cost(self, member_logs):
+        """Steady seconds per epoch and member, and a fit's fixed cost (tracing), measured."""
+        times = member_logs.epoch_times
+        if len(times) < 2:
+            return
+        steady = float(np.median(np.diff(times)))
+        self._member_epoch_seconds = steady / max(1, self.evidence.num_members)
+        self._overhead_seconds = max(0.0, times[0] - steady)
+
+    # Data and models ----------------------------------------------------------------------
+
+    def guarded_augment(self):
+        """The default augmentation without the steps the guard found to change classes."""
+        if self._guarded is None:
+            augment = Augment(**DEFAULT_AUGMENT, value_range=self.facts.value_range, seed=self.seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                checked = augment.checked(self.train, num_images=min(1000, self.facts.num_train))
+            kept = {
+                name: getattr(checked, name)
+                for name in DEFAULT_AUGMENT
+                if getattr(checked, name) not in (0, 0.0, False, None)
+            }
+            self._guarded = (kept, [name for name in DEFAULT_AUGMENT if name not in kept])
+        return self._guarded
 
     def _transforms(self, config):
         transforms = []
         if config.image_size:
             transforms.append(
                 Resize(
-                    config.image_size,
-                    config.image_size,
-                    mode="pad",
+                    config.image_size, config.image_size, mode="pad",
                     value_range=self.facts.value_range,
                 )
-            )
+            )  # fmt: skip
         if config.color == "lab":
             transforms.append(ToLab(output_range="unit", value_range=self.facts.value_range))
         elif config.color == "hsv":
             transforms.append(ToHSV(value_range=self.facts.value_range))
         return transforms
 
-    def _pipelines(self, config, transforms, train=None):
-        """Train and validation pipelines; values end in the user's range, as the baseline's.
+    def _pipeline(self, config, transforms, augment_images=True):
+        """Maps the images of `(images, ...)` elements (or bare images): transforms, then
+        augmentation, ending in the user's value range as the baseline's inputs.
 
         Kit transforms output floats in [0, 1]; mapping them back to the data's own value
         range keeps the model's input scale, so a trick is judged on what it changes, not
-        on a rescaling the model was never tuned for. `train` replaces the training data
-        (the refit's train + validation).
+        on a rescaling the model was never tuned for.
         """
-        train = self.train if train is None else train
-        validation = self.validation
-        for transform in transforms:
-            train = train.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
-            validation = validation.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
-        if config.augment:
+        augment = None
+        if augment_images and config.augment:
             augment = Augment(
                 **config.augment,
                 value_range=(0.0, 1.0) if transforms else self.facts.value_range,
                 seed=self.seed,
             )
-            train = train.apply(augment)
         low, high = self.facts.value_range
-        rescale = lambda images, labels: (images * (high - low) + low, labels)  # noqa: E731
-        if transforms or config.augment:
-            train = train.map(rescale, num_parallel_calls=tf.data.AUTOTUNE)
-        if transforms:
-            validation = validation.map(rescale, num_parallel_calls=tf.data.AUTOTUNE)
-        return train.prefetch(tf.data.AUTOTUNE), validation.prefetch(tf.data.AUTOTUNE)
 
-    def _deployable(self, model, transforms):
-        """`model` behind its input transforms: one model that takes the raw images."""
-        if not transforms:
-            return model
+        def rescale(images, *rest):
+            images = tf.cast(images, tf.float32) * (high - low) + low
+            return (images, *rest) if rest else images
+
+        def pipeline(data):
+            for transform in transforms:
+                data = data.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+            if augment is not None:
+                data = data.apply(augment)
+            if transforms or augment is not None:
+                data = data.map(rescale, num_parallel_calls=tf.data.AUTOTUNE)
+            return data
+
+        return pipeline
+
+    def _deployable(self, best):
+        """The best members behind their input transforms (and TTA): one model, raw images in."""
         low, high = self.facts.value_range
         inputs = keras.Input(self.facts.image_shape, name="images")
         x = inputs
-        for transform in transforms:
+        for transform in best.transforms:
             x = transform(x)
-        x = keras.layers.Rescaling(high - low, offset=low, name="to_value_range")(x)
-        return keras.Model(inputs, model(x), name=f"{model.name}_with_transforms")
+        if best.transforms:
+            x = keras.layers.Rescaling(high - low, offset=low, name="to_value_range")(x)
+        views = [x]
+        if best.tta is not None:
+            views = TestTimeAugmentation(best.tta, TTA_COPIES, seed=self.seed, name="tta")(x)
+        trained = members = self._materialize(best)
+        if len(members) > 1 or best.tta is not None or best.transforms:
+            members = [
+                members_lib.renamed(member, f"member_{index}")
+                for index, member in enumerate(members)
+            ]
+        if len(members) == 1 and len(views) == 1 and not best.transforms:
+            return members[0]
+        outputs = [member(view) for view in views for member in members]
+        output = outputs[0] if len(outputs) == 1 else keras.layers.Average(name="average")(outputs)
+        name = self._member_name + ("_ensemble" if len(members) > 1 else "")
+        model = keras.Model(inputs, output, name=name)
+        first = trained[0]
+        if getattr(first, "optimizer", None) is not None:  # ready for `evaluate` and more `fit`
+            optimizer = first.optimizer.__class__.from_config(first.optimizer.get_config())
+            model.compile(optimizer=optimizer, loss=first.loss, metrics=["accuracy"])
+        return model
+
+    def _fresh_members(self, config, num_members, seed_offset):
+        """`(joint, members)`: newly initialised members of `config`, trained together.
+
+        A new model costs a traced graph (seconds on small data). Steps that share an
+        architecture reuse the last one's joint model: its members get the weights of
+        freshly built (seeded) models and its optimizer its initial state, so training is
+        the same as on new models, without tracing again.
+        """
+        keras.utils.set_random_seed(self.seed + seed_offset)
+        fresh = [self._model(config) for _ in range(num_members)]
+        self._member_name = fresh[0].name
+        key = (self._input_shape(config), config.depth, num_members)
+        cached = None if config.transfer else self._joint_cache.get(key)
+        if cached is None:
+            joint = members_lib.joint_model(fresh, self._input_shape(config))
+            members_lib.compile_joint(joint, fresh)
+            if config.transfer:  # the fine-tuning recipe compiles its own phases
+                return joint, fresh
+            joint.optimizer.build(joint.trainable_variables)
+            initial = [variable.numpy() for variable in joint.optimizer.variables]
+            self._joint_cache[key] = (joint, fresh, initial)
+            return joint, fresh
+        joint, members, initial = cached
+        for member, new in zip(members, fresh):
+            member.set_weights(new.get_weights())
+        for variable, value in zip(joint.optimizer.variables, initial):
+            variable.assign(value)
+        return joint, members
+
+    def _materialize(self, outcome):
+        """New Keras models holding the weights of `outcome`'s members."""
+        keras.utils.set_random_seed(self.seed)
+        models = []
+        for weights in outcome.members:
+            model = self._model(outcome.config)
+            model.set_weights(weights)
+            models.append(model)
+        return models
 
     def _input_shape(self, config):
         height, width, channels = self.facts.image_shape
@@ -639,12 +763,12 @@ class _Ladder:
             model = keras.models.clone_model(self.model)
         source = self.model if self.model is not None else model
         if getattr(source, "compiled", False) and source.optimizer is not None:
-            config = source.get_compile_config()
-            metrics = config.get("metrics") or []
+            compile_config = source.get_compile_config()
+            metrics = compile_config.get("metrics") or []
             metrics = list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
             if not any("accuracy" in str(metric) for metric in metrics):
                 metrics.append("accuracy")  # the ladder compares `val_accuracy`
-            model.compile_from_config({**config, "metrics": metrics})
+            model.compile_from_config({**compile_config, "metrics": metrics})
         else:
             loss = (
                 "sparse_categorical_crossentropy"
@@ -668,37 +792,92 @@ class _Ladder:
             if self.facts.sparse_labels
             else "categorical_crossentropy",
             callbacks=callbacks,
-            verbose=2 if self.verbose >= 2 else 0,
+            verbose=self._fit_verbose(),
         )
 
-    def _accuracy(self, model, validation):
-        predictions = model.predict(validation, verbose=0).argmax(-1)
-        return float((predictions == self.validation_labels).mean())
+    def _skip(self, name, change, note):
+        self.steps.append(Step(name, change, note=note))
+        self._announce(f"  {name}: skipped ({note})")
+
+    def _fit_verbose(self):
+        return 2 if self.verbose >= 2 else 0
 
     def _announce(self, message):
         if self.verbose:
             announce(message, __name__)
 
 
-_TRICK_LABELS = {
-    "epochs": "more epochs",
-    "learning_rate": "learning rate",
-    "augment": "augmentation",
-    "color": "colour space",
-    "image_size": "image size",
-    "depth": "more layers",
-    "transfer": "transfer learning",
-}
+class _StepReport(AccuracyReport):
+    """The step's `AccuracyReport`, evaluated on the judged (out-of-fold) predictions.
+
+    `fit` ends before the ladder has the members' judged predictions, so the ladder
+    finishes the report itself with `finish(...)`.
+    """
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def finish(self, evidence, probabilities, pipeline):
+        self._judged = (evidence, probabilities, pipeline)
+        AccuracyReport.on_train_end(self)
+
+    def _num_outputs(self):
+        judged = getattr(self, "_judged", None)
+        return None if judged is None else max(judged[1].shape[-1], 2)
+
+    def _check_class_names(self):
+        pass  # the members are checked by the ladder's data facts
+
+    def _batches(self):
+        evidence, probabilities, pipeline = self._judged
+        start = 0
+        for images in evidence.judged_images(pipeline):
+            stop = start + len(images)
+            labels = evidence.sparse_labels[start:stop]
+            yield np.asarray(images), labels, probabilities[start:stop]
+            start = stop
+
+
+def _probabilities(outputs):
+    """Class probabilities from model outputs (softmax already, or logits)."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if outputs.ndim == 2 and outputs.shape[-1] == 1:
+        outputs = np.concatenate([1 - outputs, outputs], axis=-1)
+    if np.all(outputs >= 0) and np.allclose(outputs.sum(-1), 1.0, atol=1e-3):
+        return outputs
+    shifted = np.exp(outputs - outputs.max(-1, keepdims=True))
+    return shifted / shifted.sum(-1, keepdims=True)
+
+
+def _best_epoch(epoch_logs):
+    values = [logs.get("val_accuracy") for logs in epoch_logs]
+    values = [-np.inf if v is None else float(v) for v in values]
+    return int(np.argmax(values)) + 1 if values else 0
+
+
+def _as_list(predictions):
+    return list(predictions) if isinstance(predictions, (list, tuple)) else [predictions]
+
+
+def _chunks(items, size):
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _describe(augment):
     return ", ".join(f"{key}={value}" for key, value in augment.items())
 
 
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{_OWNER}: `{name}` must be a positive int. Received: {name}={value!r}.")
+
+
 def _check_tricks(tricks):
     if tricks == "auto":
         return list(TRICKS)
-    if isinstance(tricks, str) or not all(trick in TRICKS for trick in tricks or ["?"]):
+    if isinstance(tricks, str) or not isinstance(tricks, (list, tuple)) or not all(
+        trick in TRICKS for trick in tricks
+    ):
         raise ValueError(
             f"{_OWNER}: `tricks` must be 'auto' or a list of {list(TRICKS)}. Received: "
             f"tricks={tricks!r}."

@@ -1,0 +1,89 @@
+"""The ladder's budget: epochs, a duration, or a default derived from the baseline's cost."""
+
+import math
+import re
+import time
+
+import keras
+
+_OWNER = "kit.improve"
+#: Without a budget, the ladder may spend this many times the baseline's training time.
+DEFAULT_BUDGET_MULTIPLE = 25
+#: ... and at least this many seconds.
+DEFAULT_MINIMUM_SECONDS = 60.0
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+
+
+class Budget:
+    """Epochs or seconds the ladder may spend, and how much of it is left.
+
+    Args:
+        budget: None, a positive int (epochs) or a duration string (`"90s"`, `"5min"`,
+            `"1h"`).
+        clock: Callable returning seconds. Defaults to `time.monotonic`.
+    """
+
+    def __init__(self, budget, clock=time.monotonic):
+        self.clock = clock
+        self.start = clock()
+        self.epochs_total = self.epochs_left = math.inf
+        self.seconds = None  # None: no time bound (yet)
+        self.explicit = budget is not None
+        if budget is None:
+            return
+        if isinstance(budget, int) and not isinstance(budget, bool) and budget > 0:
+            self.epochs_total = self.epochs_left = budget
+            return
+        match = isinstance(budget, str) and re.fullmatch(
+            r"\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)\s*", budget
+        )
+        if not match or float(match.group(1)) <= 0:
+            raise ValueError(
+                f"{_OWNER}: `budget` must be a positive number of epochs (int) or a duration "
+                f"such as '90s', '5min', '1h'. Received: budget={budget!r}."
+            )
+        self.seconds = float(match.group(1)) * _UNITS[match.group(2)]
+
+    def default_from_baseline(self, baseline_seconds):
+        """Without a budget, allows `DEFAULT_BUDGET_MULTIPLE` times the baseline's time."""
+        if not self.explicit:
+            self.seconds = max(DEFAULT_MINIMUM_SECONDS, DEFAULT_BUDGET_MULTIPLE * baseline_seconds)
+
+    @property
+    def deadline(self):
+        return math.inf if self.seconds is None else self.start + self.seconds
+
+    def elapsed(self):
+        return self.clock() - self.start
+
+    def remaining_seconds(self):
+        return math.inf if self.seconds is None else self.deadline - self.clock()
+
+    def exhausted(self):
+        return self.epochs_left <= 0 or self.clock() >= self.deadline
+
+    def spend(self, epochs):
+        self.epochs_left -= epochs
+
+    def describe(self):
+        if self.seconds is not None:
+            return f"{self.elapsed():.0f}s of {self.seconds:.0f}s"
+        if math.isfinite(self.epochs_total):
+            return f"{self.epochs_total - self.epochs_left:.0f} of {self.epochs_total} epochs"
+        return f"{self.elapsed():.0f}s"
+
+
+class StopAtDeadline(keras.callbacks.Callback):
+    """Stops `fit` at the end of the epoch that passes the deadline (or the epoch budget)."""
+
+    def __init__(self, budget):
+        super().__init__()
+        self.budget = budget
+        self.stopped = False
+        self._epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epochs += 1
+        if self.budget.clock() >= self.budget.deadline or self._epochs >= self.budget.epochs_left:
+            self.model.stop_training = True
+            self.stopped = True

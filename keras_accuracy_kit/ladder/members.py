@@ -1,0 +1,229 @@
+"""The ladder's evidence: the images a step is judged on, and its members trained together.
+
+Small validation sets are noise: on 100 images one image is a point of accuracy. When the
+validation set is small (`SMALL_VALIDATION`) and the data fits in memory, the ladder
+judges on stratified k-fold cross-validation over train + validation instead: each step
+trains one member per fold, each on the other folds, and every labelled image is judged
+once by the member that never saw it (its out-of-fold prediction). The members of a step
+are trained *together*, as the outputs of one Keras model whose loss for member `i`
+masks out fold `i` (per-output sample weights): one `fit`, one traced graph, so k folds
+cost little more than one on small data. With Adam-like optimizers (per-weight state)
+this is the same as training the members one by one. Otherwise (large validation set)
+the ladder judges on your split: one member trained on `train`, judged on `validation`.
+"""
+
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_accuracy_kit.ladder.evidence import stratified_folds
+
+#: Validation sets smaller than this are judged by k-fold cross-validation.
+SMALL_VALIDATION = 1000
+#: Folds of that cross-validation.
+DEFAULT_FOLDS = 3
+#: Largest train + validation (bytes) the ladder holds in memory for cross-validation.
+MAX_IN_MEMORY_BYTES = 1 << 30
+
+
+class Evidence:
+    """Labelled images, how they are split into members' training and judging sets.
+
+    Args:
+        train: Batched `(images, labels)` dataset.
+        validation: Batched `(images, labels)` dataset.
+        facts: The data's `DataFacts`.
+        folds: `"auto"`, 1 (your split) or an int >= 2 (k-fold over train + validation).
+        seed: Int. Seeds the folds and the shuffling.
+        batch_size: Int. Batch size of the cross-validation pipelines.
+    """
+
+    def __init__(self, train, validation, facts, folds, seed, batch_size):
+        self.facts, self.seed = facts, seed
+        self.batch_size = max(1, min(batch_size, facts.batch_size or batch_size))
+        self.train, self.validation = train, validation
+        total = facts.num_train + facts.num_validation
+        image_bytes = int(np.prod(facts.image_shape)) * 4
+        if folds == "auto":
+            small = facts.num_validation < SMALL_VALIDATION
+            folds = DEFAULT_FOLDS if small and total * image_bytes <= MAX_IN_MEMORY_BYTES else 1
+        self.num_folds = folds
+        if folds > 1:
+            images, labels = [], []
+            for data in (train, validation):
+                for batch_images, batch_labels in data:
+                    images.append(batch_images.numpy())
+                    labels.append(batch_labels.numpy())
+            self.images = np.concatenate(images)
+            self.labels = np.concatenate(labels)
+            self.sparse_labels = _sparse(self.labels, facts.sparse_labels)
+            self.fold_ids = stratified_folds(self.sparse_labels, folds, seed)
+            if np.min(np.bincount(self.fold_ids, minlength=folds)) == 0:
+                raise ValueError(
+                    f"kit.improve: `folds` must leave images in every fold. Received: folds="
+                    f"{folds} for {total} images. Use fewer folds."
+                )
+        else:
+            self.sparse_labels = np.concatenate(
+                [_sparse(labels.numpy(), facts.sparse_labels) for _, labels in validation]
+            )
+        self.num_images = len(self.sparse_labels)
+
+    @property
+    def num_members(self):
+        return self.num_folds
+
+    def describe(self):
+        if self.num_folds > 1:
+            return (
+                f"{self.num_folds}-fold cross-validation over the {self.num_images} train + "
+                "validation images"
+            )
+        return f"the {self.num_images} validation images"
+
+    # Pipelines ------------------------------------------------------------------------
+
+    def training_data(self, pipeline, all_data=False, num_members=None):
+        """`(images, labels per member, weights per member)` batches, through `pipeline`.
+
+        `pipeline(dataset)` maps the images of `(images, ...)` elements (transforms,
+        augmentation). With `all_data`, every member trains on every image (the refit).
+        """
+        num_members = num_members or self.num_members
+        if self.num_folds == 1:
+            data = self.train.concatenate(self.validation) if all_data else self.train
+            data = pipeline(data)
+            if num_members == 1:
+                return data.prefetch(tf.data.AUTOTUNE)  # (images, labels): one member
+            return data.map(
+                lambda images, labels: (
+                    images,
+                    (labels,) * num_members,
+                    (tf.ones(tf.shape(labels)[:1]),) * num_members,
+                )
+            ).prefetch(tf.data.AUTOTUNE)
+        fold_ids = np.full_like(self.fold_ids, -1) if all_data else self.fold_ids
+        data = tf.data.Dataset.from_tensor_slices((self.images, self.labels, fold_ids))
+        data = data.shuffle(self.num_images, seed=self.seed, reshuffle_each_iteration=True)
+        data = pipeline(data.batch(self.batch_size))
+        return data.map(_split_for_members(num_members, train=True)).prefetch(tf.data.AUTOTUNE)
+
+    def judging_data(self, pipeline):
+        """The judged images with per-member held-out weights (None for the refit)."""
+        if self.num_folds == 1:
+            return pipeline(self.validation).prefetch(tf.data.AUTOTUNE)
+        data = tf.data.Dataset.from_tensor_slices((self.images, self.labels, self.fold_ids))
+        data = pipeline(data.batch(self.batch_size))
+        return data.map(_split_for_members(self.num_members, train=False)).prefetch(
+            tf.data.AUTOTUNE
+        )
+
+    def judged_images(self, pipeline):
+        """The judged images alone (in judging order), through `pipeline`."""
+        if self.num_folds == 1:
+            data = self.validation.map(lambda images, labels: images)
+        else:
+            data = tf.data.Dataset.from_tensor_slices(self.images).batch(self.batch_size)
+        return pipeline(data)
+
+    def out_of_fold(self, predictions):
+        """Each judged image's prediction by the member that did not train on it."""
+        if self.num_folds == 1:
+            return np.asarray(predictions if not isinstance(predictions, list) else predictions[0])
+        stacked = np.stack([np.asarray(p) for p in predictions])  # (members, n, classes)
+        return stacked[self.fold_ids, np.arange(self.num_images)]
+
+    def fold_sizes(self):
+        if self.num_folds == 1:
+            return np.array([self.num_images])
+        return np.bincount(self.fold_ids, minlength=self.num_folds)
+
+
+def _sparse(labels, sparse):
+    labels = np.asarray(labels)
+    if sparse:
+        return labels.reshape(len(labels), -1)[:, 0].astype(np.int64)
+    return labels.reshape(len(labels), -1).argmax(-1)
+
+
+def _split_for_members(num_members, train):
+    def split(images, labels, fold_ids):
+        weights = tuple(
+            tf.cast(
+                tf.not_equal(fold_ids, index) if train else tf.equal(fold_ids, index), tf.float32
+            )
+            for index in range(num_members)
+        )
+        if num_members == 1:
+            return images, labels, weights[0]
+        return images, (labels,) * num_members, weights
+
+    return split
+
+
+def renamed(model, name):
+    """`model` under another name (a functional view sharing its layers and weights)."""
+    outputs = model.outputs[0] if len(model.outputs) == 1 else model.outputs
+    return keras.Model(model.inputs, outputs, name=name)
+
+
+def joint_model(members, input_shape):
+    """One trainable model whose outputs are `members` (each on the same inputs)."""
+    if len(members) == 1:
+        return members[0]
+    inputs = keras.Input(input_shape, name="images")
+    outputs = [
+        keras.layers.Identity(name=f"member_{index}")(
+            renamed(member, f"member_model_{index}")(inputs)
+        )
+        for index, member in enumerate(members)
+    ]
+    return keras.Model(inputs, outputs, name="members")
+
+
+def compile_joint(joint, members):
+    """Compiles `joint` with the first member's optimizer (a fresh copy) and loss."""
+    if len(members) == 1:
+        return
+    first = members[0]
+    optimizer = first.optimizer.__class__.from_config(first.optimizer.get_config())
+    joint.compile(
+        optimizer=optimizer,
+        loss=[first.loss] * len(members),
+        weighted_metrics=[["accuracy"] for _ in members],
+    )
+
+
+class MemberLogs(keras.callbacks.Callback):
+    """Puts the members' mean `accuracy`, `loss` (and `val_*`) into the epoch logs.
+
+    Place it first: `ProgressiveEpochs`, `ReduceLROnPlateau` and the reports then read
+    `val_accuracy` as for one model. The mean is weighted by the members' held-out sizes:
+    `val_accuracy` is the out-of-fold accuracy.
+    """
+
+    def __init__(self, num_members, weights=None):
+        super().__init__()
+        self.num_members = num_members
+        self.weights = np.ones(num_members) if weights is None else np.asarray(weights, float)
+        self.epoch_logs = []
+        self.epoch_times = []  # seconds since the start of training, at each epoch's end
+
+    def on_train_begin(self, logs=None):
+        if not self.epoch_logs:
+            self._start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        if self.num_members > 1:
+            for prefix in ("", "val_"):
+                for metric in ("accuracy", "loss"):
+                    keys = [f"{prefix}member_{i}_{metric}" for i in range(self.num_members)]
+                    if all(key in logs for key in keys):
+                        values = np.array([float(logs[key]) for key in keys])
+                        logs[prefix + metric] = float(np.average(values, weights=self.weights))
+        self.epoch_logs.append(dict(logs))
+        self.epoch_times.append(time.monotonic() - self._start)

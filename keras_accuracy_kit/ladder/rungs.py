@@ -1,0 +1,189 @@
+"""The ladder's rungs: one small object per trick, in the seed article's order.
+
+A rung says whether it applies to the data (`skip_reason`) and which configurations to
+try on top of the best one so far (`candidates`): the first candidate that beats the
+best beyond noise is kept. A new trick is one more entry in `RUNGS`.
+"""
+
+import dataclasses
+import inspect
+
+#: The augmentation the ladder tries (ImageDataGenerator names), before the guard.
+DEFAULT_AUGMENT = {
+    "rotation_range": 10,
+    "width_shift_range": 0.1,
+    "height_shift_range": 0.1,
+    "zoom_range": 0.1,
+    "horizontal_flip": True,
+}
+#: Largest side the image-size rung tries.
+MAX_IMAGE_SIZE = 224
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The configuration a step trains: the best so far plus one trick.
+
+    Args:
+        epochs: Int. Epochs of the first stage (all of them without `progressive`).
+        progressive: Bool. `ProgressiveEpochs`: more epochs while validation improves,
+            best weights kept.
+        reduce_lr: Bool. `ReduceLROnPlateau` on `val_loss`.
+        augment: Dict of `kit.augment` arguments, or None.
+        color: None, `"lab"` or `"hsv"`.
+        image_size: Int (square side, aspect kept by padding) or None.
+        depth: Int (the build function's `depth=`) or None.
+        transfer: Bool. A classifier on the `backbone` instead of your model.
+    """
+
+    epochs: int
+    progressive: bool = False
+    reduce_lr: bool = False
+    augment: dict = None
+    color: str = None
+    image_size: int = None
+    depth: int = None
+    transfer: bool = False
+
+    @property
+    def regularised(self):
+        """Tricks that need longer training to pay get their own progressive epochs."""
+        return bool(self.augment) or self.transfer
+
+    def hparams(self):
+        return {
+            "epochs": self.epochs,
+            "progressive_epochs": self.progressive,
+            "reduce_lr_on_plateau": self.reduce_lr,
+            "augment": "none" if not self.augment else describe_augment(self.augment),
+            "color": self.color or "none",
+            "image_size": self.image_size or 0,
+            "depth": self.depth or 0,
+            "transfer": self.transfer,
+        }
+
+
+def describe_augment(augment):
+    return ", ".join(f"{key}={value}" for key, value in augment.items())
+
+
+class Rung:
+    """One trick. Subclasses set `name` and `label` and implement `candidates`.
+
+    Args of the methods: `context` is the ladder (its `facts`, `build`, `backbone`, the
+    guarded augmentation); `base` is the best `Config` so far.
+    """
+
+    name = ""
+    label = ""
+
+    def skip_reason(self, context):
+        """Why the trick does not apply to this data or model, or None."""
+        return None
+
+    def candidates(self, context, base):
+        """List of `(change in words, Config)` to try, best first."""
+        raise NotImplementedError
+
+
+class MoreEpochs(Rung):
+    name, label = "epochs", "more epochs"
+
+    def candidates(self, context, base):
+        return [("more epochs while it improves", dataclasses.replace(base, progressive=True))]
+
+
+class LearningRate(Rung):
+    name, label = "learning_rate", "learning rate"
+
+    def candidates(self, context, base):
+        return [("lower the rate on plateaus", dataclasses.replace(base, reduce_lr=True))]
+
+
+class Augmentation(Rung):
+    name, label = "augment", "augmentation"
+
+    def skip_reason(self, context):
+        if not context.guarded_augment()[0]:
+            return "every augmentation step changes classes"
+        return None
+
+    def candidates(self, context, base):
+        kept, removed = context.guarded_augment()
+        note = f"guard removed {', '.join(removed)}" if removed else ""
+        alone = dataclasses.replace(base, augment=kept, progressive=True)
+        found = [(f"augment {describe_augment(kept)}", alone, note)]
+        if not base.reduce_lr:  # augmentation often pays only with a decaying rate
+            found.append(
+                (
+                    f"augment {describe_augment(kept)} + lower the rate on plateaus",
+                    dataclasses.replace(alone, reduce_lr=True),
+                    note,
+                )
+            )
+        return found
+
+
+class ColorSpace(Rung):
+    name, label = "color", "colour space"
+
+    def skip_reason(self, context):
+        return "grayscale images" if context.facts.image_shape[-1] != 3 else None
+
+    def candidates(self, context, base):
+        return [
+            (f"colour space {color}", dataclasses.replace(base, color=color))
+            for color in ("lab", "hsv")
+        ]
+
+
+class ImageSize(Rung):
+    name, label = "image_size", "image size"
+
+    def skip_reason(self, context):
+        return "needs a build function" if context.build is None else None
+
+    def candidates(self, context, base):
+        height = base.image_size or max(context.facts.image_shape[:2])
+        return [
+            (f"resize to {size}x{size} (pad)", dataclasses.replace(base, image_size=size))
+            for size in (2 * height, 4 * height)
+            if size <= MAX_IMAGE_SIZE
+        ]
+
+
+class Depth(Rung):
+    name, label = "depth", "more layers"
+
+    def skip_reason(self, context):
+        if context.build is None or "depth" not in inspect.signature(context.build).parameters:
+            return "needs a build function with a `depth` argument"
+        return None
+
+    def candidates(self, context, base):
+        default = inspect.signature(context.build).parameters["depth"].default
+        depth = (base.depth or (default if isinstance(default, int) else 1)) + 1
+        return [(f"depth {depth}", dataclasses.replace(base, depth=depth))]
+
+
+class Transfer(Rung):
+    name, label = "transfer", "transfer learning"
+
+    def skip_reason(self, context):
+        return "no `backbone` given" if context.backbone is None else None
+
+    def candidates(self, context, base):
+        return [
+            (
+                f"transfer from {context.backbone}",
+                dataclasses.replace(base, transfer=True, progressive=True),
+            )
+        ]
+
+
+#: The rungs, in the seed article's order.
+RUNGS = (MoreEpochs(), LearningRate(), Augmentation(), ColorSpace(), ImageSize(), Depth(), Transfer())
+#: Their names: what `tricks=` accepts.
+TRICKS = tuple(rung.name for rung in RUNGS)
+#: After the rungs: averaging models and test-time augmentation.
+FINISHING = ("ensemble", "tta")

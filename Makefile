@@ -10,7 +10,7 @@ PLUGIN := plugins/tensorboard_plugin_accuracy_kit
 .PHONY: demo test
 
 demo: $(INSTALLED)
-	$(VENV)/bin/kak improve --dataset digits --budget 3min --logdir runs/demo
+	$(VENV)/bin/kak improve --dataset digits --budget 2min --logdir runs/demo
 
 test: $(INSTALLED)
 	$(VENV_PYTHON) -m pytest

@@ -484,8 +484,9 @@ class _Ladder:
             change=change,
             order=index,
         )
-        callbacks = [member_logs, *self._schedule(config), checkpoint]
-        callbacks += [StopAtDeadline(self.budget), keras.callbacks.TensorBoard(run_logdir), report]
+        # The report writes the epoch scalars (as `epoch/<key>`) for TensorBoard; the
+        # checkpoint records the step's best model once, after training (`_record`).
+        callbacks = [member_logs, *self._schedule(config), StopAtDeadline(self.budget), report]
         max_epochs = self._max_epochs(config)
         if config.transfer:
             self._fit_transfer(members, config, transforms, max_epochs, callbacks)
@@ -501,11 +502,12 @@ class _Ladder:
                 verbose=self._fit_verbose(),
             )
         epochs_run = len(member_logs.epoch_logs)
+        best_epochs = _best_epoch(member_logs.epoch_logs) if config.progressive else epochs_run
+        self._record(checkpoint, joint, member_logs, best_epochs)
         self._record_epoch_cost(member_logs)
         self.budget.spend(epochs_run)
         probabilities = self._predict_judged(joint, config, transforms)
         report.finish(self.evidence, probabilities, self._pipeline(config, transforms, False))
-        best_epochs = _best_epoch(member_logs.epoch_logs) if config.progressive else epochs_run
         outcome = _Outcome(
             config=config,
             members=[member.get_weights() for member in members],
@@ -564,6 +566,22 @@ class _Ladder:
             hparams={"ladder_step": name, "folds": self.evidence.num_folds, **config.hparams()},
             data_config=transforms,
         )
+
+    def _record(self, checkpoint, joint, member_logs, best_epochs):
+        """Records the step in the history: its configuration and its model at the best epoch.
+
+        A step saves one model (the weights it keeps), not one per improving epoch: on small
+        data those saves cost as much as the training. Every epoch's metrics are in the
+        step's TensorBoard run.
+        """
+        if not member_logs.epoch_logs:
+            return
+        checkpoint.set_model(joint)
+        checkpoint.set_params(member_logs.params)
+        checkpoint.on_train_begin()
+        epoch = max(1, best_epochs) - 1
+        checkpoint.on_epoch_end(epoch, dict(member_logs.epoch_logs[epoch]))
+        checkpoint.on_train_end()
 
     def _fit_transfer(self, members, config, transforms, max_epochs, callbacks):
         """Transfer members train one by one with the fine-tuning recipe, fold by fold."""

@@ -63,9 +63,9 @@ def improve(
     """Tries the seed article's tricks one at a time on your model and keeps what pays.
 
     The ladder trains your baseline as it is, then, on top of the best configuration so
-    far: more epochs (`ProgressiveEpochs`, best weights kept), the learning rate
-    (`ReduceLROnPlateau`), augmentation (`kit.augment`, with the steps that change the
-    class removed by `augment.checked`; alone and with a decaying rate), colour space
+    far: more epochs (`ProgressiveEpochs`, best weights kept), augmentation (`kit.augment`,
+    with the steps that change the class removed by `augment.checked`; alone and with a
+    decaying rate), the learning rate (`ReduceLROnPlateau`), colour space
     (Lab, HSV; RGB data only), image size (larger inputs through `kit.resize`; needs a
     build function), depth (one more block; needs a build function with a `depth`
     argument) and transfer learning (when a `backbone` is given). Then it finishes:

@@ -1,4 +1,4 @@
-"""The ladder's rungs: one small object per trick, in the seed article's order.
+"""The ladder's rungs: one small object per trick, in the order they are tried.
 
 A rung says whether it applies to the data (`skip_reason`) and which configurations to
 try on top of the best one so far (`candidates`): the first candidate that beats the
@@ -181,8 +181,10 @@ class Transfer(Rung):
         ]
 
 
-#: The rungs, in the seed article's order.
-RUNGS = (MoreEpochs(), LearningRate(), Augmentation(), ColorSpace(), ImageSize(), Depth(), Transfer())
+#: The rungs. More epochs first: every later trick is then judged at a training length that
+#: lets it pay. Then augmentation, the seed article's first trick and the one that pays most
+#: on small data (tried with and without a decaying rate), then the article's order.
+RUNGS = (MoreEpochs(), Augmentation(), LearningRate(), ColorSpace(), ImageSize(), Depth(), Transfer())
 #: Their names: what `tricks=` accepts.
 TRICKS = tuple(rung.name for rung in RUNGS)
 #: After the rungs: averaging models and test-time augmentation.

@@ -18,9 +18,19 @@ INTEGER_IMAGE_DTYPES = {tf.uint8: 255.0, tf.uint16: 65535.0}
 FLOAT_IMAGE_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
 
 
+def _same_choice(value, choice):
+    if isinstance(choice, str):
+        return isinstance(value, str) and value == choice
+    return type(value) is type(choice) and value == choice
+
+
 def check_choice(owner, arg, value, choices):
-    """Returns `value` if it is one of `choices`, else raises a ValueError listing them."""
-    if value not in choices:
+    """Returns `value` if it is one of `choices`, else raises a ValueError listing them.
+
+    Only values of the choice's own type match (`value in choices` would compare a numpy
+    array element by element and fail with numpy's own error).
+    """
+    if not any(_same_choice(value, choice) for choice in choices):
         raise ValueError(
             f"{owner}: `{arg}` must be one of {sorted(choices)}. "
             f"Received: {arg}={value!r}. Pick one of the listed values."
@@ -37,7 +47,7 @@ JIT_COMPILE_CHOICES = ("auto", True, False)
 
 def check_jit_compile(owner, jit_compile):
     """Returns `jit_compile` if it is `"auto"`, True or False, else raises a ValueError."""
-    if isinstance(jit_compile, bool) or jit_compile == "auto":
+    if isinstance(jit_compile, bool) or _same_choice(jit_compile, "auto"):
         return jit_compile
     raise ValueError(
         f"{owner}: `jit_compile` must be 'auto', True or False. Received: "

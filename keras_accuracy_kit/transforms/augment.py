@@ -63,15 +63,35 @@ def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _check_non_negative(arg, value, example):
-    if not _is_number(value) or not math.isfinite(value) or value < 0:
+# Upper bounds that keep the float32 maths finite; each is far beyond any useful value.
+_MAX_DEGREES = 360.0  # rotation_range, shear_range: a full turn
+_MAX_CHANNEL_SHIFT = 255.0  # already moves every pixel to its image's extremes
+_MAX_FACTOR = 1000.0  # brightness, contrast, saturation, zoom factors
+_MAX_SHIFT = float(checks.MAX_IMAGE_SIDE)  # pixels: the largest image side
+
+
+def _check_at_most(arg, value, maximum, unit):
+    if value > maximum:
         raise _error(
-            arg, "be a non-negative number", value, f"Give the largest change, e.g. {example}."
+            arg,
+            f"be at most {maximum:g} ({unit})",
+            value,
+            "Larger values make no further difference and overflow float32.",
         )
     return value
 
 
-def _check_pair(arg, value, minimum, example, allow_none=True):
+def _check_non_negative(arg, value, example, maximum=None, unit=""):
+    if not _is_number(value) or not math.isfinite(value) or value < 0:
+        raise _error(
+            arg, "be a non-negative number", value, f"Give the largest change, e.g. {example}."
+        )
+    if maximum is not None:
+        _check_at_most(arg, value, maximum, unit)
+    return value
+
+
+def _check_pair(arg, value, minimum, example, allow_none=True, maximum=None):
     if value is None and allow_none:
         return None
     if (
@@ -80,6 +100,8 @@ def _check_pair(arg, value, minimum, example, allow_none=True):
         and all(_is_number(v) and math.isfinite(v) for v in value)
         and minimum <= value[0] <= value[1]
     ):
+        if maximum is not None:
+            _check_at_most(arg, value[1], maximum, "a factor")
         return [float(v) for v in value]
     raise _error(
         arg,
@@ -93,9 +115,10 @@ def _check_shift(arg, value):
     if isinstance(value, (list, tuple, np.ndarray)):
         values = list(np.asarray(value).ravel().tolist())
         if values and all(_is_number(v) and math.isfinite(v) and v >= 0 for v in values):
+            _check_at_most(arg, max(values), _MAX_SHIFT, "pixels, the largest image side")
             return values
     elif _is_number(value) and math.isfinite(value) and value >= 0:
-        return value
+        return _check_at_most(arg, value, _MAX_SHIFT, "pixels, the largest image side")
     raise _error(
         arg,
         "be a non-negative float (below 1: a fraction of the size; from 1: pixels), an int "
@@ -115,6 +138,7 @@ def _check_zoom(value):
         and all(_is_number(v) and math.isfinite(v) for v in value)
         and 0 < value[0] <= value[1]
     ):
+        _check_at_most("zoom_range", value[1], _MAX_FACTOR, "a zoom factor")
         return [float(v) for v in value]
     raise _error(
         "zoom_range",
@@ -164,32 +188,36 @@ class Augment(ImageTransform):
     Output shape: the same, float32 in [0, 1] (float64 for float64 input).
 
     Args:
-        rotation_range: Float. Rotation in degrees, uniform in `[-r, r]`. Defaults to `0`.
+        rotation_range: Float in [0, 360]. Rotation in degrees, uniform in `[-r, r]`.
+            Defaults to `0`.
         width_shift_range: Float, int or list. Horizontal shift: a float below 1 is a
             fraction of the width, from 1 pixels (uniform in `[-r, r]`); an int `k` gives
             whole pixels in `[-(k - 1), k - 1]`; a list gives one of its values with a
-            random sign. Defaults to `0`.
+            random sign; at most 65536 pixels. Defaults to `0`.
         height_shift_range: Float, int or list. Vertical shift, as `width_shift_range`.
             Defaults to `0`.
-        shear_range: Float. Shear angle in degrees, uniform in `[-s, s]`. Defaults to `0`.
-        zoom_range: Float `z` (factors in `[1 - z, 1 + z]`) or pair `(low, high)`. Width
-            and height factors are drawn independently; above 1 zooms out. Defaults to `0`.
+        shear_range: Float in [0, 360]. Shear angle in degrees, uniform in `[-s, s]`.
+            Defaults to `0`.
+        zoom_range: Float `z` in [0, 1) (factors in `[1 - z, 1 + z]`) or pair
+            `(low, high)` with `0 < low <= high <= 1000`. Width and height factors are
+            drawn independently; above 1 zooms out. Defaults to `0`.
         horizontal_flip: Bool. Mirror left-right with probability 0.5. Defaults to `False`.
         vertical_flip: Bool. Mirror top-bottom with probability 0.5. Defaults to `False`.
-        brightness_range: None or pair of floats. Brightness factor, uniform in the range
-            (1 keeps the image). Defaults to `None`.
-        channel_shift_range: Float. Adds one uniform value in `[-r, r]` to all channels, in
-            0-255 units, clipped to the image's own min and max. Defaults to `0`.
+        brightness_range: None or pair of floats in [0, 1000]. Brightness factor, uniform
+            in the range (1 keeps the image). Defaults to `None`.
+        channel_shift_range: Float in [0, 255]. Adds one uniform value in `[-r, r]` to all
+            channels, in 0-255 units, clipped to the image's own min and max. Defaults to
+            `0`.
         fill_mode: `"constant"`, `"nearest"`, `"reflect"` or `"wrap"`: how points outside
             the image are filled. Defaults to `"nearest"`.
         cval: Float. Fill value for `fill_mode="constant"`, in input units and within the
             images' range (0-255 for uint8, `value_range` for floats). Defaults to `0`.
-        contrast_range: None or pair of floats. Contrast factor (1 keeps the image).
-            Defaults to `None`.
+        contrast_range: None or pair of floats in [0, 1000]. Contrast factor (1 keeps the
+            image). Defaults to `None`.
         hue_range: Float in [0, 0.5]. Hue rotation, uniform in `[-h, h]` of the colour
             circle (RGB only). Defaults to `0`.
-        saturation_range: None or pair of floats. Saturation factor (RGB only). Defaults
-            to `None`.
+        saturation_range: None or pair of floats in [0, 1000]. Saturation factor (RGB
+            only). Defaults to `None`.
         erasing_probability: Float in [0, 1]. Probability of erasing one random box
             (cutout / random erasing). Defaults to `0`.
         erasing_scale: Pair of floats in (0, 1]. Box area as a fraction of the image.
@@ -255,10 +283,14 @@ class Augment(ImageTransform):
         **kwargs,
     ):
         super().__init__(value_range=value_range, **kwargs)
-        self.rotation_range = _check_non_negative("rotation_range", rotation_range, 20)
+        self.rotation_range = _check_non_negative(
+            "rotation_range", rotation_range, 20, _MAX_DEGREES, "degrees"
+        )
         self.width_shift_range = _check_shift("width_shift_range", width_shift_range)
         self.height_shift_range = _check_shift("height_shift_range", height_shift_range)
-        self.shear_range = _check_non_negative("shear_range", shear_range, 10)
+        self.shear_range = _check_non_negative(
+            "shear_range", shear_range, 10, _MAX_DEGREES, "degrees"
+        )
         self.zoom_range = zoom_range if isinstance(zoom_range, numbers.Real) else None
         self._zoom = _check_zoom(zoom_range)
         if self.zoom_range is None:
@@ -268,9 +300,11 @@ class Augment(ImageTransform):
                 raise _error(arg, "be True or False", value, "")
         self.horizontal_flip = horizontal_flip
         self.vertical_flip = vertical_flip
-        self.brightness_range = _check_pair("brightness_range", brightness_range, 0, "(0.8, 1.2)")
+        self.brightness_range = _check_pair(
+            "brightness_range", brightness_range, 0, "(0.8, 1.2)", maximum=_MAX_FACTOR
+        )
         self.channel_shift_range = _check_non_negative(
-            "channel_shift_range", channel_shift_range, 20
+            "channel_shift_range", channel_shift_range, 20, _MAX_CHANNEL_SHIFT, "0-255 units"
         )
         self.fill_mode = checks.check_choice(
             "Augment", "fill_mode", fill_mode, projective.FILL_MODES
@@ -280,14 +314,18 @@ class Augment(ImageTransform):
                 "cval", "be a finite number in input units", cval, "E.g. cval=0 for black."
             )
         self.cval = cval
-        self.contrast_range = _check_pair("contrast_range", contrast_range, 0, "(0.8, 1.2)")
+        self.contrast_range = _check_pair(
+            "contrast_range", contrast_range, 0, "(0.8, 1.2)", maximum=_MAX_FACTOR
+        )
         hue_range = _check_non_negative("hue_range", hue_range, 0.05)
         if hue_range > 0.5:
             raise _error(
                 "hue_range", "be at most 0.5 (half the colour circle)", hue_range, "E.g. 0.05."
             )
         self.hue_range = hue_range
-        self.saturation_range = _check_pair("saturation_range", saturation_range, 0, "(0.8, 1.2)")
+        self.saturation_range = _check_pair(
+            "saturation_range", saturation_range, 0, "(0.8, 1.2)", maximum=_MAX_FACTOR
+        )
         if not _is_number(erasing_probability) or not 0 <= erasing_probability <= 1:
             raise _error(
                 "erasing_probability", "be a probability in [0, 1]", erasing_probability, ""
@@ -479,8 +517,10 @@ class Augment(ImageTransform):
             low, high = 0.0, checks.INTEGER_IMAGE_DTYPES[dtype]
         else:
             low, high = self.value_range
+        if self.fill_mode != "constant":
+            return 0.0  # unused
         fill = (float(self.cval) - low) / (high - low)
-        if not 0.0 <= fill <= 1.0 and self.fill_mode == "constant":
+        if not 0.0 <= fill <= 1.0:
             raise _error(
                 "cval",
                 f"be in the range of the input images, [{low:g}, {high:g}] for "

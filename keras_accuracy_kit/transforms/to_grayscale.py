@@ -1,5 +1,7 @@
 """ToGrayscale: RGB to grayscale as a tf.data transform and a Keras layer."""
 
+import numbers
+
 from keras_accuracy_kit.transforms.color_transform import ColorTransform
 from keras_accuracy_kit.transforms.functional import color
 from keras_accuracy_kit.transforms.registry import register_transform
@@ -24,7 +26,7 @@ class ToGrayscale(ColorTransform):
         keep_channels: 1 or 3. Number of output channels. Defaults to `1`.
         weights: `"rec601"` (0.2989, 0.5870, 0.1140, as `tf.image.rgb_to_grayscale`),
             `"rec709"` (0.2125, 0.7154, 0.0721, as `skimage.color.rgb2gray`) or three
-            floats. Defaults to `"rec601"`.
+            non-negative floats that sum to 1. Defaults to `"rec601"`.
         output_range: `"native"`, `"unit"` or `"symmetric"`, as above. Defaults to
             `"native"`.
         value_range: Pair of floats. The range of float inputs. Defaults to `(0.0, 1.0)`.
@@ -50,7 +52,11 @@ class ToGrayscale(ColorTransform):
         **kwargs,
     ):
         super().__init__(output_range=output_range, value_range=value_range, **kwargs)
-        if keep_channels not in (1, 3) or isinstance(keep_channels, bool):
+        if (
+            isinstance(keep_channels, bool)
+            or not isinstance(keep_channels, numbers.Integral)
+            or keep_channels not in (1, 3)
+        ):
             raise ValueError(
                 "ToGrayscale: `keep_channels` must be 1 or 3. Received: "
                 f"keep_channels={keep_channels!r}. Use 3 to feed a model built for RGB "

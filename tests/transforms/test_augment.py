@@ -382,6 +382,12 @@ def test_preview_rejects_a_bad_count_with_a_count_example(argument, example, tmp
         kit.augment(rotation_range=5).preview(images, tmp_path, **{argument: 0})
 
 
+def test_cval_is_unused_outside_constant_fill_mode():
+    # Found by the property tests: cval=1e300 with fill_mode="nearest" failed converting it.
+    images = np.zeros((2, 8, 8, 3), np.uint8)
+    assert np.isfinite(kit.augment(rotation_range=10, cval=1e300, seed=0)(images)).all()
+
+
 @pytest.mark.parametrize("cval", [np.nan, np.inf, -np.inf])
 def test_non_finite_cval_is_rejected(cval):
     # D16: cval accepted NaN/inf.
@@ -567,6 +573,16 @@ def test_from_config_lists_known_arguments_for_a_typo():
         ({"erasing_probability": 1.5}, r"`erasing_probability` must be a probability"),
         ({"horizontal_flip": "yes"}, r"`horizontal_flip` must be True or False"),
         ({"seed": 1.5}, r"`seed` must be None or an int"),
+        # Found by the property tests: values that overflowed float32 into NaN images.
+        ({"rotation_range": 1e300}, r"`rotation_range` must be at most 360 \(degrees\)"),
+        ({"shear_range": 3.4e38}, r"`shear_range` must be at most 360 \(degrees\)"),
+        ({"channel_shift_range": 1e300}, r"`channel_shift_range` must be at most 255"),
+        ({"brightness_range": (0, 1e300)}, r"`brightness_range` must be at most 1000"),
+        ({"contrast_range": (0, 1e300)}, r"`contrast_range` must be at most 1000"),
+        ({"zoom_range": (1, 3.4e38)}, r"`zoom_range` must be at most 1000"),
+        ({"width_shift_range": 1e300}, r"`width_shift_range` must be at most 65536"),
+        ({"height_shift_range": [1, 2**70]}, r"`height_shift_range` must be at most 65536"),
+        ({"fill_mode": np.array(["wrap"])}, r"`fill_mode` must be one of"),
         (
             {"jit_compile": "yes"},
             r"`jit_compile` must be 'auto', True or False\. Received: jit_compile='yes'\. "

@@ -24,3 +24,19 @@ def test_to_grayscale_options():
 def test_to_grayscale_rejects_other_channel_counts(keep_channels):
     with pytest.raises(ValueError, match=r"ToGrayscale: `keep_channels` must be 1 or 3"):
         kit.to_grayscale(keep_channels=keep_channels)
+
+
+@pytest.mark.parametrize(
+    "weights", [(0, 0, 1e300), (1.0, 1.0, 1.0), (-0.5, 1.0, 0.5), (0.3, 0.3), "rec2020"]
+)
+def test_weights_must_be_a_weighted_mean(weights):
+    # Found by the property tests: weights=(0, 0, 1e300) gave infinite gray.
+    with pytest.raises(ValueError, match=r"ToGrayscale: `weights` must be one of .*sum to 1|"
+                       r"ToGrayscale: `weights` must be one of \['rec601', 'rec709'\]"):
+        kit.to_grayscale(weights=weights)
+
+
+@pytest.mark.parametrize("keep_channels", [np.array([]), True, 3.0, 2])
+def test_keep_channels_must_be_1_or_3(keep_channels):
+    with pytest.raises(ValueError, match=r"ToGrayscale: `keep_channels` must be 1 or 3"):
+        kit.to_grayscale(keep_channels=keep_channels)

@@ -11,6 +11,8 @@ input shape is fully known it runs as one XLA-fused kernel (`jit_compile="auto"`
 what makes it several times faster than scikit-image on the CPU.
 """
 
+import numbers
+
 import numpy as np
 import tensorflow as tf
 
@@ -265,7 +267,7 @@ def rgb_to_grayscale(images, weights="rec601", keep_channels=1):
         images: Tensor of shape `(..., 3)`. RGB in [0, 1]; uint8/uint16 are scaled to it.
         weights: `"rec601"` (0.2989, 0.5870, 0.1140 -- as `tf.image.rgb_to_grayscale`),
             `"rec709"` (0.2125, 0.7154, 0.0721 -- as `skimage.color.rgb2gray`) or three
-            floats. Defaults to `"rec601"`.
+            non-negative floats that sum to 1. Defaults to `"rec601"`.
         keep_channels: 1 or 3. With 3, the gray channel is repeated so that a model built
             for RGB input takes it unchanged. Defaults to `1`.
 
@@ -280,7 +282,11 @@ def rgb_to_grayscale(images, weights="rec601", keep_channels=1):
     0.2125
     """
     weights = grayscale_weights("rgb_to_grayscale", weights)
-    if keep_channels not in (1, 3):
+    if (
+        isinstance(keep_channels, bool)
+        or not isinstance(keep_channels, numbers.Integral)
+        or keep_channels not in (1, 3)
+    ):
         raise ValueError(
             "rgb_to_grayscale: `keep_channels` must be 1 or 3. Received: "
             f"keep_channels={keep_channels!r}. Use 3 to feed a model built for RGB input."
@@ -306,10 +312,17 @@ def grayscale_weights(owner, weights):
         values = tuple(float(w) for w in weights)
     except (TypeError, ValueError):
         values = ()
-    if len(values) != 3 or not np.isfinite(values).all():
+    if (
+        len(values) != 3
+        or not np.isfinite(values).all()
+        or min(values) < 0
+        or not abs(sum(values) - 1.0) <= 1e-3
+    ):
         raise ValueError(
             f"{owner}: `weights` must be one of {sorted(GRAYSCALE_WEIGHTS)} or three "
-            f"finite floats. Received: weights={weights!r}. Pass e.g. (0.299, 0.587, 0.114)."
+            "non-negative floats that sum to 1 (a weighted mean, so that gray stays in the "
+            f"range of the input). Received: weights={weights!r}. Pass e.g. "
+            "(0.299, 0.587, 0.114)."
         )
     return values
 

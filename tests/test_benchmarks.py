@@ -2,6 +2,9 @@
 
 import re
 
+import numpy as np
+import pytest
+
 from tests.conftest import load_script
 
 
@@ -61,21 +64,55 @@ def test_bench_augment_quick_run_prints_ratios(capsys):
 
 
 def test_bench_accuracy_quick_run_prints_the_ratios(capsys):
-    ratios = load_script("benchmarks", "bench_accuracy").main(["--quick"])
-    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    from sklearn.metrics import accuracy_score
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.svm import SVC
+
+    bench = load_script("benchmarks", "bench_accuracy")
+    ratios = bench.main(["--quick"])
+    output = capsys.readouterr().out
+    last_line = output.strip().splitlines()[-1]
     pairs = dict(pair.split("=") for pair in last_line.split())
-    assert (
-        sorted(pairs)
-        == sorted(ratios)
-        == sorted(
-            [
-                "kit_test_accuracy",
-                "keras_test_accuracy",
-                "naive_test_accuracy",
-                "kit_norefit_test_accuracy",
-                "kit_time_vs_keras",
-            ]
+    tasks = {"digits": 16.0, "scenes": 255.0, "textures": 255.0}  # pixel value ranges
+    contenders = ["naive", "keras", "hand", "svm", "kit"]
+    summaries = ["best_other", "kit_minus_best_other", "kit_time_vs_hand"]
+    expected = [f"{task}_{name}" for task in tasks for name in contenders + summaries]
+    assert sorted(pairs) == sorted(ratios) == sorted(expected)
+    for key, value in pairs.items():
+        decimals = 2 if key.endswith("_time_vs_hand") else 4
+        assert re.fullmatch(rf"-?\d+\.\d{{{decimals}}}", value), (key, value)
+        assert float(value) == pytest.approx(ratios[key], abs=0.51 * 10**-decimals)
+    for task, max_value in tasks.items():
+        train, validation, test = bench.TASKS[task].splits(0, True)  # --quick: seed 0
+        accuracies = {name: ratios[f"{task}_{name}"] for name in contenders}
+        for name, accuracy in accuracies.items():
+            assert 0 <= accuracy <= 1
+            # one seed: a count of correct test images over the test set's size
+            assert accuracy * len(test[1]) == pytest.approx(round(accuracy * len(test[1])))
+            row = re.search(rf"^  {name} +(\d\.\d{{4}}) ", section(output, task), re.M)
+            assert float(row.group(1)) == pytest.approx(accuracy, abs=5.1e-5)
+        best_other = max(accuracy for name, accuracy in accuracies.items() if name != "kit")
+        assert ratios[f"{task}_best_other"] == best_other
+        assert ratios[f"{task}_kit_minus_best_other"] == pytest.approx(
+            accuracies["kit"] - best_other
         )
-    )
-    assert all(0 < float(value) for value in pairs.values())
-    assert 0 <= ratios["kit_test_accuracy"] <= 1
+        assert ratios[f"{task}_kit_time_vs_hand"] > 0
+        # The SVM, recomputed with scikit-learn alone: fit on train + validation, pixels in
+        # [0, 1], C and gamma (multiples of the "scale" gamma) by stratified 5-fold search.
+        images = np.concatenate([train[0], validation[0]])
+        images = images.reshape(len(images), -1) / max_value
+        labels = np.concatenate([train[1], validation[1]])
+        scale = 1.0 / (images.shape[1] * images.var())
+        search = GridSearchCV(
+            SVC(),
+            {"C": [1.0, 10.0, 100.0], "gamma": [0.3 * scale, scale, 3 * scale]},
+            cv=StratifiedKFold(5, shuffle=True, random_state=0),
+        ).fit(images, labels)
+        predictions = search.predict(test[0].reshape(len(test[0]), -1) / max_value)
+        assert accuracies["svm"] == pytest.approx(accuracy_score(test[1], predictions))
+    assert ratios["digits_svm"] > 0.8  # chance is 0.1
+
+
+def section(output, task):
+    """The part of the benchmark's output that belongs to `task`'s table."""
+    return output.split(f"\n{task}: ", 1)[1].split("\n\n", 1)[0]

@@ -123,12 +123,17 @@ def test_transfer_learning_reloads_a_model_that_predicts_identically(tmp_path, c
     result = example.main(["--logdir", str(tmp_path), "--quick"])
     printed = capsys.readouterr().out
     assert result["model_path"] == str(tmp_path / "models" / "digits_5_to_9.keras")
-    assert len(result["history"]["val_accuracy"]) == 10  # 5 head epochs + 5 fine-tuning
+    history = result["history"]
+    epochs = history.head_epochs + history.fine_tune_epochs
+    assert 1 <= history.head_epochs <= 5 and history.fine_tune_epochs <= 5
+    assert len(history.history["val_accuracy"]) == epochs
     np.testing.assert_allclose(
         result["reloaded_predictions"], result["predictions"], rtol=0, atol=1e-6
     )
     assert result["accuracy"] > 0.3  # 5 classes: chance is 0.2
-    assert len(scalars(tmp_path / "fine_tune" / "validation", "epoch_accuracy")) == 10
+    # Never worse than the head on the frozen backbone, on the data that judged it.
+    assert result["accuracy"] >= history.floor - 1e-9
+    assert len(scalars(tmp_path / "fine_tune" / "validation", "epoch_accuracy")) == epochs
     assert f"tensorboard --logdir {tmp_path}" in printed
 
 

@@ -1,5 +1,6 @@
 """Transfer learning: SavedModel feature extractors, named `keras.applications` backbones,
-end-to-end classifiers and the two-phase fine-tuning recipe."""
+end-to-end classifiers, cached features and the fine-tuning recipe (never worse than its head
+on the frozen backbone)."""
 
 from keras_accuracy_kit.transfer.backbone_spec import (
     BACKBONES,
@@ -8,17 +9,21 @@ from keras_accuracy_kit.transfer.backbone_spec import (
     get_backbone_spec,
     list_backbones,
 )
+from keras_accuracy_kit.transfer.cache_features import cache_features
 from keras_accuracy_kit.transfer.classifier import classifier
 from keras_accuracy_kit.transfer.discriminative_optimizer import DiscriminativeOptimizer
 from keras_accuracy_kit.transfer.feature_extractor import FeatureExtractor
 from keras_accuracy_kit.transfer.fine_tune import fine_tune
+from keras_accuracy_kit.transfer.fine_tune_history import FineTuneHistory
 
 __all__ = [
     "BACKBONES",
     "BackboneSpec",
     "DiscriminativeOptimizer",
     "FeatureExtractor",
+    "FineTuneHistory",
     "backbone",
+    "cache_features",
     "classifier",
     "fine_tune",
     "get_backbone_spec",

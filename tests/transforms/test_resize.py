@@ -175,7 +175,7 @@ def test_readme_in_model_snippet_exports_and_serves(tmp_path):
 @pytest.mark.parametrize("pad_value", [np.nan, np.inf, 5.0, -0.1, [0.0, np.nan, 1.0], [0.5, 2.0]])
 def test_pad_values_outside_0_1_are_rejected(pad_value):
     # D16: pad_value accepted NaN/inf and 5.0 (documented [0, 1]).
-    with pytest.raises(ValueError, match=r"Resize: `pad_value` must be .* in output units \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"`pad_value` must be .* in output units \[0, 1\]"):
         kit.resize(8, 8, pad_value=pad_value)
 
 
@@ -183,7 +183,7 @@ def test_pad_values_outside_0_1_are_rejected(pad_value):
 def test_sizes_beyond_the_largest_image_side_are_rejected(size):
     # D19: kit.resize(1 << 40, 4) failed at call with a cryptic "Pack" error.
     with pytest.raises(
-        ValueError, match=rf"Resize: `height` must be at most 65536 pixels\. Received: height={size}"
+        ValueError, match=rf"`height` must be at most 65536 pixels\. Received: height={size}\."
     ):
         kit.resize(size, 4)
     with pytest.raises(ValueError, match=rf"`width` must be at most 65536 pixels"):

@@ -20,6 +20,13 @@ from keras_accuracy_kit._core import checks
 FILL_MODES = {"constant": "CONSTANT", "nearest": "NEAREST", "reflect": "REFLECT", "wrap": "WRAP"}
 #: `interpolation` names, as `ImageProjectiveTransformV3` spells them.
 INTERPOLATIONS = {"bilinear": "BILINEAR", "nearest": "NEAREST"}
+#: What `fill_mode="constant"` does between the edge pixels and the fill value: interpolate
+#: (TensorFlow's kernel, Keras 3's layers, scipy's "grid-constant") or fill every point
+#: outside the image outright (scipy's "constant", so Keras 2's `ImageDataGenerator`).
+CONSTANT_EDGES = ("interpolate", "fill")
+#: How far (in pixels) outside the image a sampling point still reads it with
+#: `constant_edge="fill"`: float32 rounding of points exactly on the edge.
+_EDGE_TOLERANCE = 1e-3
 
 
 def _matrix(rows):
@@ -193,7 +200,64 @@ def _round_half_away(values):
     return tf.sign(values) * tf.floor(tf.abs(values) + 0.5)
 
 
-def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation, one):
+def _sampling_points(parameters, height_f, width_f):
+    """The input point `(x, y)` each output pixel samples, and whether it is at infinity.
+
+    Args:
+        parameters: `[N, 8]` or `[1, 8]` float32 projective parameters.
+        height_f, width_f: Float32 scalars. Output size (the input's).
+
+    Returns:
+        `(x, y, at_infinity)`, each `[N or 1, H, W]`.
+    """
+    grid_y, grid_x = tf.meshgrid(
+        tf.range(height_f, dtype=tf.float32), tf.range(width_f, dtype=tf.float32), indexing="ij"
+    )
+    t = tf.reshape(parameters, [-1, 8, 1, 1])
+    projection = t[:, 6] * grid_x + t[:, 7] * grid_y + 1.0
+    at_infinity = projection == 0.0
+    safe = tf.where(at_infinity, 1.0, projection)
+    x = (t[:, 0] * grid_x + t[:, 1] * grid_y + t[:, 2]) / safe
+    y = (t[:, 3] * grid_x + t[:, 4] * grid_y + t[:, 5]) / safe
+    return x, y, at_infinity
+
+
+def _outside(x, y, height_f, width_f):
+    """Points outside `[0, W - 1] x [0, H - 1]` (by more than float32 rounding)."""
+    return (
+        (x < -_EDGE_TOLERANCE)
+        | (x > width_f - 1.0 + _EDGE_TOLERANCE)
+        | (y < -_EDGE_TOLERANCE)
+        | (y > height_f - 1.0 + _EDGE_TOLERANCE)
+    )
+
+
+def sampled_outside(parameters, height, width):
+    """Which output pixels sample a point outside the input image: `[N or 1, H, W, 1]` bool.
+
+    Points at infinity count as outside. This is what scipy's `mode="constant"` (Keras 2's
+    `ImageDataGenerator`) fills outright, where TensorFlow's kernel still blends the edge
+    pixels with the fill value up to one pixel beyond the image.
+
+    Args:
+        parameters: `[N, 8]` or `[1, 8]` float32 projective parameters.
+        height, width: Ints or int tensors. Image size.
+
+    Example:
+
+    >>> import numpy as np
+    >>> moved = to_projective_parameters(compose_geometry(4, 4, shift=([1.5], [0.0])))
+    >>> sampled_outside(moved, 4, 4).numpy()[0, 0, :, 0].tolist()
+    [True, True, False, False]
+    """
+    height_f, width_f = tf.cast(height, tf.float32), tf.cast(width, tf.float32)
+    x, y, at_infinity = _sampling_points(tf.cast(parameters, tf.float32), height_f, width_f)
+    return (_outside(x, y, height_f, width_f) | at_infinity)[..., None]
+
+
+def _projective_kernel(
+    images, parameters, fill_value, fill_mode, interpolation, one, constant_edge="interpolate"
+):
     """`ImageProjectiveTransformV3` written with gathers, for XLA (same maths, same result).
 
     TensorFlow's CPU kernel recomputes the sampling point for every channel of every pixel.
@@ -211,7 +275,7 @@ def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation,
         images: Tensor `(N, H, W, C)`.
         parameters: `[N, 8]` or `[1, 8]` float32 projective parameters.
         fill_value: Float32 scalar.
-        fill_mode, interpolation: As `apply_projective`.
+        fill_mode, interpolation, constant_edge: As `apply_projective`.
         one: Float32 scalar tensor holding 1.0, passed in at run time (a constant would be
             folded, and the points recomputed once per channel).
     """
@@ -220,16 +284,11 @@ def _projective_kernel(images, parameters, fill_value, fill_mode, interpolation,
     num, height, width, channels = shape[0], shape[1], shape[2], shape[3]
     height_f, width_f = tf.cast(height, tf.float32), tf.cast(width, tf.float32)
     work = tf.cast(images, tf.float32)
-    grid_y, grid_x = tf.meshgrid(
-        tf.range(height_f, dtype=tf.float32), tf.range(width_f, dtype=tf.float32), indexing="ij"
-    )
     # One matrix per image, or one `[1, 8]` matrix for the whole batch.
-    t = tf.reshape(parameters, [-1, 8, 1, 1])
-    projection = t[:, 6] * grid_x + t[:, 7] * grid_y + 1.0
-    at_infinity = projection == 0.0
-    safe = tf.where(at_infinity, 1.0, projection)
-    x = (t[:, 0] * grid_x + t[:, 1] * grid_y + t[:, 2]) / safe
-    y = (t[:, 3] * grid_x + t[:, 4] * grid_y + t[:, 5]) / safe
+    x, y, at_infinity = _sampling_points(parameters, height_f, width_f)
+    if fill_mode == "constant" and constant_edge == "fill":
+        # Points outside the image read only fill values, as points at infinity do.
+        at_infinity = at_infinity | _outside(x, y, height_f, width_f)
     # "constant" mode: points beyond the fill border are clipped onto it and read only fill
     # values whatever their distance (the other modes map every point into the image), and
     # so do points at infinity, moved to (-2, -2).
@@ -298,12 +357,14 @@ def apply_projective(
     fill_value=0.0,
     interpolation="bilinear",
     jit_compile="auto",
+    constant_edge="interpolate",
 ):
     """Resamples float images once through per-image output-to-input matrices.
 
-    The result is `tf.raw_ops.ImageProjectiveTransformV3`'s. Where the image size is known
-    when the graph is traced, the same maths runs as one XLA kernel, 2-3x faster on a CPU
-    than TensorFlow's (which recomputes each sampling point once per channel).
+    The result is `tf.raw_ops.ImageProjectiveTransformV3`'s (with the default
+    `constant_edge`). Where the image size is known when the graph is traced, the same
+    maths runs as one XLA kernel, 2-3x faster on a CPU than TensorFlow's (which recomputes
+    each sampling point once per channel).
 
     Args:
         images: Float tensor `(N, H, W, C)` (or `(H, W, C)` with `N = 1` matrices).
@@ -317,6 +378,11 @@ def apply_projective(
         jit_compile: `"auto"`, `True` or `False`. Resample with the XLA kernel; `"auto"`
             does when height, width and channels are static (`use_xla_resampling`),
             `False` always calls `ImageProjectiveTransformV3`. Defaults to `"auto"`.
+        constant_edge: `"interpolate"` or `"fill"`: with `fill_mode="constant"`, whether
+            points less than a pixel outside the image blend the edge pixels with the fill
+            value (TensorFlow's kernel and Keras 3's layers; scipy's `"grid-constant"`) or
+            read the fill value outright (scipy's `"constant"`, as Keras 2's
+            `ImageDataGenerator`). Defaults to `"interpolate"`.
 
     Returns:
         A tensor of the shape and dtype of `images`.
@@ -329,6 +395,7 @@ def apply_projective(
     >>> np.argwhere(moved.numpy()[0, ..., 0] == 1.0).tolist()
     [[3, 3]]
     """
+    checks.check_choice("apply_projective", "constant_edge", constant_edge, CONSTANT_EDGES)
     images = tf.convert_to_tensor(images)
     single = images.shape.rank == 3
     if single:
@@ -338,7 +405,9 @@ def apply_projective(
     fill_value = tf.cast(fill_value, tf.float32)
     if use_xla_resampling(images, jit_compile):
         one = tf.ones([], tf.float32)
-        output = _projective_xla(images, parameters, fill_value, fill_mode, interpolation, one)
+        output = _projective_xla(
+            images, parameters, fill_value, fill_mode, interpolation, one, constant_edge
+        )
     else:
         output = tf.raw_ops.ImageProjectiveTransformV3(
             images=images,
@@ -348,6 +417,10 @@ def apply_projective(
             interpolation=INTERPOLATIONS[interpolation],
             fill_mode=FILL_MODES[fill_mode],
         )
+        if fill_mode == "constant" and constant_edge == "fill":
+            shape = tf.shape(images)
+            outside = sampled_outside(parameters, shape[1], shape[2])
+            output = tf.where(outside, tf.cast(fill_value, output.dtype), output)
     return output[0] if single else output
 
 

@@ -152,11 +152,11 @@ def test_batched_matrices_transform_each_image_on_its_own():
         ("constant", [0.5, 0.5, 1, 2]),
         ("nearest", [1, 1, 1, 2]),
         ("reflect", [2, 1, 1, 2]),
-        ("wrap", [3, 4, 1, 2]),
+        ("wrap", [3, 4, 1, 2]),  # Keras 2 (scipy's legacy wrap, period 3): [2, 3, 1, 2]
     ],
 )
 @BOTH_PATHS
-def test_fill_modes_fill_uncovered_pixels_as_keras_2(fill_mode, expected, jit_compile):
+def test_fill_modes_fill_uncovered_pixels(fill_mode, expected, jit_compile):
     row = np.array([[1, 2, 3, 4]], np.float32)[None, ..., None]
     matrix = projective.compose_geometry(1, 4, shift=([2.0], [0.0]))
     out = projective.apply_projective(
@@ -302,4 +302,111 @@ def test_an_unknown_jit_compile_value_is_rejected():
     ):
         projective.apply_projective(
             np.zeros((1, 4, 4, 1), np.float32), [[1.0] + [0.0] * 7], jit_compile="yes"
+        )
+
+
+# -- Keras 2 parity of the fill modes (issue 18): ImageDataGenerator resampled with scipy --
+
+PARITY_STEPS = [
+    {"shift": ([2.5], [0.0])},
+    {"shift": ([-4.3], [1.7])},
+    {"degrees": [30.0]},
+    {"degrees": [-73.0], "shift": ([0.4], [0.0])},
+    {"zoom": ([1.3], [0.8])},
+    {"zoom": ([0.7], [1.9]), "shift": ([1.1], [0.0]), "shear": [12.0]},
+]
+
+
+def keras_2(image, fill_mode, order, steps):
+    """Keras 2's `apply_affine_transform` with the same steps (see the test above)."""
+    dx, dy = (steps["shift"][0][0], steps["shift"][1][0]) if "shift" in steps else (0, 0)
+    zx, zy = (steps["zoom"][0][0], steps["zoom"][1][0]) if "zoom" in steps else (1, 1)
+    return apply_affine_transform(
+        image, theta=steps.get("degrees", [0])[0], tx=-dx, ty=-dy,
+        shear=steps.get("shear", [0])[0], zx=zx, zy=zy, row_axis=0, col_axis=1,
+        channel_axis=2, fill_mode=fill_mode, cval=0.3, order=order,
+    )
+
+
+def kit_resampling(image, fill_mode, interpolation, steps, jit_compile, constant_edge):
+    matrix = projective.compose_geometry(*image.shape[:2], **steps)
+    return projective.apply_projective(
+        image, matrix, fill_mode, 0.3, interpolation, jit_compile, constant_edge
+    ).numpy()
+
+
+# Square: Keras 2 put the centre of non-square images off by (h - w) / 2 (README).
+NOISE = np.random.default_rng(0).random((16, 16, 2)).astype(np.float32)
+INTERPOLATION_ORDERS = pytest.mark.parametrize(
+    "interpolation,order", [("bilinear", 1), ("nearest", 0)]
+)
+
+
+@BOTH_PATHS
+@INTERPOLATION_ORDERS
+@pytest.mark.parametrize("steps", PARITY_STEPS)
+def test_constant_edge_fill_equals_keras_2_constant(steps, interpolation, order, jit_compile):
+    # Issue 18: TensorFlow's kernel blends the edge pixels with the fill value up to one
+    # pixel outside the image (scipy's "grid-constant"); Keras 2 filled those outright.
+    ours = kit_resampling(NOISE, "constant", interpolation, steps, jit_compile, "fill")
+    np.testing.assert_allclose(ours, keras_2(NOISE, "constant", order, steps), atol=1e-5)
+    if interpolation == "bilinear":  # (nearest: scipy and TF break ties at x.5 apart)
+        blended = kit_resampling(NOISE, "constant", "bilinear", steps, jit_compile, "interpolate")
+        grid_constant = keras_2(NOISE, "grid-constant", order, steps)
+        np.testing.assert_allclose(blended, grid_constant, atol=1e-5)
+
+
+@INTERPOLATION_ORDERS
+@pytest.mark.parametrize("fill_mode", ["nearest", "reflect"])
+@pytest.mark.parametrize("steps", PARITY_STEPS)
+def test_nearest_and_reflect_equal_keras_2(steps, fill_mode, interpolation, order):
+    ours = kit_resampling(NOISE, fill_mode, interpolation, steps, "auto", "interpolate")
+    np.testing.assert_allclose(ours, keras_2(NOISE, fill_mode, order, steps), atol=1e-5)
+
+
+@BOTH_PATHS
+@INTERPOLATION_ORDERS
+@pytest.mark.parametrize("steps", PARITY_STEPS)
+def test_wrap_differs_from_keras_2_only_where_it_samples_outside(
+    steps, interpolation, order, jit_compile
+):
+    # README, "Keras 2 differences": Keras 2's wrap was scipy's legacy "wrap" (period
+    # size - 1); the kit keeps TensorFlow's (and Keras 3's) wrap, a tiling with the
+    # image's own period: with bilinear interpolation scipy's "grid-wrap" but for the seam
+    # between the last and the first pixel, which reads the edge pixel.
+    ours = kit_resampling(NOISE, "wrap", interpolation, steps, jit_compile, "interpolate")
+    parameters = projective.to_projective_parameters(projective.compose_geometry(16, 16, **steps))
+    outside = projective.sampled_outside(parameters, 16, 16).numpy()[0, ..., 0]
+    assert outside.any() and not outside.all()
+    np.testing.assert_allclose(ours[~outside], keras_2(NOISE, "wrap", order, steps)[~outside],
+                               atol=1e-5)
+    assert np.abs(ours[outside] - keras_2(NOISE, "wrap", order, steps)[outside]).max() > 0.1
+    if interpolation == "nearest":
+        return  # TensorFlow maps the point before rounding it: its seam is wider
+    # Off the seam, scipy's "grid-wrap" (a tiling with the image's period).
+    size = NOISE.shape[0]
+    matrix = projective.compose_geometry(size, size, **steps).numpy()[0]
+    rows, cols = np.mgrid[:size, :size]
+    x = matrix[0, 0] * cols + matrix[0, 1] * rows + matrix[0, 2]
+    y = matrix[1, 0] * cols + matrix[1, 1] * rows + matrix[1, 2]
+    seam = (np.mod(x, size) > size - 1 - 1e-4) | (np.mod(y, size) > size - 1 - 1e-4)
+    grid_wrap = keras_2(NOISE, "grid-wrap", order, steps)
+    assert (~seam).mean() > 0.8
+    np.testing.assert_allclose(ours[~seam], grid_wrap[~seam], atol=1e-5)
+
+
+def test_an_integer_shift_with_wrap_is_a_roll_keras_2_was_not():
+    image = NOISE[None]
+    matrix = projective.compose_geometry(16, 16, shift=([3.0], [-2.0]))
+    ours = projective.apply_projective(image, matrix, "wrap").numpy()[0]
+    np.testing.assert_array_equal(ours, np.roll(NOISE, (-2, 3), axis=(0, 1)))
+    theirs = keras_2(NOISE, "wrap", 1, {"shift": ([3.0], [-2.0])})
+    assert not np.allclose(theirs, np.roll(NOISE, (-2, 3), axis=(0, 1)))
+
+
+def test_an_unknown_constant_edge_is_rejected():
+    with pytest.raises(ValueError, match=r"apply_projective: `constant_edge` must be one of "
+                       r"\['fill', 'interpolate'\]\. Received: constant_edge='exact'"):
+        projective.apply_projective(
+            np.zeros((1, 4, 4, 1), np.float32), [[1.0] + [0.0] * 7], constant_edge="exact"
         )

@@ -116,3 +116,15 @@ def test_bench_accuracy_quick_run_prints_the_ratios(capsys):
 def section(output, task):
     """The part of the benchmark's output that belongs to `task`'s table."""
     return output.split(f"\n{task}: ", 1)[1].split("\n\n", 1)[0]
+
+
+def test_bench_transfer_quick_run_checks_agreement_and_prints_the_ratios(capsys):
+    ratios = load_script("benchmarks", "bench_transfer").main(["--quick"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("max |head(cached features) - classifier(images)| = ")
+    pairs = dict(pair.split("=") for pair in lines[-1].split())
+    assert sorted(pairs) == sorted(ratios) == [
+        "caching_vs_backbone_epoch",
+        "head_epoch_cached_vs_backbone",
+    ]
+    assert all(re.fullmatch(r"\d+\.\d\d", value) and float(value) > 0 for value in pairs.values())

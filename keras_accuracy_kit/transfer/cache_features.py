@@ -188,9 +188,7 @@ def compute_features(feature_model, dataset, batch_sizes=None):
         element = element if isinstance(element, tuple) else (element,)
         if batch_sizes is not None:
             batch_sizes.append(int(element[0].shape[0]))
-        # Eager: a SavedModel's functions are graphs already; a tf.function per call
-        # would be traced again for every new model.
-        values = (keras.ops.convert_to_numpy(feature_model(element[0], training=False)),) + tuple(
+        values = (_features_of_batch(feature_model, element[0]),) + tuple(
             np.asarray(part) for part in element[1:]
         )
         if parts is None:
@@ -204,3 +202,11 @@ def compute_features(feature_model, dataset, batch_sizes=None):
         )
     arrays = tuple(np.concatenate(collected) for collected in parts)
     return arrays[0] if len(arrays) == 1 else arrays
+
+
+def _features_of_batch(feature_model, images):
+    if isinstance(feature_model, keras.Model):
+        # Keras' compiled predict step (traced once per model and input shape).
+        return np.asarray(feature_model.predict_on_batch(images))
+    # A FeatureExtractor alone: its SavedModel functions are graphs already.
+    return keras.ops.convert_to_numpy(feature_model(images, training=False))

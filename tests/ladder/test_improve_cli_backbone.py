@@ -1,0 +1,92 @@
+"""`kak improve PATH --backbone DIR`: the flag reaches the ladder's transfer rung and its recipe."""
+
+import importlib
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.datasets import load_digits
+
+import keras_accuracy_kit as kit
+from keras_accuracy_kit.cli.main import main
+
+
+def _digit_directory(root, classes=(0, 1, 2), per_class=12):
+    digits = load_digits()
+    for label in classes:
+        for index in np.flatnonzero(digits.target == label)[:per_class]:
+            image = np.round(digits.images[index] * (255 / 16)).astype("uint8")[..., None]
+            path = os.path.join(root, f"class_{label}", f"{index}.png")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tf.io.write_file(path, tf.io.encode_png(image))
+    return root
+
+
+def _tiny_backbone(directory):
+    """A Conv8 + Flatten feature extractor on 8x8x1 images in [0, 1], as a SavedModel."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 1))
+    features = keras.layers.Flatten()(keras.layers.Conv2D(8, 3, activation="relu")(inputs))
+    keras.Model(inputs, features).export(str(directory), verbose=False)
+    return str(directory)
+
+
+@pytest.fixture
+def recipe_calls(monkeypatch):
+    """Records every `kit.transfer.fine_tune` call the ladder makes, and what it returned."""
+    module = importlib.import_module("keras_accuracy_kit.transfer.fine_tune")
+    original, calls = module.fine_tune, []
+
+    def recording(model, train, validation=None, **kwargs):
+        history = original(model, train, validation, **kwargs)
+        calls.append((model, validation, history))
+        return history
+
+    monkeypatch.setattr(module, "fine_tune", recording)
+    return calls
+
+
+def _improve(tmp_path, *extra):
+    data = _digit_directory(str(tmp_path / "photos"))
+    backbone = _tiny_backbone(tmp_path / "backbone")
+    logdir = tmp_path / "runs"
+    arguments = [
+        "improve", data, "--logdir", str(logdir), "--epochs", "2", "--budget", "40",
+        "--tricks", "transfer", "--backbone", backbone, "--validation-split", "0.25",
+        "--no-ensemble", "--no-tta", *extra,
+    ]  # fmt: skip
+    return main(arguments), backbone, logdir
+
+
+def test_kak_improve_backbone_runs_the_transfer_rung_with_the_fine_tuning_recipe(
+    tmp_path, capsys, recipe_calls
+):
+    code, backbone, logdir = _improve(tmp_path, "--folds", "1")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    transfer_rows = [line for line in out.splitlines() if line.startswith("1  transfer")]
+    assert len(transfer_rows) == 1 and f"transfer from {backbone}" in transfer_rows[0]
+    # The rung built a classifier on the SavedModel and ran the recipe on it.
+    assert len(recipe_calls) == 1
+    model, validation, history = recipe_calls[0]
+    extractor = model.get_layer("feature_extractor")
+    assert extractor.handle == backbone
+    assert validation is not None and history.floor is not None
+    assert history.cached and history.head_epochs >= 1
+    with kit.History(str(logdir / "history")) as store:
+        hparams = [version.configuration["hparams"] for version in store.versions()]
+    assert any(h.get("ladder_step") == "transfer" and h.get("transfer") for h in hparams)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AttributeError,
+    reason="ladder bug (not the recipe): with cross-validation (the default under 1000 "
+    "validation images) `_fresh_members` -> `members.compile_joint` reads the optimizer of "
+    "the transfer members, which `_model` returns uncompiled",
+)
+def test_kak_improve_backbone_with_cross_validation(tmp_path, capsys, recipe_calls):
+    code, _, _ = _improve(tmp_path)
+    assert code == 0 and recipe_calls

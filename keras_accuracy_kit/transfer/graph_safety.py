@@ -227,8 +227,8 @@ def _object_paths(graph):
             continue
         for child in graph.nodes[node_id].children:
             if child.node_id not in paths:
-                prefix = paths[node_id]
-                paths[child.node_id] = f"{prefix}.{child.local_name}" if prefix else child.local_name
+                prefix = paths[node_id] + "." if paths[node_id] else ""
+                paths[child.node_id] = prefix + child.local_name
                 queue.append(child.node_id)
     paths[0] = "the root object"
     return paths

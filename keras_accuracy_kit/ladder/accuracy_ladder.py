@@ -400,25 +400,26 @@ class _Ladder:
         """Trains members of the best configuration on all the labelled data, in the time left.
 
         With a time budget, rounds of members (trained together) fill what is left: as
-        many members as fit, for the best configuration's epochs (or at least half of
-        them when that is all that fits).
+        many members as fit for the best configuration's epochs, trained until the
+        deadline for up to twice those epochs (there is more data than in any fold; the
+        epoch estimate comes from steps that also validated). A round cut before half the
+        best epochs is dropped.
         """
         rounds = 0
         while not self.budget.exhausted():
-            epochs = max(1, best.best_epochs)
-            num_members = 1
+            best_epochs = max(1, best.best_epochs)
+            epochs, num_members = best_epochs, 1
             if self.budget.seconds is not None:
                 available = self.budget.remaining_seconds() - self._overhead_seconds
                 per_epoch = max(self._member_epoch_seconds, 1e-6)
-                num_members = int(min(4 * self.evidence.num_members, available // (per_epoch * epochs)))
-                if num_members < 1:
-                    epochs = int(available // per_epoch)
-                    num_members = 1
-                    if epochs < max(1, best.best_epochs // 2):
-                        break
+                fits = int(available // (per_epoch * best_epochs))
+                if fits < 1 and available // per_epoch < max(1, best_epochs // 2):
+                    break
+                num_members = int(min(4 * self.evidence.num_members, max(1, fits)))
+                epochs = 2 * best_epochs  # the deadline stops it where the budget ends
             elif rounds:
                 break
-            trained = self._refit_round(best, num_members, epochs)
+            trained = self._refit_round(best, num_members, epochs, min_epochs=best_epochs // 2)
             if trained is None:
                 break
             best, rounds = trained, rounds + 1
@@ -426,9 +427,9 @@ class _Ladder:
             self._skip("refit", "refit on train + validation", "budget spent")
         return best
 
-    def _refit_round(self, best, num_members, epochs):
+    def _refit_round(self, best, num_members, epochs, min_epochs):
         start = time.monotonic()
-        change = f"refit {num_members} member(s) on train + validation for {epochs} epochs"
+        change = f"refit {num_members} member(s) on train + validation"
         self._announce(f"[{len(self.steps)}] refit: {change} ...")
         transforms = self._transforms(best.config)
         config = dataclasses.replace(best.config, progressive=False, reduce_lr=False)
@@ -444,9 +445,10 @@ class _Ladder:
             joint.fit(data, epochs=epochs, callbacks=[stop], verbose=self._fit_verbose())
         trained_epochs = stop._epochs
         self.budget.spend(trained_epochs)
-        if trained_epochs < max(1, epochs // 2):
+        if trained_epochs < max(1, min_epochs):
             self._skip("refit", change, f"cut by the budget after {trained_epochs} epochs")
             return None
+        change += f" for {trained_epochs} epochs"
         self.steps.append(
             Step(
                 "refit", change, kept=True, epochs=trained_epochs,

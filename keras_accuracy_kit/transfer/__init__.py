@@ -15,6 +15,12 @@ from keras_accuracy_kit.transfer.discriminative_optimizer import DiscriminativeO
 from keras_accuracy_kit.transfer.feature_extractor import FeatureExtractor
 from keras_accuracy_kit.transfer.fine_tune import fine_tune
 from keras_accuracy_kit.transfer.fine_tune_history import FineTuneHistory
+from keras_accuracy_kit.transfer.graph_safety import (
+    UnsafeOp,
+    find_unsafe_ops,
+    saved_model_unsafe_ops,
+)
+from keras_accuracy_kit.transfer.safe_ops import SAFE_OPS
 
 __all__ = [
     "BACKBONES",
@@ -22,10 +28,14 @@ __all__ = [
     "DiscriminativeOptimizer",
     "FeatureExtractor",
     "FineTuneHistory",
+    "SAFE_OPS",
+    "UnsafeOp",
     "backbone",
     "cache_features",
     "classifier",
+    "find_unsafe_ops",
     "fine_tune",
     "get_backbone_spec",
     "list_backbones",
+    "saved_model_unsafe_ops",
 ]

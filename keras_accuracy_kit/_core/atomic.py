@@ -2,6 +2,9 @@
 
 import os
 import tempfile
+import threading
+
+_UMASK_LOCK = threading.Lock()
 
 
 def atomic_write(path, write, suffix=".tmp"):
@@ -9,7 +12,9 @@ def atomic_write(path, write, suffix=".tmp"):
 
     `write` fills a temporary file in the same directory, which is then fsynced and moved
     over `path` with `os.replace` (atomic on POSIX and Windows). If anything fails, the
-    temporary file is removed and `path` keeps its previous content.
+    temporary file is removed and `path` keeps its previous content. The file gets the
+    permissions `open()` would give it (0666 minus the umask), not the private 0600 of a
+    temporary file, so that others sharing the directory can read it as usual.
 
     Args:
         path: String or path-like. The destination file.
@@ -36,6 +41,7 @@ def atomic_write(path, write, suffix=".tmp"):
         write(temporary)
         with open(temporary, "rb+") as stream:
             os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -65,6 +71,27 @@ def atomic_write_bytes(path, data):
             stream.write(data)
 
     atomic_write(path, write)
+
+
+def current_umask():
+    """The process's umask, read without changing it where the platform allows.
+
+    Example:
+
+    >>> 0 <= current_umask() <= 0o777
+    True
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:  # os.umask can only be read by setting it
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def _fsync_directory(directory):

@@ -56,6 +56,22 @@ def check_jit_compile(owner, jit_compile):
     )
 
 
+def check_bool(owner, arg, value):
+    """Returns `value` as a bool if it is True or False (numpy's too), else raises TypeError.
+
+    Example:
+
+    >>> check_bool("Demo", "save_last", True)
+    True
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(
+        f"{owner}: `{arg}` must be True or False. Received: {arg}={value!r}. Pass {arg}=True "
+        f"or {arg}=False."
+    )
+
+
 def check_positive_int(owner, arg, value, example=None):
     """Returns `value` as an int if it is a positive integer, else raises ValueError.
 

@@ -5,6 +5,7 @@ same as in Keras' own `EarlyStopping`/`ReduceLROnPlateau`.
 """
 
 import math
+import warnings
 
 import keras
 
@@ -45,6 +46,40 @@ def check_min_delta(owner, min_delta):
             "Pass the smallest change that counts as an improvement, e.g. 1e-4."
         )
     return value
+
+
+def mode_from_name(monitor):
+    """"min" for losses and errors, "max" for accuracies and scores, None if the name is silent.
+
+    Example:
+
+    >>> mode_from_name("val_loss"), mode_from_name("val_accuracy"), mode_from_name("lr")
+    ('min', 'max', None)
+    """
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    if name == "loss" or name.endswith("loss") or "error" in name:
+        return "min"
+    if any(marker in name for marker in _MAXIMISED):
+        return "max"
+    return None
+
+
+def warn_if_mode_contradicts(owner, monitor, mode):
+    """Warns when `mode` contradicts what the monitor's name says (mode="max" on a loss).
+
+    Such a callback would keep the worst epoch as its best. A warning, not an error: a
+    custom metric may be named against its direction on purpose.
+    """
+    expected = mode_from_name(monitor) if isinstance(monitor, str) else None
+    if mode in ("min", "max") and expected is not None and mode != expected:
+        kind = "a loss or error, which goes down" if expected == "min" else "a score, which goes up"
+        warnings.warn(
+            f"{owner}: `mode` contradicts `monitor`. Received: mode={mode!r} with "
+            f"monitor={monitor!r}, {kind} as training improves, so the worst epoch would "
+            f"count as the best. Pass mode={expected!r} (or 'auto') unless this metric is "
+            "named against its direction on purpose.",
+            stacklevel=3,
+        )
 
 
 def resolve_mode(owner, monitor, mode, model=None):

@@ -731,9 +731,9 @@ class _Ladder:
         cached = None if config.transfer else self._joint_cache.get(key)
         if cached is None:
             joint = members_lib.joint_model(fresh, self._input_shape(config))
-            members_lib.compile_joint(joint, fresh)
-            if config.transfer:  # the fine-tuning recipe compiles its own phases
+            if config.transfer:  # members train one by one; the recipe compiles its phases
                 return joint, fresh
+            members_lib.compile_joint(joint, fresh)
             joint.optimizer.build(joint.trainable_variables)
             initial = [variable.numpy() for variable in joint.optimizer.variables]
             self._joint_cache[key] = (joint, fresh, initial)

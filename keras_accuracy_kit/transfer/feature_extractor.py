@@ -8,11 +8,13 @@ import socket
 import tempfile
 import urllib.parse
 import urllib.request
+import warnings
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_accuracy_kit.transfer import graph_safety
 from keras_accuracy_kit.transfer.backbone_spec import BACKBONES, list_backbones
 
 _OWNER = "FeatureExtractor"
@@ -33,6 +35,13 @@ class FeatureExtractor(keras.layers.Layer):
     frozen; a frozen layer always runs in inference mode), and copies the SavedModel into
     the `.keras` file: the saved model loads with `safe_mode=True` anywhere, with its
     fine-tuned weights.
+
+    Under Keras safe mode (`keras.models.load_model(path, safe_mode=True)`, the default),
+    the SavedModel a `.keras` file carries is checked before anything of it runs: its
+    functions may use only the tensor-only ops of `kit.transfer.SAFE_OPS` (no
+    file, Python, `tf.data`, printing, network or custom ops), else loading fails with
+    the ops and where they are. Load a file you trust with `safe_mode=False`. A
+    SavedModel you pass as `handle` yourself gets the same check as a warning.
 
     Three SavedModel shapes are understood: a TF2 hub-style reusable SavedModel (a
     `__call__(inputs, training)` plus `variables` / `trainable_variables` /
@@ -119,6 +128,8 @@ class FeatureExtractor(keras.layers.Layer):
         self.backbone_spec = _named_backbone(self.handle)
         self.backbone_model = None
         self._restoring = _deserializing()
+        # Keras' safe mode while a `.keras` file (or config) is deserialized; None outside.
+        self._safe_mode = _keras_safe_mode() if self._restoring else None
         if self.backbone_spec is not None:
             if signature is not None or output_key is not None:
                 raise ValueError(
@@ -128,16 +139,23 @@ class FeatureExtractor(keras.layers.Layer):
                 )
             self.output_shape_ = (self.backbone_spec.num_features,)
         elif not _deserializing():
-            self._load(resolve_handle(self.handle))
+            self._load(resolve_handle(self.handle), check="warn")
         elif _is_local_savedmodel(self.handle):
             # `from_config` outside `.keras` loading (e.g. `clone_model`); a `.keras` file
             # replaces it with its own copy in `load_assets`.
-            self._load(resolve_handle(self.handle))
+            self._load(resolve_handle(self.handle), check=_CHECKS[self._safe_mode])
 
     # Loading -----------------------------------------------------------------------------
 
-    def _load(self, directory):
-        """Loads the SavedModel at `directory` and tracks its variables."""
+    def _load(self, directory, check):
+        """Loads the SavedModel at `directory` and tracks its variables.
+
+        `check`: what ops outside the safe-mode allowlist do, found before anything of
+        the SavedModel runs: `"refuse"` (Keras safe mode) raises, `"warn"` (a SavedModel
+        the user chose) warns, `None` (`safe_mode=False`) does not look.
+        """
+        if check is not None:
+            _check_graph(directory, self.handle, refuse=check == "refuse")
         self._saved_model_dir = directory
         self._strategy = tf.distribute.get_strategy()
         loaded = tf.saved_model.load(directory)
@@ -380,7 +398,8 @@ class FeatureExtractor(keras.layers.Layer):
                 self._untrack_variable(variable)
             self._saved_model = None
             self._pending_values = values
-        self._load(target)
+        # Safe unless the load said `safe_mode=False`.
+        self._load(target, check=None if self._safe_mode is False else "refuse")
 
     def get_config(self):
         config = super().get_config()
@@ -411,6 +430,41 @@ _DESERIALIZING = []
 
 def _deserializing():
     return bool(_DESERIALIZING)
+
+
+#: Keras safe mode while deserializing -> the check of a SavedModel found by its handle.
+_CHECKS = {True: "refuse", False: None, None: "warn"}
+
+
+def _keras_safe_mode():
+    """Keras' `safe_mode` of the load under way: True, False, or None outside a load."""
+    try:
+        from keras.src.saving import serialization_lib
+    except ImportError:  # a Keras without it: no flag, so `load_assets` refuses
+        return None
+    safe_mode = serialization_lib.in_safe_mode()
+    return None if safe_mode is None else bool(safe_mode)
+
+
+def _check_graph(directory, handle, refuse):
+    """Raises (`refuse`) or warns when the SavedModel at `directory` uses unsafe ops."""
+    unsafe = graph_safety.saved_model_unsafe_ops(directory)
+    if not unsafe:
+        return
+    found = graph_safety.describe_unsafe_ops(unsafe)
+    if refuse:
+        raise ValueError(
+            f"{_OWNER}: under `safe_mode=True` the SavedModel must use only tensor-only "
+            f"TensorFlow ops (kit.transfer.SAFE_OPS). Received: handle={handle!r}, whose "
+            f"functions use {found}. Loading stopped before any of it ran. If you trust the "
+            "file, load it with `keras.models.load_model(path, safe_mode=False)`."
+        )
+    warnings.warn(
+        f"{_OWNER}: the SavedModel at {directory!r} uses ops outside the safe-mode allowlist "
+        f"(kit.transfer.SAFE_OPS): {found}. Make sure you trust it: a `.keras` file of "
+        "this model will load only with `safe_mode=False`.",
+        stacklevel=4,
+    )
 
 
 # Handles -----------------------------------------------------------------------------------

@@ -241,7 +241,7 @@ class _Ladder:
         self._guarded = None
         self._step_seconds = []
         self._member_epoch_seconds, self._overhead_seconds = 0.0, 0.0
-        self._joint_cache, self._member_name = {}, "model"
+        self._joint_cache, self._member_name, self._statistics = {}, "model", {}
 
     # The ladder ---------------------------------------------------------------------------
 
@@ -300,8 +300,16 @@ class _Ladder:
         if self.budget.seconds is None:
             spent = self.budget.epochs_total - self.budget.epochs_left
             return spent <= RUNG_SHARE * self.budget.epochs_total  # True without a bound
-        expected = np.median(self._step_seconds[1:] or self._step_seconds)
-        return self.budget.elapsed() + expected <= RUNG_SHARE * self.budget.seconds
+        return self.budget.elapsed() + self._expected_step_seconds() <= (
+            RUNG_SHARE * self.budget.seconds
+        )
+
+    def _expected_step_seconds(self):
+        """A rung step's expected time: the steps so far, or the baseline's without its
+        tracing (later steps reuse the traced model) and with twice its epochs (progressive)."""
+        if len(self._step_seconds) > 1:
+            return float(np.median(self._step_seconds[1:]))
+        return 2 * max(self._step_seconds[0] - self._overhead_seconds, 0.0)
 
     def _judge(self, outcome, best):
         """Records the decision on the last step; True when `outcome` is kept."""
@@ -362,7 +370,7 @@ class _Ladder:
             return False
         if self.budget.seconds is None or not self.budget.explicit and seeds >= 3:
             return seeds < 3  # an epoch budget or the default: three seeds at most
-        expected = np.median(self._step_seconds[1:] or self._step_seconds)
+        expected = self._expected_step_seconds()
         # Leave room for the refit when there is one: it trains on all the data.
         reserve = 0.5 * expected if self.refit else 0.0
         return self.budget.remaining_seconds() >= expected + reserve
@@ -371,7 +379,12 @@ class _Ladder:
         start = time.monotonic()
         augment = Augment(**best.config.augment, value_range=self.facts.value_range, seed=0)
         views = TestTimeAugmentation(augment, TTA_COPIES, seed=self.seed)
-        pipeline = self._pipeline(best.config, best.transforms, augment_images=False)
+        pipeline = self._pipeline(best.config, best.transforms, False, normalize_inputs=False)
+        standardize = (
+            self._standardizer(best.config, best.transforms)
+            if best.config.normalize
+            else (lambda images: images)
+        )
         totals = np.zeros_like(best.probabilities)
         count = 0
         joint, members = self._fresh_members(best.config, self.evidence.num_members, 0)
@@ -380,7 +393,9 @@ class _Ladder:
                 member.set_weights(weights)
             sums = None
             for images in self.evidence.judged_images(pipeline):
-                per_view = [_as_list(joint.predict_on_batch(view)) for view in views(images)]
+                per_view = [
+                    _as_list(joint.predict_on_batch(standardize(view))) for view in views(images)
+                ]
                 mean = [np.mean([view[m] for view in per_view], axis=0) for m in range(len(chunk))]
                 sums = mean if sums is None else [np.concatenate([a, b]) for a, b in zip(sums, mean)]
             totals += self.evidence.out_of_fold(sums)
@@ -415,7 +430,8 @@ class _Ladder:
                 fits = int(available // (per_epoch * best_epochs))
                 if fits < 1 and available // per_epoch < max(1, best_epochs // 2):
                     break
-                num_members = int(min(4 * self.evidence.num_members, max(1, fits)))
+                # The steps' member count: their traced joint model is reused.
+                num_members = self.evidence.num_members if fits >= self.evidence.num_members else 1
                 epochs = 2 * best_epochs  # the deadline stops it where the budget ends
             elif rounds:
                 break
@@ -423,7 +439,7 @@ class _Ladder:
             if trained is None:
                 break
             best, rounds = trained, rounds + 1
-        if not rounds:
+        if not rounds and (not self.steps or self.steps[-1].name != "refit"):
             self._skip("refit", "refit on train + validation", "budget spent")
         return best
 
@@ -648,19 +664,22 @@ class _Ladder:
                     value_range=self.facts.value_range,
                 )
             )  # fmt: skip
+        # A transform after another kit transform reads its [0, 1] output.
+        value_range = (0.0, 1.0) if transforms else self.facts.value_range
         if config.color == "lab":
-            transforms.append(ToLab(output_range="unit", value_range=self.facts.value_range))
+            transforms.append(ToLab(output_range="unit", value_range=value_range))
         elif config.color == "hsv":
-            transforms.append(ToHSV(value_range=self.facts.value_range))
+            transforms.append(ToHSV(value_range=value_range))
         return transforms
 
-    def _pipeline(self, config, transforms, augment_images=True):
+    def _pipeline(self, config, transforms, augment_images=True, normalize_inputs=True):
         """Maps the images of `(images, ...)` elements (or bare images): transforms, then
         augmentation, ending in the user's value range as the baseline's inputs.
 
         Kit transforms output floats in [0, 1]; mapping them back to the data's own value
         range keeps the model's input scale, so a trick is judged on what it changes, not
-        on a rescaling the model was never tuned for.
+        on a rescaling the model was never tuned for. With `config.normalize` the images
+        are then standardized per channel (the "input scale" rung).
         """
         augment = None
         if augment_images and config.augment:
@@ -682,9 +701,39 @@ class _Ladder:
                 data = data.apply(augment)
             if transforms or augment is not None:
                 data = data.map(rescale, num_parallel_calls=tf.data.AUTOTUNE)
+            if normalize_inputs and config.normalize:
+                standardize = self._standardizer(config, transforms)
+                data = data.map(standardize, num_parallel_calls=tf.data.AUTOTUNE)
             return data
 
         return pipeline
+
+    def _standardizer(self, config, transforms):
+        """`(images, *rest) -> ((images - mean) / std, *rest)`, per channel, as Keras'
+        `Normalization` layer adapted on the labelled images (through `transforms`)."""
+        mean, variance = self._input_statistics(config, transforms)
+        layer = keras.layers.Normalization(mean=mean, variance=variance)
+
+        def standardize(images, *rest):
+            images = layer(tf.cast(images, tf.float32))
+            return (images, *rest) if rest else images
+
+        return standardize
+
+    def _input_statistics(self, config, transforms):
+        key = (config.image_size, config.color)
+        if key not in self._statistics:
+            plain = self._pipeline(config, transforms, augment_images=False, normalize_inputs=False)
+            total, squares, count = 0.0, 0.0, 0
+            for images in self.evidence.judged_images(plain):
+                values = tf.reshape(tf.cast(images, tf.float64), [-1, images.shape[-1]])
+                total += tf.reduce_sum(values, 0).numpy()
+                squares += tf.reduce_sum(values**2, 0).numpy()
+                count += int(values.shape[0])
+            mean = total / count
+            variance = np.maximum(squares / count - mean**2, 1e-12)
+            self._statistics[key] = (mean.astype("float32"), variance.astype("float32"))
+        return self._statistics[key]
 
     def _deployable(self, best):
         """The best members behind their input transforms (and TTA): one model, raw images in."""
@@ -699,13 +748,20 @@ class _Ladder:
         if best.tta is not None:
             views = TestTimeAugmentation(best.tta, TTA_COPIES, seed=self.seed, name="tta")(x)
         trained = members = self._materialize(best)
-        if len(members) > 1 or best.tta is not None or best.transforms:
+        if len(members) > 1 or best.tta is not None or best.transforms or best.config.normalize:
             members = [
                 members_lib.renamed(member, f"member_{index}")
                 for index, member in enumerate(members)
             ]
-        if len(members) == 1 and len(views) == 1 and not best.transforms:
+        plain = not best.transforms and not best.config.normalize
+        if len(members) == 1 and len(views) == 1 and plain:
             return members[0]
+        if best.config.normalize:
+            mean, variance = self._input_statistics(best.config, best.transforms)
+            normalization = keras.layers.Normalization(
+                mean=mean, variance=variance, name="standardize"
+            )
+            views = [normalization(view) for view in views]
         outputs = [member(view) for view in views for member in members]
         output = outputs[0] if len(outputs) == 1 else keras.layers.Average(name="average")(outputs)
         name = self._member_name + ("_ensemble" if len(members) > 1 else "")

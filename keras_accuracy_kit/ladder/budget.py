@@ -12,6 +12,8 @@ DEFAULT_BUDGET_MULTIPLE = 25
 #: ... and at least this many seconds.
 DEFAULT_MINIMUM_SECONDS = 60.0
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+#: Share of a time budget kept for building the best model after training.
+FINISH_SHARE = 0.05
 
 
 class Budget:
@@ -51,7 +53,10 @@ class Budget:
 
     @property
     def deadline(self):
-        return math.inf if self.seconds is None else self.start + self.seconds
+        """When training stops: the last `FINISH_SHARE` of the time builds the best model."""
+        if self.seconds is None:
+            return math.inf
+        return self.start + self.seconds * (1 - FINISH_SHARE)
 
     def elapsed(self):
         return self.clock() - self.start
@@ -74,13 +79,18 @@ class Budget:
 
 
 class StopAtDeadline(keras.callbacks.Callback):
-    """Stops `fit` at the end of the epoch that passes the deadline (or the epoch budget)."""
+    """Stops `fit` at the batch that passes the deadline, or the epoch that ends the budget."""
 
     def __init__(self, budget):
         super().__init__()
         self.budget = budget
         self.stopped = False
         self._epochs = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.budget.clock() >= self.budget.deadline:
+            self.model.stop_training = True  # Keras 3 ends the epoch after this batch
+            self.stopped = True
 
     def on_epoch_end(self, epoch, logs=None):
         self._epochs += 1

@@ -26,6 +26,8 @@ class Config:
 
     Args:
         epochs: Int. Epochs of the first stage (all of them without `progressive`).
+        normalize: Bool. Standardize the inputs per channel (Keras' `Normalization` layer
+            with the labelled images' mean and variance).
         progressive: Bool. `ProgressiveEpochs`: more epochs while validation improves,
             best weights kept.
         reduce_lr: Bool. `ReduceLROnPlateau` on `val_loss`.
@@ -37,6 +39,7 @@ class Config:
     """
 
     epochs: int
+    normalize: bool = False
     progressive: bool = False
     reduce_lr: bool = False
     augment: dict = None
@@ -53,6 +56,7 @@ class Config:
     def hparams(self):
         return {
             "epochs": self.epochs,
+            "normalize": self.normalize,
             "progressive_epochs": self.progressive,
             "reduce_lr_on_plateau": self.reduce_lr,
             "augment": "none" if not self.augment else describe_augment(self.augment),
@@ -84,6 +88,18 @@ class Rung:
     def candidates(self, context, base):
         """List of `(change in words, Config)` to try, best first."""
         raise NotImplementedError
+
+
+class InputScale(Rung):
+    name, label = "input_scale", "input scale"
+
+    def candidates(self, context, base):
+        return [
+            (
+                "standardize the inputs (per-channel mean and variance of the images)",
+                dataclasses.replace(base, normalize=True),
+            )
+        ]
 
 
 class MoreEpochs(Rung):
@@ -181,10 +197,21 @@ class Transfer(Rung):
         ]
 
 
-#: The rungs. More epochs first: every later trick is then judged at a training length that
-#: lets it pay. Then augmentation, the seed article's first trick and the one that pays most
-#: on small data (tried with and without a decaying rate), then the article's order.
-RUNGS = (MoreEpochs(), Augmentation(), LearningRate(), ColorSpace(), ImageSize(), Depth(), Transfer())
+#: The rungs. The input scale first: a network fed raw 0-255 values may not train at all,
+#: and every later trick would be judged on a model that cannot learn. More epochs next:
+#: every later trick is then judged at a training length that lets it pay. Then
+#: augmentation, the seed article's first trick and the one that pays most on small data
+#: (tried with and without a decaying rate), then the article's order.
+RUNGS = (
+    InputScale(),
+    MoreEpochs(),
+    Augmentation(),
+    LearningRate(),
+    ColorSpace(),
+    ImageSize(),
+    Depth(),
+    Transfer(),
+)
 #: Their names: what `tricks=` accepts.
 TRICKS = tuple(rung.name for rung in RUNGS)
 #: After the rungs: averaging models and test-time augmentation.

@@ -128,3 +128,42 @@ def test_bench_transfer_quick_run_checks_agreement_and_prints_the_ratios(capsys)
         "head_epoch_cached_vs_backbone",
     ]
     assert all(re.fullmatch(r"\d+\.\d\d", value) and float(value) > 0 for value in pairs.values())
+
+
+def test_bench_safe_load_quick_run_checks_outputs_then_prints_the_ratios(capsys):
+    script = load_script("benchmarks", "bench_safe_load")
+    ratios = script.main(["--quick"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == (
+        "outputs equal: safe_mode=True and safe_mode=False give the original outputs"
+    )
+    assert [line.split(", ", 1)[1].rsplit(" ", 2)[0].strip() for line in lines[1:-1]] == [
+        "keras safe_mode=True",
+        "keras safe_mode=False",
+        "check + tf.saved_model.load",
+        "tf.saved_model.load",
+        "check alone",
+    ]
+    pairs = dict(pair.split("=") for pair in lines[-1].split())
+    assert sorted(pairs) == sorted(ratios) == [
+        "keras_load_with_check",
+        "savedmodel_load_with_check",
+    ]
+    assert all(re.fullmatch(r"\d+\.\d\d\d", value) and float(value) > 0 for value in pairs.values())
+
+
+def test_bench_safe_load_stops_when_the_outputs_differ():
+    script = load_script("benchmarks", "bench_safe_load")
+
+    class Model:
+        def __init__(self, outputs):
+            self.outputs = outputs
+
+        def predict(self, data, verbose=0):
+            return self.outputs
+
+    expected = np.zeros((2, 3), "float32")
+    script.check_same_outputs(expected, {"a": Model(expected.copy())}, data=None)
+    with pytest.raises(ValueError, match=r"loaded b must give the original outputs.*0\.5"):
+        models = {"a": Model(expected), "b": Model(expected + 0.5)}
+        script.check_same_outputs(expected, models, data=None)

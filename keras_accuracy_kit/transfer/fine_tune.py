@@ -1,6 +1,7 @@
 """`kit.transfer.fine_tune`: a converged head on the frozen backbone first, then the backbone
 slower, kept only when validation says it beats the head."""
 
+import contextlib
 import math
 import numbers
 
@@ -161,6 +162,19 @@ def fine_tune(
     ```
     """
     extractors = _feature_extractors(model)
+    with _strategy_scope(model):  # the head's trainer and optimizers live where `model` does
+        return _fine_tune(
+            model, extractors, train, validation, head_epochs, epochs, base_lr,
+            backbone_lr_ratio, unfreeze, optimizer, loss, metrics, callbacks, verbose, head_lr,
+            head_l2, fine_tune_epochs, cache, monitor, patience, min_delta, seed,
+        )  # fmt: skip
+
+
+def _fine_tune(
+    model, extractors, train, validation, head_epochs, epochs, base_lr, backbone_lr_ratio,
+    unfreeze, optimizer, loss, metrics, callbacks, verbose, head_lr, head_l2,
+    fine_tune_epochs, cache, monitor, patience, min_delta, seed,
+):  # fmt: skip
     _check_arguments(
         head_epochs, epochs, base_lr, backbone_lr_ratio, unfreeze, head_lr, head_l2,
         fine_tune_epochs, cache, patience, min_delta,
@@ -532,6 +546,13 @@ def _evaluate(model, validation, monitor):
             "metric to `metrics`."
         )
     return float(logs[key])
+
+
+def _strategy_scope(model):
+    """The scope of the strategy `model` was built in, unless one is entered already."""
+    if tf.distribute.has_strategy():
+        return contextlib.nullcontext()
+    return model.distribute_strategy.scope()
 
 
 def _compile_frozen(model, optimizer, learning_rate, loss, metrics):

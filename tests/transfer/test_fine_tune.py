@@ -7,6 +7,7 @@ a model trained from scratch on 5-9 (issue 6's measurement), so what this file h
 recipe to is the linear probe on the same frozen features.
 """
 
+import contextlib
 import subprocess
 import sys
 import textwrap
@@ -312,6 +313,28 @@ def test_a_callback_that_stops_the_head_phase_stops_fine_tune(pretrained_backbon
         _model(pretrained_backbone), train, validation, callbacks=[StopAtOnce()], verbose=0
     )
     assert history.head_epochs == 1 and history.fine_tune_epochs == 0
+
+
+@pytest.mark.parametrize("called", ["inside the scope", "outside the scope"])
+def test_fine_tune_under_a_mirrored_strategy(pretrained_backbone, called):
+    train, validation, _ = _split_with_validation(9)
+    train, validation = _datasets(train, validation)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = _model(pretrained_backbone)
+    pretrained = _backbone_values(model)
+    # As with `fit`, the recipe may be called inside the scope or after it.
+    scope = strategy.scope() if called == "inside the scope" else contextlib.nullcontext()
+    with scope:
+        history = kit.transfer.fine_tune(
+            model, train, validation, head_epochs=3, fine_tune_epochs=1, patience=1, verbose=0
+        )
+    assert history.cached and history.head_epochs == 3 and history.fine_tune_epochs == 1
+    assert history.floor > 0.4  # 5 classes: chance is 0.2
+    logs = model.evaluate(validation, verbose=0, return_dict=True)
+    assert logs["accuracy"] == pytest.approx(history.best_value)
+    changed = any(not np.allclose(a, b) for a, b in zip(pretrained, _backbone_values(model)))
+    assert changed is not history.rolled_back
 
 
 def test_fine_tune_reaches_the_linear_probe_on_digits_5_to_9(pretrained_backbone):

@@ -102,11 +102,15 @@ def improve(
         budget: Optional bound on the whole ladder: an int (epochs) or a duration string
             (`"90s"`, `"5min"`, `"1h"`). Defaults to `None` (25 x the baseline's time).
         logdir: Path. TensorBoard runs, one per step. Defaults to `"runs/improve"`.
-        directory: Path of the `kit.History` store. Defaults to `<logdir>/history`.
+        directory: Path of the `kit.History` store. Defaults to `<logdir>/history`. The
+            ladder reads its index only and never loads a model file from it.
         epochs: Int. Epochs of the baseline (and of each stage of "more epochs").
             Defaults to `10`.
         backbone: Optional transfer backbone: a name of `kit.transfer.list_backbones()`
-            or a SavedModel directory / hub URL. Defaults to `None` (no transfer step).
+            or a SavedModel directory / hub URL (checked against the safe-mode op
+            allowlist, `kit.transfer.SAFE_OPS`: a warning when it needs other ops, and its
+            `.keras` files then load only with `safe_mode=False`). Defaults to `None` (no
+            transfer step).
         batch_size: Int. Batch size for array inputs. Defaults to `32`.
         min_delta: `"auto"` (the test above) or a float: keep a trick when its gain is
             strictly above it. Defaults to `"auto"`.
@@ -520,12 +524,15 @@ class _Ladder:
                 verbose=self._fit_verbose(),
             )
         epochs_run = len(member_logs.epoch_logs)
+        after_training = time.monotonic()
         best_epochs = _best_epoch(member_logs.epoch_logs) if config.progressive else epochs_run
         self._record(checkpoint, joint, member_logs, best_epochs)
         self._record_epoch_cost(member_logs)
         self.budget.spend(epochs_run)
         probabilities = self._predict_judged(joint, config, transforms)
         report.finish(self.evidence, probabilities, self._pipeline(config, transforms, False))
+        # What a step does after training, twice (the best model's build is of that size).
+        self.budget.reserve = max(self.budget.reserve, 2 * (time.monotonic() - after_training))
         outcome = _Outcome(
             config=config,
             members=[member.get_weights() for member in members],

@@ -312,6 +312,11 @@ def test_deserializing_a_config_under_safe_mode_checks_the_handle(tmp_path):
     with pytest.raises(ValueError, match=r"under `safe_mode=True`.*WriteFile \(reads or writes"):
         keras.saving.deserialize_keras_object(config)  # safe_mode=True by default
     assert keras.saving.deserialize_keras_object(config, safe_mode=False).handle == source
-    # Outside a load (clone_model, from_config): the user's own handle, a warning.
+    # Outside a load (`clone_model`, as the ladder does): the user's own handle, a warning.
     with pytest.warns(UserWarning, match="WriteFile"):
-        FeatureExtractor.from_config(FeatureExtractor(source).get_config())
+        inputs = keras.Input((savedmodels.INPUT_DIM,))
+        model = keras.Model(inputs, FeatureExtractor(source)(inputs))
+    with pytest.warns(UserWarning, match="WriteFile"):
+        clone = keras.models.clone_model(model)
+    expected = model.predict(INPUTS, verbose=0)
+    np.testing.assert_array_equal(clone.predict(INPUTS, verbose=0), expected)

@@ -59,6 +59,7 @@ def fine_tune(
     patience=5,
     min_delta=0.0,
     seed=None,
+    weighted_metrics=None,
 ):
     """Fine-tunes a transfer model so that it ends no worse than its head on the frozen backbone.
 
@@ -144,6 +145,10 @@ def fine_tune(
             Defaults to `0.0` (any improvement).
         seed: Optional int. Seeds the shuffling of cached features. Defaults to `None`
             (TensorFlow's global seed).
+        weighted_metrics: Optional metrics for `compile` that read the sample weights of
+            `(images, labels, sample_weights)` data (e.g. `["accuracy"]`, with
+            `metrics=()`, so that `val_accuracy` counts only the weighted images). Defaults
+            to `None`.
 
     Returns:
         A `kit.transfer.FineTuneHistory`: the `History` of both phases (epochs numbered
@@ -167,13 +172,14 @@ def fine_tune(
             model, extractors, train, validation, head_epochs, epochs, base_lr,
             backbone_lr_ratio, unfreeze, optimizer, loss, metrics, callbacks, verbose, head_lr,
             head_l2, fine_tune_epochs, cache, monitor, patience, min_delta, seed,
+            weighted_metrics,
         )  # fmt: skip
 
 
 def _fine_tune(
     model, extractors, train, validation, head_epochs, epochs, base_lr, backbone_lr_ratio,
     unfreeze, optimizer, loss, metrics, callbacks, verbose, head_lr, head_l2,
-    fine_tune_epochs, cache, monitor, patience, min_delta, seed,
+    fine_tune_epochs, cache, monitor, patience, min_delta, seed, weighted_metrics,
 ):  # fmt: skip
     _check_arguments(
         head_epochs, epochs, base_lr, backbone_lr_ratio, unfreeze, head_lr, head_l2,
@@ -182,14 +188,18 @@ def _fine_tune(
     monitor = monitor_lib.check_monitor(_OWNER, monitor)
     min_delta = monitor_lib.check_min_delta(_OWNER, min_delta)
     _make_optimizer(optimizer, head_lr)  # a wrong `optimizer` fails before any training
-    if validation is not None and monitor != "val_loss" and not metrics:
+    if validation is not None and monitor != "val_loss" and not (metrics or weighted_metrics):
         raise ValueError(
             f"{_OWNER}: `monitor` must name a validation metric the model computes. "
             f"Received: monitor={monitor!r} with metrics={metrics!r}. Pass "
             "metrics=['accuracy'], or monitor='val_loss'."
         )
     loss = loss or getattr(model, "loss", None) or "sparse_categorical_crossentropy"
-    metrics = list(metrics or [])
+    compiled = {
+        "loss": loss,
+        "metrics": list(metrics or []),
+        "weighted_metrics": None if weighted_metrics is None else list(weighted_metrics),
+    }
     callbacks = list(callbacks or [])
     train = _as_training_data(train, seed)
     if isinstance(validation, (tuple, list)):
@@ -206,20 +216,20 @@ def _fine_tune(
         extractor.trainable = False
     if head_epochs:
         _train_head(
-            model, train, validation, head_epochs, head_lr, head_l2, optimizer, loss,
-            metrics, callbacks, verbose, cache, seed, result,
+            model, train, validation, head_epochs, head_lr, head_l2, optimizer, compiled,
+            callbacks, verbose, cache, seed, result,
         )  # fmt: skip
         if model.stop_training:  # a callback (a deadline, early stopping) ended training
             return result
     else:
-        _compile_frozen(model, optimizer, base_lr, loss, metrics)
+        _compile_frozen(model, optimizer, base_lr, compiled)
     floor_weights = model.get_weights()
     if validation is not None:
         result.floor = result.best_value = _evaluate(model, validation, monitor)
 
     length = _fine_tune_length(fine_tune_epochs, epochs, result.head_epochs, validation)
     if not length:
-        _compile_frozen(model, optimizer, base_lr, loss, metrics)
+        _compile_frozen(model, optimizer, base_lr, compiled)
         return result
     multipliers = {}
     for extractor in extractors:
@@ -228,9 +238,7 @@ def _fine_tune(
             multipliers[variable.path] = float(backbone_lr_ratio)
     _check_unique_paths(model, multipliers)
     model.compile(
-        DiscriminativeOptimizer(_make_optimizer(optimizer, base_lr), multipliers),
-        loss=loss,
-        metrics=metrics,
+        DiscriminativeOptimizer(_make_optimizer(optimizer, base_lr), multipliers), **compiled
     )
     guard = None
     if validation is not None:
@@ -254,7 +262,7 @@ def _fine_tune(
         model.set_weights(floor_weights)
         for extractor in extractors:
             extractor.trainable = False
-        _compile_frozen(model, optimizer, base_lr, loss, metrics)
+        _compile_frozen(model, optimizer, base_lr, compiled)
         result.rolled_back = True
     else:
         model.set_weights(guard.best_weights)
@@ -267,8 +275,8 @@ def _fine_tune(
 
 
 def _train_head(
-    model, train, validation, head_epochs, head_lr, head_l2, optimizer, loss, metrics,
-    callbacks, verbose, cache, seed, result,
+    model, train, validation, head_epochs, head_lr, head_l2, optimizer, compiled, callbacks,
+    verbose, cache, seed, result,
 ):  # fmt: skip
     """Trains the head to convergence on the frozen backbone; fills `result`'s head fields."""
     split = _cache_plan(model, train, validation, cache)
@@ -300,9 +308,9 @@ def _train_head(
         l2 = 1.0 / (2.0 * num_train) if num_train else 0.0
     trainer = _PenalisedHead(trainee, _head_kernels(model), l2, name="head_trainer")
     head_optimizer = _make_optimizer(optimizer, head_lr)
-    trainer.compile(head_optimizer, loss=loss, metrics=metrics)
+    trainer.compile(head_optimizer, **compiled)
     # Callbacks see `model`, whose optimizer is the one training the head.
-    model.compile(head_optimizer, loss=loss, metrics=metrics)
+    model.compile(head_optimizer, **compiled)
     converged = keras.callbacks.EarlyStopping(
         "loss", min_delta=HEAD_CONVERGED_DELTA, patience=HEAD_CONVERGED_PATIENCE
     )
@@ -555,8 +563,8 @@ def _strategy_scope(model):
     return model.distribute_strategy.scope()
 
 
-def _compile_frozen(model, optimizer, learning_rate, loss, metrics):
-    model.compile(_make_optimizer(optimizer, learning_rate), loss=loss, metrics=metrics)
+def _compile_frozen(model, optimizer, learning_rate, compiled):
+    model.compile(_make_optimizer(optimizer, learning_rate), **compiled)
 
 
 def _as_training_data(train, seed):

@@ -301,6 +301,22 @@ def test_the_head_phase_caches_only_when_nothing_random_comes_before_the_backbon
     assert history.cached and np.isfinite(history.history["val_loss"]).all()
 
 
+def test_weighted_metrics_judge_only_the_weighted_validation_images(pretrained_backbone):
+    train, validation, _ = _split_with_validation(10)
+    weights = np.tile([1.0, 0.0], 25).astype("float32")  # half the 50 images count
+    weighted = tf.data.Dataset.from_tensor_slices((*validation, weights)).batch(16)
+    model = _model(pretrained_backbone)
+    history = kit.transfer.fine_tune(
+        model, _datasets(train, validation)[0], weighted, metrics=(),
+        weighted_metrics=["accuracy"], fine_tune_epochs=1, patience=1, verbose=0,
+    )  # fmt: skip
+    assert history.cached
+    counted = weights == 1.0
+    predictions = model.predict(validation[0], verbose=0).argmax(-1)
+    expected = float((predictions[counted] == validation[1][counted]).mean())
+    assert history.best_value == pytest.approx(expected)
+
+
 def test_a_callback_that_stops_the_head_phase_stops_fine_tune(pretrained_backbone):
     train, validation, _ = _split_with_validation(8)
     train, validation = _datasets(train, validation)

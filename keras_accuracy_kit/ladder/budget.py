@@ -31,6 +31,7 @@ class Budget:
         self.epochs_total = self.epochs_left = math.inf
         self.seconds = None  # None: no time bound (yet)
         self.explicit = budget is not None
+        self.reserve = 0.0  # seconds the work after training needs (measured by the ladder)
         if budget is None:
             return
         if isinstance(budget, int) and not isinstance(budget, bool) and budget > 0:
@@ -53,10 +54,11 @@ class Budget:
 
     @property
     def deadline(self):
-        """When training stops: the last `FINISH_SHARE` of the time builds the best model."""
+        """When training stops: the rest (`FINISH_SHARE`, or `reserve` when longer) is for
+        the work after training (recording, judging, building the best model)."""
         if self.seconds is None:
             return math.inf
-        return self.start + self.seconds * (1 - FINISH_SHARE)
+        return self.start + self.seconds - max(self.seconds * FINISH_SHARE, self.reserve)
 
     def elapsed(self):
         return self.clock() - self.start

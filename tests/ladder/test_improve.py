@@ -156,16 +156,16 @@ def test_the_ladder_accuracy_is_the_best_models_accuracy_by_scikit_learn(tmp_pat
 def test_a_time_budget_is_spent_to_at_least_90_percent_and_not_overrun(tmp_path):
     start = time.monotonic()
     result = kit.improve(
-        tutorial_cnn, *_digits(per_class=5), budget="25s", logdir=str(tmp_path), verbose=0
+        tutorial_cnn, *_digits(per_class=5), budget="40s", logdir=str(tmp_path), verbose=0
     )
     elapsed = time.monotonic() - start
     epoch_seconds = max(s.seconds / s.epochs for s in result.steps if s.epochs)
-    assert result.seconds >= 0.9 * 25, result.table()
-    # The ladder stops at the end of the epoch that passes the deadline; then it builds
-    # the best model (a few seconds at most).
-    assert result.seconds <= 25 + epoch_seconds + 5, result.table()
-    assert elapsed <= 25 + epoch_seconds + 15
-    assert "of a 25s budget" in result.table()
+    assert result.seconds >= 0.9 * 40, result.table()
+    # Training stops at the batch that passes the deadline, which keeps 5 % of the budget
+    # (or what a step needed after training, twice) to build the best model.
+    assert result.seconds <= 40 + epoch_seconds + 5, result.table()
+    assert elapsed <= 40 + epoch_seconds + 10
+    assert "of a 40s budget" in result.table()
 
 
 def test_the_best_model_with_ensemble_and_tta_loads_in_a_fresh_process(tmp_path):
@@ -244,3 +244,44 @@ def test_the_transfer_rung_fine_tunes_a_savedmodel_backbone(tmp_path):
     assert step.val_accuracy is not None and step.epochs >= 2 and not step.kept
     with kit.History(result.directory) as history:
         assert history.versions()[-1].configuration["hparams"]["transfer"] is True
+
+
+def _ladder(tmp_path, data=None, **overrides):
+    train, validation = data or _digits(per_class=3)
+    arguments = dict(
+        model=_dense, train=train, validation=validation, tricks="auto", budget=None,
+        logdir=str(tmp_path), directory=None, epochs=1, backbone=None, batch_size=32,
+        min_delta="auto", class_names=None, refit=False, folds=1, ensemble=False, tta=False,
+        seed=0, verbose=0,
+    )  # fmt: skip
+    return accuracy_ladder._Ladder(**(arguments | overrides))
+
+
+def test_a_colour_transform_after_resize_reads_its_unit_range(tmp_path):
+    (x, y), (vx, vy) = _digits(per_class=3)
+    rgb = np.repeat(x * (255 / 16), 3, axis=-1).astype("float32")
+    validation_rgb = np.repeat(vx * (255 / 16), 3, axis=-1).astype("float32")
+    ladder = _ladder(tmp_path, data=((rgb, y), (validation_rgb, vy)))
+    resize, lab = ladder._transforms(Config(1, image_size=16, color="lab"))
+    assert resize.value_range == (0.0, 255.0) and lab.value_range == (0.0, 1.0)
+    (only_lab,) = ladder._transforms(Config(1, color="lab"))
+    assert only_lab.value_range == (0.0, 255.0)
+
+
+def test_standardized_inputs_are_inside_the_best_model(tmp_path):
+    ladder = _ladder(tmp_path)
+    config = Config(epochs=1, normalize=True)
+    images = np.concatenate([x.numpy() for x, _ in ladder.validation])
+    standardized = np.concatenate(
+        [x.numpy() for x, _ in ladder._pipeline(config, [])(ladder.validation)]
+    )
+    # Per channel, by hand: the mean and variance of the judged images (validation here).
+    expected = (images - images.mean()) / images.std()
+    np.testing.assert_allclose(standardized, expected, atol=1e-4)
+    outcome = ladder._train_step("baseline", "test", config)
+    model = ladder._deployable(outcome)
+    assert "standardize" in [layer.name for layer in model.layers]
+    member = ladder._materialize(outcome)[0]
+    np.testing.assert_allclose(
+        model.predict(images, verbose=0), member.predict(standardized, verbose=0), atol=1e-5
+    )

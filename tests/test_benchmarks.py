@@ -147,6 +147,7 @@ def test_bench_safe_load_quick_run_checks_outputs_then_prints_the_ratios(capsys)
     pairs = dict(pair.split("=") for pair in lines[-1].split())
     assert sorted(pairs) == sorted(ratios) == [
         "keras_load_with_check",
+        "savedmodel_load_vs_check_alone",
         "savedmodel_load_with_check",
     ]
     assert all(re.fullmatch(r"\d+\.\d\d\d", value) and float(value) > 0 for value in pairs.values())

@@ -281,3 +281,23 @@ def test_a_resource_initialiser_the_loader_runs_is_checked(tmp_path):
     (item,) = saved_model_unsafe_ops(str(tmp_path / "table"))
     assert item.op == "InitializeTableFromTextFileV2"
     assert any(point.endswith("_initialize") for point in item.entry_points), item
+
+
+def test_a_real_tf1_savedmodel_is_refused_for_its_restore_ops(tmp_path):
+    with tf.Graph().as_default():
+        inputs = tf.compat.v1.placeholder(tf.float32, [None, savedmodels.INPUT_DIM])
+        kernel = tf.compat.v1.get_variable("kernel", [savedmodels.INPUT_DIM, 2])
+        outputs = tf.matmul(inputs, kernel)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            builder = tf.compat.v1.saved_model.Builder(str(tmp_path / "tf1"))
+            signature = tf.compat.v1.saved_model.predict_signature_def(
+                {"inputs": inputs}, {"outputs": outputs}
+            )
+            builder.add_meta_graph_and_variables(
+                session, ["serve"], signature_def_map={"serving_default": signature}
+            )
+            builder.save()
+    unsafe = {item.op: item for item in saved_model_unsafe_ops(str(tmp_path / "tf1"))}
+    assert {"RestoreV2", "SaveV2"} <= set(unsafe)
+    assert unsafe["RestoreV2"].functions == ("the main graph",)

@@ -200,6 +200,8 @@ def _tf2_entry_points(meta_graph):
             names = list(node.function.concrete_functions)
         elif kind == "bare_concrete_function":
             names = [node.bare_concrete_function.concrete_function_name]
+        elif kind == "captured_tensor":  # a tensor the loader takes from a function's graph
+            names = [node.captured_tensor.concrete_function]
         else:
             continue
         label = paths.get(node_id, f"object {node_id}")

@@ -166,6 +166,17 @@ def test_every_function_the_loader_restores_is_an_entry_point():
     assert _ops(find_unsafe_ops(saved_model)) == {"MatchingFiles": (("loose",), ("loose",))}
 
 
+def test_the_function_of_a_captured_tensor_is_an_entry_point():
+    saved_model = _saved_model(
+        [_function("call", ("MatMul", {})), _function("producer", ("ReadFile", {}))],
+        objects=[("__call__", "call")],
+    )
+    graph = saved_model.meta_graphs[0].object_graph_def
+    graph.nodes[0].children.add(node_id=len(graph.nodes), local_name="constant")
+    graph.nodes.add().captured_tensor.concrete_function = "producer"
+    assert _ops(find_unsafe_ops(saved_model)) == {"ReadFile": (("producer",), ("constant",))}
+
+
 def test_every_place_and_entry_point_is_listed_once():
     saved_model = _saved_model(
         [

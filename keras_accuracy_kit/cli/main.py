@@ -6,7 +6,7 @@ import sys
 
 from keras_accuracy_kit.cli import improve as improve_cli
 from keras_accuracy_kit.cli import tune as tune_cli
-from keras_accuracy_kit.history import History
+from keras_accuracy_kit.history import History, HistoryWriteError
 
 
 def _out(text, stream=None):
@@ -42,7 +42,7 @@ def _format_table(versions):
                 "-" if v.best_epoch is None else str(v.best_epoch),
                 str(v.epochs),
                 f"{v.wall_time:.1f}s",
-                ",".join(sorted(v.files)) or "deleted",
+                _files_cell(v),
                 changes,
             ]
         )
@@ -54,31 +54,59 @@ def _format_table(versions):
     return "\n".join(lines)
 
 
+def _files_cell(version):
+    """`best,last`; a file that is not intact says so: `best(missing)`, `last(corrupt)`."""
+    if version.files:
+        return ",".join(
+            kind if version.file_status.get(kind, "ok") == "ok"
+            else f"{kind}({version.file_status[kind]})"
+            for kind in sorted(version.files)
+        )  # fmt: skip
+    return "deleted(keep_best)" if version.files_deleted else "none saved"
+
+
 def history_command(args):
-    history = History(args.directory)
-    versions = history.versions()
-    if not versions:
-        _out(f"No versions in {history.directory} yet.")
-        return 0
-    _out(_format_table(versions))
-    best = history.best()
-    if best is not None:
-        _out(f"\nbest: version {best.id} ({best.monitor}={best.best:.4f})")
+    if args.rebuild:
+        report = History.rebuild(args.directory)
+        _out(
+            f"Rebuilt {report['index']}: versions {report['versions']} "
+            f"({len(report['recovered'])} recovered from the model files' records)."
+        )
+        if report["previous_index"]:
+            _out(f"The previous index is kept as {report['previous_index']}.")
+        if report["without_record"]:
+            _out(
+                f"{len(report['without_record'])} model file(s) have no record and were left "
+                f"in place: {', '.join(report['without_record'])}"
+            )
+    with History(args.directory) as history:
+        versions = history.versions()
+        if not versions:
+            _out(f"No versions in {history.directory} yet.")
+            return 0
+        _out(_format_table(versions))
+        for version in versions:
+            for kind, status in sorted(version.file_status.items()):
+                if status != "ok":
+                    _out(f"version {version.id}: {kind} file {status}: {version.files[kind]}")
+        best = history.best()
+        if best is not None:
+            _out(f"\nbest: version {best.id} ({best.monitor}={best.best:.4f})")
     return 0
 
 
 def rollback_command(args):
-    history = History(args.directory)
-    to = "best" if args.to is None else args.to
-    restored = history.rollback(to)
+    with History(args.directory) as history:
+        to = "best" if args.to is None else args.to
+        # One operation: the export path is checked and written before the rollback commits.
+        restored = history.rollback(to, load=False, export=args.export)
     _out(
         f"Rolled back to version {restored.version.id} "
         f"({restored.version.monitor}={restored.version.best}); the next new "
         "configuration will derive from it."
     )
-    if args.export:
-        path = history.export(args.export, restored.version)
-        _out(f"Exported its best model to {path}")
+    if restored.exported:
+        _out(f"Exported its best model to {restored.exported}")
     return 0
 
 
@@ -89,6 +117,12 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     history = commands.add_parser("history", help="print the versions of a history directory")
     history.add_argument("directory", help="the directory given to CheckpointOnChange")
+    history.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="recreate a lost or damaged index from the model files' records first "
+        "(the old index is kept beside it)",
+    )
     history.set_defaults(run=history_command)
     rollback = commands.add_parser(
         "rollback", help="make a version (default: the best) the base of the next run"
@@ -109,7 +143,8 @@ def main(argv=None):
         if args.run in (improve_cli.improve_command, tune_cli.tune_command):
             return args.run(args, _out)
         return args.run(args)
-    except ValueError as error:
+    except (ValueError, HistoryWriteError) as error:
+        # The library's errors already say what to do (a full disk included).
         _out(f"kak {args.command}: {error}", sys.stderr)
         return 2
 

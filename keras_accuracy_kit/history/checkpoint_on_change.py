@@ -4,15 +4,17 @@ import glob
 import json
 import numbers
 import os
+import sqlite3
 import time
+import uuid
 
 import keras
 
 from keras_accuracy_kit._core import atomic, checks, distribution
 from keras_accuracy_kit._core import monitor as monitor_lib
-from keras_accuracy_kit.history import fingerprint as fingerprint_lib
-from keras_accuracy_kit.history import index
-from keras_accuracy_kit.history.history import INDEX_FILE, History, check_schema
+from keras_accuracy_kit.history.fingerprint import canonical, fingerprint, model_configuration
+from keras_accuracy_kit.history import index, model_record, store
+from keras_accuracy_kit.history.errors import CorruptIndexError, HistoryWriteError
 
 #: Age (seconds) after which an uncommitted file in the history is a crash's leftover.
 STALE_AFTER_SECONDS = 3600
@@ -30,9 +32,16 @@ class CheckpointOnChange(keras.callbacks.Callback):
     best model by `monitor` and the last one, and records every epoch's metrics and wall
     time. `kit.History(directory)` reads it all back.
 
-    Storage is crash-safe: an SQLite index in WAL mode changed in transactions, and `.keras`
-    files written to a temporary name, fsynced and renamed before the index refers to
-    them. Under `tf.distribute` only the chief writes.
+    Storage is crash-safe and shared-safe: an SQLite index in WAL mode changed in
+    transactions (each epoch's read-modify-write in one `BEGIN IMMEDIATE`, so processes
+    training into one directory at once never lose an epoch nor let a worse model replace
+    a better best), and `.keras` files written to a temporary name, fsynced and renamed
+    before the index refers to them. Beside each model file a small record (`.keras.json`)
+    holds what `kit.History.rebuild` needs to recreate a lost index. A file is deleted
+    only when the index stops referring to it, or when its record proves it is this
+    history's own leftover of a crash (untouched for an hour). Under `tf.distribute` only
+    the chief writes. A write the system refuses (disk full) stops `fit` with a
+    `HistoryWriteError` that says what was kept.
 
     Args:
         directory: Path. Where the history lives; created if missing.
@@ -40,9 +49,13 @@ class CheckpointOnChange(keras.callbacks.Callback):
             `"val_accuracy"`.
         mode: `"auto"`, `"min"` or `"max"`. Defaults to `"auto"`.
         hparams: Optional dict. Your hyperparameters (batch size, ...), part of the
-            fingerprint. Defaults to `None`.
+            fingerprint. Values must describe themselves the same way in every run:
+            numbers, strings, lists, dicts, sets (sorted), numpy arrays, functions defined
+            at module level (by qualified name), objects with `get_config()`; a lambda is
+            refused. Defaults to `None`.
         data_config: Optional dict, or list of objects with `get_config()`: the data
-            pipeline, part of the fingerprint. Defaults to `None`.
+            pipeline, part of the fingerprint (same values as `hparams`). Defaults to
+            `None`.
         keep_best: Optional positive int. Keep the model files of the `keep_best` best
             versions only (metadata of all versions stays). Defaults to `None` (keep all).
         save_last: Bool. Also keep the model at the end of each run. Defaults to `True`.
@@ -71,7 +84,10 @@ class CheckpointOnChange(keras.callbacks.Callback):
     ):
         super().__init__()
         owner = "CheckpointOnChange"
+        self.directory = _check_directory_argument(owner, directory)
         monitor_lib.check_monitor(owner, monitor)
+        self.mode = monitor_lib.check_mode(owner, mode)
+        monitor_lib.warn_if_mode_contradicts(owner, monitor, mode)
         if keep_best is not None and (
             isinstance(keep_best, bool)
             or not isinstance(keep_best, numbers.Integral)
@@ -84,23 +100,31 @@ class CheckpointOnChange(keras.callbacks.Callback):
             )
         if hparams is not None and not isinstance(hparams, dict):
             raise ValueError(f"{owner}: `hparams` must be a dict. Received: hparams={hparams!r}.")
-        self.directory = os.path.abspath(os.fspath(directory))
+        # Fail now, not at train begin, on values without a stable description.
+        canonical(owner, "hparams", hparams or {})
+        if isinstance(data_config, (list, tuple)):
+            for position, item in enumerate(data_config):
+                canonical(owner, f"data_config[{position}]", item)
+        else:
+            canonical(owner, "data_config", data_config)
         self.monitor = monitor
-        self.mode = monitor_lib.check_mode(owner, mode)
         self.hparams = dict(hparams or {})
         self.data_config = data_config
-        self.keep_best = keep_best
-        self.save_last = bool(save_last)
+        self.keep_best = None if keep_best is None else int(keep_best)
+        self.save_last = checks.check_bool(owner, "save_last", save_last)
         self.version_id = None
         self._connection = None
+        self._records = {}
         if distribution.is_chief():
-            # Fail now, not at epoch 37: the directory must be writable and readable.
+            # Fail now, not at epoch 37: the directory must be writable and its index sound.
             checks.ensure_writable_directory(owner, "directory", self.directory)
-            if os.path.exists(self._path(INDEX_FILE)):
-                connection = index.connect(self._path(INDEX_FILE), create=False)
-                try:
-                    check_schema(owner, connection, self.directory)
-                finally:
+            connection = self._open_index(create=False) if os.path.exists(
+                self._path(store.INDEX_FILE)
+            ) else None
+            try:
+                self._check_every_version_is_indexed(connection)
+            finally:
+                if connection is not None:
                     connection.close()
 
     # -- helpers -----------------------------------------------------------------------
@@ -111,73 +135,213 @@ class CheckpointOnChange(keras.callbacks.Callback):
     def _path(self, name):
         return os.path.join(self.directory, name)
 
-    def _save_model(self, relative):
-        """Writes the model to `relative` atomically: temp file, fsync, rename."""
-        atomic.atomic_write(self._path(relative), self.model.save, suffix=".keras")
+    def _open_index(self, create):
+        try:
+            return store.open_index(
+                "CheckpointOnChange", self.directory, writable=True, create=create
+            )
+        except OSError as error:
+            raise store.write_error(
+                "CheckpointOnChange", f"the index {self._path(store.INDEX_FILE)}", error
+            ) from error
+
+    def _check_every_version_is_indexed(self, connection):
+        """Refuses a directory whose model files the index does not know (a lost index)."""
+        if connection is None:
+            files = store.model_files(self.directory)
+            if files:
+                raise store.missing_index_error("CheckpointOnChange", self.directory, files)
+            return
+        unindexed = store.unindexed_versions(connection, self.directory)
+        if unindexed:
+            known = [row[0] for row in connection.execute("SELECT id FROM versions ORDER BY id")]
+            raise CorruptIndexError(
+                f"CheckpointOnChange: `directory` must hold an index that names every version "
+                f"with model files. Received: directory={self.directory!r}; versions/"
+                f"{sorted(unindexed)} hold model files but {store.INDEX_FILE} names versions "
+                f"{known} (was it deleted, replaced or truncated?). The model files are intact "
+                f"and nothing was deleted. {store.recovery_hint(self.directory)}"
+            )
+
+    def _close(self):
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _failure(self, error, what, state=""):
+        """The clear error for a failed write or read of the history; closes the index."""
+        self._close()
+        if isinstance(error, sqlite3.Error) and index.is_damage(error):
+            return store.damaged_index_error("CheckpointOnChange", self.directory, str(error))
+        if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+            return HistoryWriteError(
+                f"CheckpointOnChange: could not write {what}: another process held the index "
+                f"{self._path(store.INDEX_FILE)} for more than {index.BUSY_TIMEOUT_SECONDS:.0f} s "
+                f"({error}). {state}The index keeps its last committed state; run again."
+            )
+        return store.write_error("CheckpointOnChange", what, error, state)
+
+    def _write_model(self, kind, epoch, value, metrics, seconds):
+        """Writes a model file and its record (record first); returns its relative path.
+
+        Until a transaction names it in the index, the file is a candidate: a crash leaves
+        it as a leftover that its record proves to be this history's own.
+        """
+        relative = os.path.join(
+            store.VERSIONS, str(self.version_id), f"{kind}-{uuid.uuid4().hex[:12]}.keras"
+        )
+        path = self._path(relative)
+        record = dict(
+            self._record_base,
+            mode=self._resolved_mode or self.mode,
+            file=kind,
+            epoch=epoch,
+            value=value,
+            metrics=metrics,
+            epoch_seconds=seconds,
+            step=None,
+            epochs=None,
+            wall_time=None,
+            committed=False,
+            writer=os.getpid(),
+        )
+        model_record.write(path, record)
+        try:
+            atomic.atomic_write(path, self.model.save, suffix=".keras")
+        except BaseException:
+            _remove(model_record.record_path(path))
+            raise
+        self._records[relative] = record
+        return relative
+
+    def _commit_record(self, relative, **fields):
+        """Rewrites a candidate's record as committed (inside the transaction naming it)."""
+        record = dict(self._records.pop(relative), committed=True, **fields)
+        model_record.write(self._path(relative), record)
+
+    def _remove_model(self, relative):
+        self._records.pop(relative, None)
+        path = self._path(relative)
+        _remove(path)
+        _remove(model_record.record_path(path))
 
     def _remove_unreferenced_files(self):
-        """Deletes what a crash left: temp files and files the index never committed.
+        """Deletes what a crash left, and only that: never a file it cannot prove is its own.
 
-        Only files untouched for `STALE_AFTER_SECONDS`: in a directory shared by several
-        processes (a distributed search), a fresh unreferenced file is another writer's,
-        between its write and its commit.
+        A file is removed when the index does not refer to it, it is untouched for
+        `STALE_AFTER_SECONDS` (in a directory shared by several processes, a fresh
+        unreferenced file is another writer's, between its write and its commit), and it
+        is either a temporary file of an atomic write (`.tmp-*`) or a model file (or
+        record) whose record carries this history's id, its version and fingerprint. A
+        model file of a lost index, a file without a record or anything else is kept.
         """
+        connection = self._connection
+        fingerprints = dict(connection.execute("SELECT id, fingerprint FROM versions").fetchall())
         referenced = set()
-        for row in self._connection.execute("SELECT best_file, last_file FROM versions"):
-            referenced.update(name for name in row if name)
+        for row in connection.execute("SELECT best_file, last_file FROM versions"):
+            referenced.update(os.path.normpath(name) for name in row if name)
+        history_id = index.history_id(connection)
         stale_before = time.time() - STALE_AFTER_SECONDS
-        for path in glob.glob(self._path(os.path.join("versions", "*", "*"))) + glob.glob(
-            self._path(os.path.join("versions", "*", ".tmp-*"))
+        pattern = self._path(os.path.join(store.VERSIONS, "*"))
+        for path in glob.glob(os.path.join(pattern, "*")) + glob.glob(
+            os.path.join(pattern, ".tmp-*")
         ):
-            if os.path.relpath(path, self.directory) in referenced:
+            relative = os.path.normpath(os.path.relpath(path, self.directory))
+            name = os.path.basename(path)
+            folder = os.path.basename(os.path.dirname(path))
+            version = int(folder) if folder.isdigit() else None
+            if relative in referenced or version is None:
                 continue
             try:
-                if os.path.getmtime(path) < stale_before:
-                    os.remove(path)
+                if os.path.getmtime(path) >= stale_before:
+                    continue
             except FileNotFoundError:  # its writer renamed or removed it meanwhile
-                pass
+                continue
+            if name.startswith(".tmp-"):
+                _remove(path)
+                continue
+            if name.endswith(".keras"):
+                model = path
+            elif name.endswith(".keras" + model_record.SUFFIX):
+                model = path[: -len(model_record.SUFFIX)]
+                if os.path.exists(model) or os.path.basename(model).startswith(".tmp-"):
+                    continue  # judged with its model file
+            else:
+                continue
+            record = model_record.read(model)
+            if not model_record.belongs_to(
+                record, history_id, version, fingerprints.get(version)
+            ) or record.get("model_deleted"):
+                continue
+            _remove(model)
+            _remove(model_record.record_path(model))
 
     # -- fit hooks ---------------------------------------------------------------------
 
     def on_train_begin(self, logs=None):
         self.version_id = None
+        self._records = {}
+        self._last_value = None
         self._resolved_mode = monitor_lib.try_resolve_mode(
             "CheckpointOnChange", self.monitor, self.mode, self.model
         )
         if not self._is_chief():
             return
-        configuration = fingerprint_lib.model_configuration(
+        configuration = model_configuration(
             self.model, self.params, self.hparams, self.data_config
         )
-        digest = fingerprint_lib.fingerprint(configuration)
-        self._connection = index.connect(self._path(INDEX_FILE), create=True)
-        check_schema("CheckpointOnChange", self._connection, self.directory)
-        self._remove_unreferenced_files()
-        with index.transaction(self._connection) as connection:
-            row = connection.execute(
-                "SELECT id FROM versions WHERE fingerprint = ?", (digest,)
+        digest = fingerprint(configuration)
+        self._close()
+        self._connection = self._open_index(create=True)
+        try:
+            self._check_every_version_is_indexed(self._connection)
+            with index.transaction(self._connection) as connection:
+                row = connection.execute(
+                    "SELECT id FROM versions WHERE fingerprint = ?", (digest,)
+                ).fetchone()
+                if row is not None:
+                    self.version_id = row["id"]
+                else:
+                    parent = index.get_meta(connection, "base_version")
+                    if parent is None:
+                        parent = index.get_meta(connection, "current_version")
+                    # Never reuse a versions/<id> directory, even one the index forgot.
+                    largest = connection.execute("SELECT max(id) FROM versions").fetchone()[0]
+                    used = [largest or 0, *store.version_directories(self.directory)]
+                    self.version_id = max(used) + 1
+                    connection.execute(
+                        "INSERT INTO versions(id, parent, fingerprint, configuration, created,"
+                        " monitor, mode) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            self.version_id,
+                            parent,
+                            digest,
+                            json.dumps(configuration, sort_keys=True),
+                            index.now(),
+                            self.monitor,
+                            self._resolved_mode or self.mode,
+                        ),
+                    )
+                    index.set_meta(connection, "base_version", None)
+                index.set_meta(connection, "current_version", self.version_id)
+            row = self._connection.execute(
+                "SELECT parent, created FROM versions WHERE id = ?", (self.version_id,)
             ).fetchone()
-            if row is not None:
-                self.version_id = row["id"]
-            else:
-                parent = index.get_meta(connection, "base_version")
-                if parent is None:
-                    parent = index.get_meta(connection, "current_version")
-                cursor = connection.execute(
-                    "INSERT INTO versions(parent, fingerprint, configuration, created, monitor,"
-                    " mode) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        parent,
-                        digest,
-                        json.dumps(configuration, sort_keys=True),
-                        index.now(),
-                        self.monitor,
-                        self._resolved_mode or self.mode,
-                    ),
-                )
-                self.version_id = cursor.lastrowid
-                index.set_meta(connection, "base_version", None)
-            index.set_meta(connection, "current_version", self.version_id)
+            self._record_base = {
+                "history_id": index.history_id(self._connection),
+                "version": self.version_id,
+                "parent": row["parent"],
+                "fingerprint": digest,
+                "configuration": configuration,
+                "created": row["created"],
+                "monitor": self.monitor,
+            }
+            self._remove_unreferenced_files()
+        except (sqlite3.Error, OSError) as error:
+            raise self._failure(error, f"the index {self._path(store.INDEX_FILE)}") from error
+        except BaseException:
+            self._close()
+            raise
         self._epoch_started = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -189,7 +353,8 @@ class CheckpointOnChange(keras.callbacks.Callback):
             self._resolved_mode = monitor_lib.resolve_mode(
                 "CheckpointOnChange", self.monitor, self.mode, self.model
             )
-        if not self._is_chief() or self.version_id is None:
+        self._last_value = value
+        if not self._is_chief() or self.version_id is None or self._connection is None:
             return
         seconds = time.perf_counter() - self._epoch_started
         metrics = {
@@ -198,85 +363,180 @@ class CheckpointOnChange(keras.callbacks.Callback):
             if _is_number(val)
         }
         connection = self._connection
-        row = connection.execute(
-            "SELECT best_value, best_file, epochs FROM versions WHERE id = ?", (self.version_id,)
-        ).fetchone()
-        step = row["epochs"]
-        best = monitor_lib.BestValue(self._resolved_mode)
-        if row["best_value"] is not None:
-            best.value = row["best_value"]
-        improved = best.improves(value)
-        new_file = old_file = None
-        if improved:
-            new_file = os.path.join("versions", str(self.version_id), f"best-s{step:05d}.keras")
-            self._save_model(new_file)
-            old_file = row["best_file"]
-        with index.transaction(connection):
-            connection.execute(
-                "INSERT INTO epochs(version, step, epoch, metrics, wall_time) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (self.version_id, step, epoch, json.dumps(metrics), seconds),
-            )
-            connection.execute(
-                "UPDATE versions SET epochs = epochs + 1, wall_time = wall_time + ?, mode = ?"
-                " WHERE id = ?",
-                (seconds, self._resolved_mode, self.version_id),
-            )
-            if improved:
+        what = f"epoch {epoch + 1} of version {self.version_id}"
+        state = (
+            f"Training stopped at epoch {epoch + 1}; the history holds version "
+            f"{self.version_id} as of the epoch before. "
+        )
+        candidate = old_file = None
+        improved = False
+        try:
+            # Save the model before taking the write lock if it beats the best committed so
+            # far: the best only gets better, so the decision under the lock can only agree
+            # or find that another process committed a better one meanwhile.
+            snapshot = connection.execute(
+                "SELECT best_value FROM versions WHERE id = ?", (self.version_id,)
+            ).fetchone()
+            if self._best_tracker(snapshot["best_value"]).improves(value):
+                what = f"the best model of version {self.version_id} (epoch {epoch + 1})"
+                candidate = self._write_model("best", epoch, value, metrics, seconds)
+            with index.transaction(connection):
+                row = connection.execute(
+                    "SELECT best_value, best_file, epochs, wall_time FROM versions WHERE id = ?",
+                    (self.version_id,),
+                ).fetchone()
+                step = row["epochs"]
+                improved = self._best_tracker(row["best_value"]).improves(value)
+                if improved and candidate is None:  # the best got worse (a rebuild): rare
+                    candidate = self._write_model("best", epoch, value, metrics, seconds)
                 connection.execute(
-                    "UPDATE versions SET best_value = ?, best_epoch = ?, best_file = ?, "
-                    "files_deleted = 0 WHERE id = ?",
-                    (value, step, new_file, self.version_id),
+                    "INSERT INTO epochs(version, step, epoch, metrics, wall_time) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (self.version_id, step, epoch, json.dumps(metrics), seconds),
                 )
-        if old_file and old_file != new_file:
-            _remove(self._path(old_file))
+                connection.execute(
+                    "UPDATE versions SET epochs = epochs + 1, wall_time = wall_time + ?, mode = ?"
+                    " WHERE id = ?",
+                    (seconds, self._resolved_mode, self.version_id),
+                )
+                if improved:
+                    self._commit_record(
+                        candidate,
+                        step=step,
+                        epochs=step + 1,
+                        wall_time=row["wall_time"] + seconds,
+                    )
+                    connection.execute(
+                        "UPDATE versions SET best_value = ?, best_epoch = ?, best_file = ?, "
+                        "files_deleted = 0 WHERE id = ?",
+                        (value, step, candidate, self.version_id),
+                    )
+                    old_file = row["best_file"]
+        except (sqlite3.Error, OSError) as error:
+            if candidate is not None:
+                self._remove_model(candidate)
+            raise self._failure(error, what, state) from error
+        except BaseException:
+            if candidate is not None:
+                self._remove_model(candidate)
+            raise
+        if candidate is not None and not improved:
+            self._remove_model(candidate)  # another process committed a better one
+        if old_file and old_file != candidate:
+            self._remove_model(old_file)
         if improved and self.keep_best is not None:
             self._apply_retention()
 
+    def _best_tracker(self, best_value):
+        tracker = monitor_lib.BestValue(self._resolved_mode)
+        if best_value is not None:
+            tracker.value = best_value
+        return tracker
+
     def on_train_end(self, logs=None):
-        if not self._is_chief() or self.version_id is None:
+        if not self._is_chief() or self.version_id is None or self._connection is None:
             return
-        if self.save_last:
-            row = self._connection.execute(
-                "SELECT last_file, epochs, files_deleted FROM versions WHERE id = ?",
-                (self.version_id,),
+        try:
+            if self.save_last:
+                self._save_last()
+        finally:
+            self._close()
+
+    def _save_last(self):
+        connection = self._connection
+        what = f"the last model of version {self.version_id}"
+        state = "Training had finished; the best model is kept. "
+        candidate = old_file = None
+        used = False
+        try:
+            snapshot = connection.execute(
+                "SELECT files_deleted, epochs FROM versions WHERE id = ?", (self.version_id,)
             ).fetchone()
-            if not row["files_deleted"]:
-                new_file = os.path.join(
-                    "versions", str(self.version_id), f"last-s{row['epochs']:05d}.keras"
-                )
-                self._save_model(new_file)
-                with index.transaction(self._connection):
-                    self._connection.execute(
-                        "UPDATE versions SET last_file = ? WHERE id = ?",
-                        (new_file, self.version_id),
+            if snapshot["files_deleted"]:
+                return
+            candidate = self._write_model(
+                "last", snapshot["epochs"] - 1, self._last_value, {}, 0.0
+            )
+            with index.transaction(connection):
+                row = connection.execute(
+                    "SELECT last_file, epochs, wall_time, files_deleted FROM versions "
+                    "WHERE id = ?",
+                    (self.version_id,),
+                ).fetchone()
+                if not row["files_deleted"]:
+                    self._commit_record(
+                        candidate,
+                        step=None,
+                        epochs=row["epochs"],
+                        wall_time=row["wall_time"],
                     )
-                if row["last_file"] and row["last_file"] != new_file:
-                    _remove(self._path(row["last_file"]))
-        self._connection.close()
-        self._connection = None
+                    connection.execute(
+                        "UPDATE versions SET last_file = ? WHERE id = ?",
+                        (candidate, self.version_id),
+                    )
+                    used, old_file = True, row["last_file"]
+        except (sqlite3.Error, OSError) as error:
+            if candidate is not None:
+                self._remove_model(candidate)
+            raise self._failure(error, what, state) from error
+        except BaseException:
+            if candidate is not None:
+                self._remove_model(candidate)
+            raise
+        if candidate is not None and not used:
+            self._remove_model(candidate)
+        if old_file and old_file != candidate:
+            self._remove_model(old_file)
 
     def _apply_retention(self):
-        history = History(self.directory)
+        """Deletes the files of versions outside the `keep_best` best; keeps their records.
+
+        The ranking and the update are one transaction; the files go after the commit.
+        Each deleted file's record stays, marked `model_deleted`, so a rebuild still
+        recovers the version's metadata.
+        """
+        connection = self._connection
         try:
-            scored = [v for v in history.versions() if v.best is not None]
-        finally:
-            history.close()
-        reverse = self._resolved_mode == "max"
-        ranked = sorted(scored, key=lambda v: v.best, reverse=reverse)
-        dropped = [v for v in ranked[self.keep_best :] if v.files]
-        if not dropped:
-            return
-        with index.transaction(self._connection):
-            for version in dropped:
-                self._connection.execute(
-                    "UPDATE versions SET best_file = NULL, last_file = NULL, files_deleted = 1"
-                    " WHERE id = ?",
-                    (version.id,),
+            with index.transaction(connection):
+                scored = connection.execute(
+                    "SELECT id, best_value, best_file, last_file FROM versions "
+                    "WHERE best_value IS NOT NULL"
+                ).fetchall()
+                ranked = sorted(
+                    scored, key=lambda row: row["best_value"], reverse=self._resolved_mode == "max"
                 )
-        for version in dropped:
-            for path in version.files.values():
-                _remove(path)
+                dropped = [
+                    row for row in ranked[self.keep_best :] if row["best_file"] or row["last_file"]
+                ]
+                for row in dropped:
+                    connection.execute(
+                        "UPDATE versions SET best_file = NULL, last_file = NULL, files_deleted = 1"
+                        " WHERE id = ?",
+                        (row["id"],),
+                    )
+        except (sqlite3.Error, OSError) as error:
+            raise self._failure(error, "the index (keep_best)") from error
+        for row in dropped:
+            for relative in (row["best_file"], row["last_file"]):
+                if relative:
+                    path = self._path(relative)
+                    record = model_record.read(path)
+                    if record is not None:
+                        try:
+                            model_record.write(path, dict(record, model_deleted=True))
+                        except OSError:
+                            pass  # the record only helps a rebuild
+                    _remove(path)
+
+
+def _check_directory_argument(owner, directory):
+    path = os.fspath(directory) if isinstance(directory, os.PathLike) else directory
+    if not isinstance(path, str) or not path or "\0" in path:
+        raise TypeError(
+            f"{owner}: `directory` must be a path (a non-empty string or os.PathLike). "
+            f"Received: directory={directory!r}. E.g. directory='runs/history'."
+        )
+    return os.path.abspath(path)
 
 
 def _is_number(value):

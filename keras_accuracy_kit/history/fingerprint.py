@@ -1,30 +1,125 @@
 """What configuration produced a model: collect it, fingerprint it, diff two of them."""
 
+import enum
+import functools
 import hashlib
 import json
+import os
+import types
 
 import keras
+import numpy as np
 
 #: Keys dropped from configurations: Keras numbers auto-generated names per process.
 _VOLATILE_KEYS = ("name",)
 
+_STABLE_KINDS = (
+    "a number, string, list, dict, set, numpy array, a function defined at module level "
+    "or an object with `get_config()`"
+)
 
-def _jsonable(value):
-    """Makes `value` JSON-able: Keras objects by their serialized config, the rest by repr."""
+
+def _unstable(owner, where, value, reason, fix):
+    return TypeError(
+        f"{owner}: `{where}` must describe itself the same way in every run ({_STABLE_KINDS}). "
+        f"Received: {where}={value!r}, {reason}. {fix}"
+    )
+
+
+def _qualified_name(owner, where, value):
+    """`module.qualname` of a function or class, or a TypeError for lambdas and locals."""
+    qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    module = getattr(value, "__module__", None) or ""
+    if not qualname or "<lambda>" in qualname or "<locals>" in qualname:
+        kind = "a lambda" if qualname and "<lambda>" in qualname else "a local function"
+        raise _unstable(
+            owner,
+            where,
+            value,
+            f"{kind}, whose printed form holds a memory address that changes every run",
+            "Define the function at module level (it is recorded by its qualified name) or "
+            "describe it by a value, e.g. a dict of its settings.",
+        )
+    return f"{module}.{qualname}" if module else qualname
+
+
+def _jsonable(value, owner="model_configuration", where="value"):
+    """Makes `value` JSON-able and the same in every process (a stable fingerprint).
+
+    Keras objects become their serialized config, numpy arrays and tensors nested lists,
+    sets sorted lists, functions and classes their qualified name. What has no stable
+    description (a lambda, an object whose `repr` holds its address) raises a TypeError
+    naming `where`.
+    """
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        items = {}
+        for key, item in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                key = json.dumps(_jsonable(key, owner, f"{where} key"), sort_keys=True)
+            items[str(key)] = _jsonable(item, owner, f"{where}[{key!r}]")
+        return items
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, owner, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        items = [_jsonable(v, owner, f"{where} item") for v in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, enum.Enum):
+        return f"{_qualified_name(owner, where, type(value))}.{value.name}"
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist(), owner, where)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, keras.Variable) or keras.ops.is_tensor(value):
+        return _jsonable(np.asarray(keras.ops.convert_to_numpy(value)), owner, where)
+    if isinstance(value, bytes):
+        return repr(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, functools.partial):
+        return {
+            "partial": _jsonable(value.func, owner, f"{where}.func"),
+            "args": _jsonable(list(value.args), owner, f"{where}.args"),
+            "keywords": _jsonable(dict(value.keywords), owner, f"{where}.keywords"),
+        }
+    if isinstance(value, type):
+        return f"class:{_qualified_name(owner, where, value)}"
     if hasattr(value, "get_config"):
         try:
-            return _jsonable(keras.saving.serialize_keras_object(value))
+            config = keras.saving.serialize_keras_object(value)
         except Exception:  # noqa: BLE001 - any object with a config is described by it
-            return _jsonable(value.get_config())
-    if hasattr(value, "item"):
-        return value.item()
-    return repr(value)
+            config = value.get_config()
+        return _jsonable(config, owner, where)
+    if callable(value) and (
+        isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType))
+        or hasattr(value, "__qualname__")
+        or isinstance(value, np.ufunc)
+    ):
+        return f"function:{_qualified_name(owner, where, value)}"
+    text = repr(value)
+    if " at 0x" in text:
+        raise _unstable(
+            owner,
+            where,
+            value,
+            f"an instance of {type(value).__name__}, whose printed form holds a memory "
+            "address that changes every run",
+            "Give its class a `get_config()` returning its settings, or pass the settings "
+            "themselves (a dict).",
+        )
+    return text
+
+
+def canonical(owner, arg, value):
+    """`value` made JSON-able and stable across processes, or a TypeError naming `arg`.
+
+    Example:
+
+    >>> canonical("Demo", "hparams", {"classes": {"dog", "cat"}, "mean": np.array([0.5])})
+    {'classes': ['cat', 'dog'], 'mean': [0.5]}
+    """
+    return _jsonable(value, owner, arg)
 
 
 def _canonical_names(value, names):
@@ -68,17 +163,20 @@ def model_configuration(model, params=None, hparams=None, data_config=None):
     for index, layer in enumerate(layers):
         names.setdefault(layer.name, f"layer_{index}")
     names[model.name] = "model"
-    architecture = _canonical_names(_jsonable(model.get_config()), names)
+    architecture = _canonical_names(_jsonable(model.get_config(), where="model"), names)
     compile_config = model.get_compile_config() if getattr(model, "compiled", False) else None
     if isinstance(data_config, (list, tuple)):
-        data = [_drop_volatile(_jsonable(item)) for item in data_config]
+        data = [
+            _drop_volatile(_jsonable(item, where=f"data_config[{i}]"))
+            for i, item in enumerate(data_config)
+        ]
     else:
-        data = _jsonable(data_config)
+        data = _jsonable(data_config, where="data_config")
     return {
         "model": _drop_volatile(architecture),
-        "compile": _drop_volatile(_jsonable(compile_config)),
+        "compile": _drop_volatile(_jsonable(compile_config, where="compile_config")),
         "steps_per_epoch": (params or {}).get("steps"),
-        "hparams": _jsonable(hparams or {}),
+        "hparams": _jsonable(hparams or {}, where="hparams"),
         "data": data,
     }
 

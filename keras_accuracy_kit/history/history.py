@@ -4,13 +4,14 @@ import dataclasses
 import datetime
 import json
 import os
+import sqlite3
 
 import keras
 
-from keras_accuracy_kit.history import fingerprint as fingerprint_lib
-from keras_accuracy_kit.history import index
-
-INDEX_FILE = "index.sqlite"
+from keras_accuracy_kit._core import atomic
+from keras_accuracy_kit.history.fingerprint import diff as configuration_diff
+from keras_accuracy_kit.history import index, store
+from keras_accuracy_kit.history.store import INDEX_FILE, check_schema  # noqa: F401 - re-exported
 
 
 @dataclasses.dataclass
@@ -28,9 +29,12 @@ class Version:
         best_epoch: Int or None. The epoch (counted over all runs of this version) of it.
         epochs: Int. Epochs trained in this version, over all its runs.
         wall_time: Float. Seconds of training in this version.
-        files: Dict. `{"best": path, "last": path}` for the model files kept.
+        files: Dict. `{"best": path, "last": path}` for the model files the index names.
         configuration: Dict. The full configuration (see `model_configuration`).
         fingerprint: String. Hash of `configuration`.
+        file_status: Dict. `{"best": "ok" | "missing" | "corrupt", ...}`, one per file of
+            `files`, checked when the history is read.
+        files_deleted: Bool. Whether `keep_best` deleted the version's files.
     """
 
     id: int
@@ -46,14 +50,20 @@ class Version:
     files: dict
     configuration: dict
     fingerprint: str
+    file_status: dict = dataclasses.field(default_factory=dict)
+    files_deleted: bool = False
 
 
 @dataclasses.dataclass
 class Restored:
-    """What `History.rollback` returns: the model of a version and the version itself."""
+    """What `History.rollback` returns: the model of a version and the version itself.
+
+    `exported` is the path the model was exported to (`rollback(..., export=path)`).
+    """
 
     model: object
     version: Version
+    exported: object = None
 
 
 class History:
@@ -61,7 +71,10 @@ class History:
 
     The directory holds an SQLite index and the `.keras` files of each version's best and
     last model. Everything listed here is committed: a training process killed mid-write
-    leaves the previous state, which is what this class shows.
+    leaves the previous state, which is what this class shows. Reading needs no write
+    access (a read-only filesystem works); each model file is reported `"ok"`,
+    `"missing"` or `"corrupt"` in `Version.file_status`. A lost or damaged index raises a
+    `CorruptIndexError` that says how to recover: `History.rebuild(directory)`.
 
     Args:
         directory: Path. A directory `CheckpointOnChange` wrote to.
@@ -77,20 +90,52 @@ class History:
     """
 
     def __init__(self, directory):
-        self.directory = os.path.abspath(os.fspath(directory))
-        path = os.path.join(self.directory, INDEX_FILE)
-        if not os.path.exists(path):
-            raise ValueError(
-                f"History: `directory` must hold a history written by CheckpointOnChange. "
-                f"Received: directory={self.directory!r} (no {INDEX_FILE}). Pass the "
-                "directory given to `kit.callbacks.CheckpointOnChange`."
+        if not isinstance(directory, (str, os.PathLike)):
+            raise TypeError(
+                f"History: `directory` must be a path. Received: directory={directory!r}. "
+                "Pass the directory given to `kit.callbacks.CheckpointOnChange`."
             )
-        self._connection = index.connect(path, create=False)
-        check_schema("History", self._connection, self.directory)
+        self.directory = os.path.abspath(os.fspath(directory))
+        self._connection = store.open_index("History", self.directory, writable=False)
+        self._writer = None
+
+    @classmethod
+    def rebuild(cls, directory):
+        """Recreates a lost or damaged index from the model files' records.
+
+        Every model file the kit writes has a record beside it (`<file>.keras.json`) with
+        its version's configuration, fingerprint, parent, monitor and the epoch and value
+        it holds. A readable old index is merged in (its versions win); versions found
+        only in the records are recovered with their best and last files, the best value,
+        the epoch count and the epochs whose models are kept (the other epochs' metrics
+        lived only in the index). The old index is renamed, never deleted:
+        `index.sqlite.damaged-<time>` (or `.before-rebuild-<time>`). Model files without
+        a record (written before records existed, or not by the kit) are left in place
+        and listed. Run it while no training writes to the directory.
+
+        Args:
+            directory: Path. A directory `CheckpointOnChange` wrote to.
+
+        Returns:
+            Dict with `index`, `previous_index` (or None), `versions` (ids now indexed),
+            `recovered` (ids recovered from records), `model_files` and `without_record`
+            (paths).
+
+        Example:
+
+        ```python
+        report = kit.History.rebuild("runs/history")   # or: kak history runs/history --rebuild
+        kit.History("runs/history").versions()
+        ```
+        """
+        return store.rebuild(directory)
 
     def close(self):
         """Closes the index connection (also done by `with kit.History(dir) as history:`)."""
         self._connection.close()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def __enter__(self):
         return self
@@ -99,26 +144,40 @@ class History:
         self.close()
         return False
 
+    def _query(self, sql, parameters=()):
+        try:
+            return self._connection.execute(sql, parameters).fetchall()
+        except sqlite3.DatabaseError as error:
+            if index.is_damage(error):
+                raise store.damaged_index_error("History", self.directory, str(error)) from error
+            raise
+
+    def _write_connection(self):
+        if self._writer is None:
+            self._writer = store.open_index("History", self.directory, writable=True)
+        return self._writer
+
     # -- reading -----------------------------------------------------------------------
 
     def _rows(self):
-        return self._connection.execute("SELECT * FROM versions ORDER BY id").fetchall()
+        return self._query("SELECT * FROM versions ORDER BY id")
 
     def _version(self, row, configurations):
         parent_configuration = configurations.get(row["parent"])
         configuration = json.loads(row["configuration"])
-        files = {}
+        files, status = {}, {}
         for kind in ("best", "last"):
             name = row[f"{kind}_file"]
             if name:
                 files[kind] = os.path.join(self.directory, name)
+                status[kind] = store.file_status(files[kind])
         return Version(
             id=row["id"],
             parent=row["parent"],
             created=datetime.datetime.fromtimestamp(
                 row["created"], tz=datetime.timezone.utc
             ).isoformat(timespec="seconds"),
-            changes=fingerprint_lib.diff(parent_configuration, configuration),
+            changes=configuration_diff(parent_configuration, configuration),
             monitor=row["monitor"],
             mode=row["mode"],
             best=row["best_value"],
@@ -128,6 +187,8 @@ class History:
             files=files,
             configuration=configuration,
             fingerprint=row["fingerprint"],
+            file_status=status,
+            files_deleted=bool(row["files_deleted"]),
         )
 
     def versions(self):
@@ -170,9 +231,7 @@ class History:
 
     def epochs(self, version_id):
         """The recorded epochs of a version: list of dicts with `epoch`, `metrics`, `wall_time`."""
-        rows = self._connection.execute(
-            "SELECT * FROM epochs WHERE version = ? ORDER BY step", (version_id,)
-        ).fetchall()
+        rows = self._query("SELECT * FROM epochs WHERE version = ? ORDER BY step", (version_id,))
         return [
             {
                 "step": r["step"],
@@ -185,7 +244,7 @@ class History:
 
     def diff(self, a, b):
         """What changed from version `a` to version `b`, one setting a line."""
-        return fingerprint_lib.diff(self.version(a).configuration, self.version(b).configuration)
+        return configuration_diff(self.version(a).configuration, self.version(b).configuration)
 
     # -- models ------------------------------------------------------------------------
 
@@ -207,55 +266,123 @@ class History:
                 "`kit.callbacks.CheckpointOnChange` first."
             )
         if which not in chosen.files:
+            why = (
+                "Files of versions outside `keep_best` are deleted; their metadata stays."
+                if chosen.files_deleted
+                else "This version has no such file (none was saved: see `kak history`)."
+            )
             raise ValueError(
                 f"History: `which` must name a model file version {chosen.id} keeps: "
-                f"{sorted(chosen.files)}. Received: which={which!r}. Files of versions "
-                "outside `keep_best` are deleted; their metadata stays."
+                f"{sorted(chosen.files)}. Received: which={which!r}. {why}"
             )
-        return keras.models.load_model(chosen.files[which])
+        path = chosen.files[which]
+        status = store.file_status(path)
+        others = [v.id for v in self.versions() if v.file_status.get(which) == "ok"]
+        if status != "ok":
+            reason = (
+                "does not exist (deleted outside the kit?)"
+                if status == "missing"
+                else "is corrupt (truncated, or not a .keras archive)"
+            )
+            raise ValueError(
+                f"History: the {which} model file of version {chosen.id} must be a readable "
+                f".keras file. Received: version={chosen.id}, which={which!r}: {path} {reason}. "
+                f"Versions whose {which} file is intact: {others}."
+            )
+        try:
+            return keras.models.load_model(path)
+        except Exception as error:  # noqa: BLE001 - any failure is reported with the file
+            raise ValueError(
+                f"History: the {which} model file of version {chosen.id} could not be loaded. "
+                f"Received: version={chosen.id}, which={which!r}: {path}: "
+                f"{type(error).__name__}: {error}. If the model uses custom layers, import "
+                f"the code that registers them first; else load another version: {others}."
+            ) from error
 
-    def rollback(self, to="best", load=True):
+    def rollback(self, to="best", load=True, export=None):
         """Makes a version the base of the next run and returns its model and configuration.
 
         The next `CheckpointOnChange` run whose configuration is new records this version
-        as its parent.
+        as its parent. With `export`, the model is written there first: if that fails,
+        nothing is rolled back (one operation).
 
         Args:
             to: Int id or `"best"`. Defaults to `"best"`.
             load: Bool. Whether to load the version's model (`Restored.model` is `None`
                 otherwise). Defaults to `True`.
+            export: Optional path (`.keras` or `.h5`). Also save the version's best model
+                there. Defaults to `None`.
 
         Returns:
-            `Restored(model, version)`.
+            `Restored(model, version, exported)`.
         """
         version = self.version(to)
-        model = self.load(version) if load else None
-        with index.transaction(self._connection):
-            index.set_meta(self._connection, "base_version", version.id)
-        return Restored(model=model, version=version)
+        if version is None:
+            raise ValueError(
+                "History: there is no version with a recorded best value yet. Train with "
+                "`kit.callbacks.CheckpointOnChange` first."
+            )
+        target = None if export is None else self._check_export_path(export)
+        connection = self._write_connection()
+        model = self.load(version) if (load or target) else None
+        if target is not None:
+            self._save(model, target)
+        try:
+            with index.transaction(connection):
+                index.set_meta(connection, "base_version", version.id)
+        except sqlite3.Error as error:
+            if "full" in str(error):
+                raise store.write_error(
+                    "History", f"the rollback to version {version.id} into the index", error
+                ) from error
+            raise store.database_error("History", self.directory, error, writable=True) from error
+        return Restored(model=model if load else None, version=version, exported=target)
 
     def export(self, path, version="best", which="best"):
         """Saves a version's model to `path`: `.keras`, or legacy `.h5` for old code.
 
+        The path is checked before anything is loaded, and the file is written atomically.
+
         Returns:
             The absolute path written.
         """
+        path = self._check_export_path(path)
+        model = self.load(version, which)
+        self._save(model, path)
+        return path
+
+    def _check_export_path(self, path):
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"History: `path` must be a file path. Received: path={path!r}.")
         path = os.path.abspath(os.fspath(path))
         if not path.endswith((".keras", ".h5")):
             raise ValueError(
-                f"History: `path` must end with '.keras' or '.h5'. Received: path={path!r}."
+                f"History: `path` must end with '.keras' or '.h5'. Received: path={path!r}. "
+                "Nothing was changed."
             )
-        model = self.load(version, which)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        model.save(path)
+        folder = os.path.dirname(path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            probe = os.path.join(folder, f".kak-write-test-{os.getpid()}")
+            with open(probe, "wb"):
+                pass
+            os.remove(probe)
+        except OSError as error:
+            raise ValueError(
+                f"History: `path` must be a file the kit can write. Received: path={path!r} "
+                f"({error.strerror or error}). Nothing was changed. Pass a path in a "
+                "writable directory."
+            ) from error
+        if os.path.isdir(path):
+            raise ValueError(
+                f"History: `path` must be a file, not a directory. Received: path={path!r}. "
+                "Nothing was changed."
+            )
         return path
 
-
-def check_schema(owner, connection, directory):
-    version = index.schema_version(connection)
-    if version is not None and version > index.SCHEMA_VERSION:
-        raise index.NewerSchemaError(
-            f"{owner}: `directory` was written by a newer keras-accuracy-kit (history schema "
-            f"{version}; this one reads up to {index.SCHEMA_VERSION}). Received: "
-            f"directory={directory!r}. Upgrade with `pip install -U keras-accuracy-kit`."
-        )
+    def _save(self, model, path):
+        suffix = ".h5" if path.endswith(".h5") else ".keras"
+        try:
+            atomic.atomic_write(path, model.save, suffix=suffix)
+        except OSError as error:
+            raise store.write_error("History", f"the exported model {path}", error) from error

@@ -6,8 +6,13 @@ that starts after a crash -- sees the last committed state and never a half-writ
 """
 
 import json
+import os
 import sqlite3
 import time
+import urllib.parse
+import uuid
+
+from keras_accuracy_kit.history.errors import NewerSchemaError  # noqa: F401 - re-exported
 
 #: Version of the on-disk layout. Bump it when the schema changes.
 SCHEMA_VERSION = 1
@@ -41,31 +46,118 @@ CREATE TABLE IF NOT EXISTS epochs (
 """
 
 
-class NewerSchemaError(ValueError):
-    """The directory was written by a newer keras-accuracy-kit."""
+#: Seconds a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT_SECONDS = 60.0
 
 
-def connect(path, create):
-    """Opens the index at `path` in WAL mode; creates the schema when `create`."""
-    connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-    connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA busy_timeout = 30000")
-    if create:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = FULL")
-        with transaction(connection):
-            for statement in _SCHEMA.strip().split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-            connection.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+def connect(path, create, history_id=None):
+    """Opens the index at `path` for writing, in WAL mode; creates the schema when `create`.
+
+    A new index gets a random `history_id` (or the given one, when rebuilding): model
+    records carry it, which proves that a file is this history's own.
+    """
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    try:
+        connection.row_factory = sqlite3.Row
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        if create:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            with transaction(connection):
+                for statement in _SCHEMA.strip().split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                connection.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('history_id', ?)",
+                    (json.dumps(history_id or uuid.uuid4().hex),),
+                )
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
+def connect_readonly(path):
+    """Opens the index at `path` for reading: works on a read-only filesystem too.
+
+    SQLite reads a WAL database read-only when its `-shm` file exists or can be created.
+    On a read-only filesystem after a clean shutdown neither holds, but then there is no
+    journal either (the last writer checkpointed it), so the file is read as immutable.
+    """
+    if os.access(path, os.W_OK) and os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+        # Writable: an ordinary connection (that only reads) tidies the journal files up
+        # when it closes; a read-only one would leave them behind.
+        return _checked_connection(f"file:{urllib.parse.quote(os.path.abspath(path))}")
+    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
+    try:
+        return _checked_connection(uri)
+    except sqlite3.OperationalError as error:
+        if "unable to open" not in str(error):
+            raise
+        journal = f"{path}-wal"
+        if os.path.exists(journal) and os.path.getsize(journal) > 0:
+            raise  # committed changes live in the journal: immutable would miss them
+    return _checked_connection(f"{uri}&immutable=1")
+
+
+def _checked_connection(uri):
+    connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        connection.row_factory = sqlite3.Row
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def damage(connection):
+    """None if the index is intact and complete, else what is wrong with it (a string).
+
+    Runs SQLite's `quick_check` (every page readable, the tables well-formed; fast on an
+    index of a few thousand epochs) and checks that the kit's tables and keys are there.
+    """
+    try:
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            return "; ".join(problems[:3])
+        tables = {
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        missing = {"meta", "versions", "epochs"} - tables
+        if missing:
+            return f"no table {', '.join(sorted(missing))} (an empty or truncated file?)"
+        if schema_version(connection) is None:
+            return "no schema_version"
+    except sqlite3.DatabaseError as error:
+        if not is_damage(error):
+            raise  # busy, unreadable directory, ...: not the file's fault
+        return str(error)
+    return None
+
+
+def is_damage(error):
+    """Whether an sqlite3 error means the file is damaged (not busy, closed or full)."""
+    if isinstance(error, sqlite3.ProgrammingError) or not isinstance(
+        error, sqlite3.DatabaseError
+    ):
+        return False
+    text = str(error).lower()
+    transient = ("locked", "busy", "disk is full", "unable to open", "readonly", "read-only")
+    return not any(word in text for word in transient)
+
+
 class transaction:  # noqa: N801 - used as a context manager, like sqlite3's own
-    """`with transaction(connection):` BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error."""
+    """`with transaction(connection):` BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error.
+
+    BEGIN IMMEDIATE takes the write lock at once, so whatever the block reads is what it
+    writes over: a read-modify-write is atomic against other processes.
+    """
 
     def __init__(self, connection):
         self.connection = connection
@@ -75,13 +167,34 @@ class transaction:  # noqa: N801 - used as a context manager, like sqlite3's own
         return self.connection
 
     def __exit__(self, kind, value, traceback):
-        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            try:
+                self.connection.execute("COMMIT")
+            except BaseException:
+                _rollback(self.connection)
+                raise
+        else:
+            _rollback(self.connection)
         return False
+
+
+def _rollback(connection):
+    """ROLLBACK, without hiding the error that caused it if it fails too (disk I/O)."""
+    try:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
 
 
 def schema_version(connection):
     row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return None if row is None else int(row["value"])
+
+
+def history_id(connection):
+    """The random id of this history (None in indexes written before it existed)."""
+    return get_meta(connection, "history_id")
 
 
 def get_meta(connection, key, default=None):

@@ -1,5 +1,9 @@
 """`kak history` and `kak rollback` on a real history."""
 
+import json
+import re
+import sqlite3
+
 import keras
 import numpy as np
 
@@ -41,3 +45,38 @@ def test_history_and_rollback_commands(tmp_path, capsys):
 def test_errors_are_reported_without_a_traceback(tmp_path, capsys):
     assert main(["history", str(tmp_path)]) == 2
     assert "kak history: History: `directory` must hold a history" in capsys.readouterr().err
+
+
+def base_version(directory):
+    connection = sqlite3.connect(directory / "index.sqlite")
+    try:
+        row = connection.execute("SELECT value FROM meta WHERE key = 'base_version'").fetchone()
+        return None if row is None else json.loads(row[0])
+    finally:
+        connection.close()
+
+
+def test_rollback_with_a_bad_export_path_changes_nothing(tmp_path, capsys):
+    # D5: `kak rollback DIR --to 1 --export out.txt` committed the rollback, then failed.
+    x, y, _, _ = digits_data()
+    for units in (8, 16):
+        digits_model(units=units).fit(
+            x[:128], y[:128], epochs=1, verbose=0,
+            callbacks=[kit.callbacks.CheckpointOnChange(tmp_path / "h", monitor="loss")],
+        )  # fmt: skip
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    cases = [
+        (tmp_path / "out.txt", r"`path` must end with '.keras' or '.h5'"),
+        (blocker / "model.keras", r"`path` must be a file the kit can write\. .*Nothing was"),
+        (tmp_path, r"`path` must end with"),
+    ]
+    for path, message in cases:
+        code = main(["rollback", str(tmp_path / "h"), "--to", "1", "--export", str(path)])
+        err = capsys.readouterr().err
+        assert code == 2 and re.search(message, err), err
+        assert "Traceback" not in err and "Rolled back" not in err
+        assert base_version(tmp_path / "h") is None
+    export = str(tmp_path / "m.keras")
+    assert main(["rollback", str(tmp_path / "h"), "--to", "1", "--export", export]) == 0
+    assert base_version(tmp_path / "h") == 1 and (tmp_path / "m.keras").exists()

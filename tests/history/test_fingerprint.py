@@ -1,7 +1,10 @@
 """Fingerprints: a change of learning rate, augmentation, depth or image size opens a new
 version whose diff names it; re-running unchanged continues the same version."""
 
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,11 +13,13 @@ import keras_accuracy_kit as kit
 from tests.history.helpers import digits_data, digits_model
 
 
-def train(directory, epochs=1, data_config=None, **model_arguments):
+def train(directory, epochs=1, data_config=None, hparams=None, **model_arguments):
     image_size = model_arguments.get("image_size", 8)
     x, y, vx, vy = digits_data(image_size)
     model = digits_model(**model_arguments)
-    callback = kit.callbacks.CheckpointOnChange(directory, data_config=data_config)
+    callback = kit.callbacks.CheckpointOnChange(
+        directory, data_config=data_config, hparams=hparams
+    )
     model.fit(
         x[:256],
         y[:256],
@@ -62,3 +67,73 @@ def test_rerunning_unchanged_continues_the_version(tmp_path):
     assert history.version(first).epochs == 5
     assert [e["epoch"] for e in history.epochs(first)] == [0, 1, 0, 1, 2]
     assert np.isfinite(history.version(first).wall_time)
+
+
+HASH_SEED_SCRIPT = """
+import functools, json, sys
+import numpy as np
+from keras_accuracy_kit.history.fingerprint import canonical, fingerprint
+hparams = {
+    "classes": {"cat", "dog", "bird", "fish", "horse"},
+    "frozen": frozenset({("a", 1), ("b", 2)}),
+    "mean": np.array([0.5, 0.4, 0.3]),
+    "reduce": np.mean,
+    "partial": functools.partial(np.clip, a_min=0),
+}
+print(fingerprint(canonical("Demo", "hparams", hparams)))
+"""
+
+
+def test_fingerprint_is_the_same_in_every_process():
+    # D7: a set's order follows the hash seed; a function's repr holds its address.
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", HASH_SEED_SCRIPT],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for seed in (1, 2, 3)
+    }  # fmt: skip
+    assert len(digests) == 1 and len(digests.pop()) == 64
+
+
+@pytest.mark.parametrize(
+    "arguments, where, reason",
+    [
+        ({"data_config": [lambda x: x]}, r"data_config\[0\]", r"a lambda"),
+        ({"hparams": {"fn": lambda: 1}}, r"hparams\['fn'\]", r"a lambda"),
+        ({"hparams": {"thing": object()}}, r"hparams\['thing'\]", r"an instance of object"),
+        ({"data_config": {"step": lambda x: x}}, r"data_config\['step'\]", r"a lambda"),
+    ],
+)
+def test_values_without_a_stable_description_are_refused_at_construction(
+    tmp_path, arguments, where, reason
+):
+    # D7: they made a new version on every run.
+    with pytest.raises(
+        TypeError,
+        match=rf"CheckpointOnChange: `{where}` must describe itself the same way in every run "
+        rf"\(.*\)\. Received: {where}=.*, {reason}",
+    ):
+        kit.callbacks.CheckpointOnChange(tmp_path, **arguments)
+
+
+def normalise(image):
+    return image
+
+
+def test_sets_arrays_and_named_functions_continue_their_version(tmp_path):
+    # D7 + D8: `hparams={"mean": np.array([.5, .4, .3])}` crashed `fit`.
+    def hparams():
+        return {"classes": {"dog", "cat"}, "mean": np.array([0.5, 0.4, 0.3]), "f": normalise}
+
+    first = train(tmp_path, hparams=hparams(), data_config=[normalise])
+    second = train(tmp_path, hparams=hparams(), data_config=[normalise])
+    assert first == second == 1
+    configuration = kit.History(tmp_path).version(1).configuration
+    assert configuration["hparams"] == {
+        "classes": ["cat", "dog"],
+        "mean": [0.5, 0.4, 0.3],
+        "f": "function:tests.history.test_fingerprint.normalise",
+    }
+    assert configuration["data"] == ["function:tests.history.test_fingerprint.normalise"]

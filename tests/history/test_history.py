@@ -1,7 +1,10 @@
 """History: rollback to the best configuration, retention, export, bad input."""
 
+import json
 import math
 import os
+import pathlib
+import shutil
 import sqlite3
 import time
 
@@ -66,9 +69,10 @@ def test_best_and_last_models_and_epochs_are_recorded(tmp_path):
     assert version.best == pytest.approx(max(accuracies))
     assert version.best_epoch == int(np.argmax(accuracies))
     assert sorted(version.files) == ["best", "last"]
-    assert set(os.listdir(tmp_path / "versions" / "1")) == {
-        os.path.basename(path) for path in version.files.values()
-    }
+    # The two model files and their records (what a rebuild reads), nothing else.
+    names = {os.path.basename(path) for path in version.files.values()}
+    assert set(os.listdir(tmp_path / "versions" / "1")) == names | {f"{n}.json" for n in names}
+    assert version.file_status == {"best": "ok", "last": "ok"}
     np.testing.assert_allclose(
         history.load(version_id, "last").predict(probe(), verbose=0),
         model.predict(probe(), verbose=0),
@@ -106,7 +110,12 @@ def test_keep_best_deletes_files_of_worse_versions_and_keeps_metadata(tmp_path):
     assert sorted(os.listdir(tmp_path / "versions" / str(best.id))) != []
     for version in versions:
         if version.id != best.id:
-            assert os.listdir(tmp_path / "versions" / str(version.id)) == []
+            # No model file left; the records stay (marked) so a rebuild keeps the metadata.
+            left = os.listdir(tmp_path / "versions" / str(version.id))
+            assert left and all(name.endswith(".keras.json") for name in left)
+            for name in left:
+                record = json.loads((tmp_path / "versions" / str(version.id) / name).read_text())
+                assert record["model_deleted"] is True
             with pytest.raises(ValueError, match=r"`which` must name a model file version"):
                 history.load(version.id)
 
@@ -186,22 +195,45 @@ def test_history_is_a_context_manager_that_closes_its_index(tmp_path):
         history.versions()
 
 
-def test_train_begin_removes_stale_leftovers_but_not_another_writers_fresh_files(tmp_path):
+def test_train_begin_removes_only_provable_stale_leftovers(tmp_path):
+    # D2: the clean-up deletes a file only if it is stale AND provably this history's own.
     fit(tmp_path, digits_model(), epochs=1)
     leftovers = tmp_path / "versions" / "1"
-    stale_tmp, stale_file = leftovers / ".tmp-best.keras.abc.keras", leftovers / "orphan.keras"
+    with kit.History(tmp_path) as history:
+        best_path = history.version(1).files["best"]
+    record = json.loads(pathlib.Path(best_path + ".json").read_text())
+
+    def candidate(name, **changes):
+        """A complete model file with a record, as a crash between save and commit leaves."""
+        path = leftovers / name
+        shutil.copyfile(best_path, path)
+        (leftovers / f"{name}.json").write_text(
+            json.dumps(dict(record, model=name, committed=False, **changes))
+        )
+        return path
+
+    stale_tmp = leftovers / ".tmp-best.keras.abc.keras"
     fresh_tmp = leftovers / ".tmp-best.keras.def.keras"  # another process, mid-write
-    for path in (stale_tmp, stale_file, fresh_tmp):
+    own = candidate("best-own.keras")
+    own_fresh = candidate("best-fresh.keras")  # another writer's, before its commit
+    foreign = candidate("best-foreign.keras", history_id="another history")
+    other_version = candidate("best-other.keras", fingerprint="another configuration")
+    no_record = leftovers / "orphan.keras"
+    for path in (stale_tmp, fresh_tmp, no_record):
         path.write_bytes(b"partial")
     old = time.time() - 2 * checkpoint_on_change.STALE_AFTER_SECONDS
-    for path in (stale_tmp, stale_file):
-        os.utime(path, (old, old))
+    for path in (stale_tmp, own, foreign, other_version, no_record):
+        for each in (path, pathlib.Path(f"{path}.json")):
+            if each.exists():
+                os.utime(each, (old, old))
     fit(tmp_path, digits_model(), epochs=1)
-    assert not stale_tmp.exists() and not stale_file.exists()
-    assert fresh_tmp.exists()
+    assert not stale_tmp.exists()
+    assert not own.exists() and not pathlib.Path(f"{own}.json").exists()
+    for kept in (fresh_tmp, own_fresh, foreign, other_version, no_record):
+        assert kept.exists(), kept
     with kit.History(tmp_path) as history:
         for version in history.versions():
-            assert all(os.path.exists(path) for path in version.files.values())
+            assert set(version.file_status.values()) == {"ok"}
 
 
 def test_rollback_without_loading_only_sets_the_base(tmp_path):

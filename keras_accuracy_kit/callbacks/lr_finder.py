@@ -2,7 +2,9 @@
 
 import dataclasses
 import math
+import numbers
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -26,6 +28,9 @@ class LRFinderResult:
         suggestion_valley: Float. fastai's "valley": a rate about halfway into the
             longest run of falling loss (usually the more robust choice).
         diverged: Bool. Whether the test stopped early because the loss exploded.
+        reliable: Bool. False when the suggestions rest on too few points (the loss
+            diverged within the first `MIN_POINTS` steps, or was not finite from the
+            start); a warning says why.
     """
 
     learning_rates: list
@@ -34,6 +39,7 @@ class LRFinderResult:
     suggestion_steepest: float
     suggestion_valley: float
     diverged: bool
+    reliable: bool = True
 
     @property
     def suggestion(self):
@@ -86,6 +92,10 @@ def valley_suggestion(learning_rates, smoothed_losses):
     return float(learning_rates[min(max(index, 0), num - 1)])
 
 
+#: Fewer recorded steps than this (when the test asked for more) make an unreliable suggestion.
+MIN_POINTS = 10
+
+
 class LRFinder(keras.callbacks.Callback):
     """Runs a learning-rate range test during `fit`, then puts the model back as it was.
 
@@ -135,9 +145,19 @@ class LRFinder(keras.callbacks.Callback):
         self.num_steps = int(num_steps)
         self.smoothing = float(smoothing)
         self.divergence_threshold = float(divergence_threshold)
-        self.restore = bool(restore)
+        self.restore = checks.check_bool("LRFinder", "restore", restore)
+        if logdir is not None and not isinstance(logdir, (str, os.PathLike)):
+            raise TypeError(
+                f"LRFinder: `logdir` must be None or a path. Received: logdir={logdir!r}. "
+                "E.g. logdir='runs/lr'."
+            )
         self.logdir = None if logdir is None else os.fspath(logdir)
         if self.logdir is not None:
+            if not isinstance(self.logdir, str) or not self.logdir or "\0" in self.logdir:
+                raise TypeError(
+                    f"LRFinder: `logdir` must be None or a path. Received: logdir={logdir!r}. "
+                    "E.g. logdir='runs/lr'."
+                )
             checks.ensure_writable_directory("LRFinder", "logdir", self.logdir)
         self.result = None
 
@@ -161,9 +181,12 @@ class LRFinder(keras.callbacks.Callback):
         self._saved_optimizer = [keras.ops.convert_to_numpy(v) for v in optimizer.variables]
         self._saved_learning_rate = optimizer._learning_rate
         self._saved_learning_rate_value = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-        if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-            # A schedule cannot be overwritten by a float: drive the rate through a
-            # variable-backed callable for the test, and trace the step again.
+        source = optimizer._learning_rate
+        if isinstance(source, keras.optimizers.schedules.LearningRateSchedule) or (
+            callable(source) and not isinstance(source, keras.Variable)
+        ):
+            # A schedule or a callable cannot be overwritten by a float: drive the rate
+            # through a variable-backed callable for the test, and trace the step again.
             with self.model.distribute_strategy.scope():
                 self._rate = keras.Variable(self.min_lr, dtype="float32", trainable=False)
             rate = self._rate
@@ -227,10 +250,42 @@ class LRFinder(keras.callbacks.Callback):
                 suggestion_steepest=steepest_suggestion(lrs, smoothed),
                 suggestion_valley=valley_suggestion(lrs, smoothed),
                 diverged=self._diverged,
+                reliable=self._check_reliable(),
             )
             self._write_tensorboard()
+        else:
+            warnings.warn(
+                "LRFinder: no training step ran, so there is no result. Received: a dataset "
+                "that yielded no batch. Check the pipeline (a `filter` that drops everything, "
+                "`take(0)`, a `batch` with drop_remainder larger than the data).",
+                stacklevel=2,
+            )
         if self.restore:
             self._restore_model()
+
+    def _check_reliable(self):
+        """Whether enough steps ran for a suggestion; warns (saying why) when not."""
+        num = len(self._smoothed)
+        if math.isfinite(self._losses[0]) and num >= min(MIN_POINTS, self.num_steps):
+            return True
+        if not math.isfinite(self._losses[0]):
+            why = (
+                f"the loss was not finite from the first step (loss={self._losses[0]}): the "
+                "model or the data are broken (NaN inputs, labels out of range, a loss that "
+                "does not match the outputs?); no learning rate can fix that"
+            )
+        else:
+            why = (
+                f"the loss diverged after {num} of {self.num_steps} steps, at learning rate "
+                f"{self._lrs[-1]:.3g}: {num} point(s) are too few for a suggestion. Start "
+                f"lower, e.g. min_lr={self.min_lr / 100:.3g}, or check the model and data"
+            )
+        warnings.warn(
+            f"LRFinder: the suggestion ({valley_suggestion(self._lrs, self._smoothed):.3g}) is "
+            f"unreliable: {why}. `result.reliable` is False.",
+            stacklevel=2,
+        )
+        return False
 
     def _restore_model(self):
         optimizer = self.model.optimizer
@@ -334,45 +389,67 @@ def find_lr(
         logdir=logdir,
     )
     try:
-        model.fit(
-            dataset.repeat(),
-            epochs=1,
-            steps_per_epoch=finder.num_steps,
-            callbacks=[finder],
-            verbose=verbose,
-            shuffle=False,
-        )
+        with warnings.catch_warnings():
+            # An empty dataset is reported below, as an error of find_lr.
+            warnings.filterwarnings("ignore", message="LRFinder: no training step ran")
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            model.fit(
+                dataset.repeat(),
+                epochs=1,
+                steps_per_epoch=finder.num_steps,
+                callbacks=[finder],
+                verbose=verbose,
+                shuffle=False,
+            )
     finally:
         # `fit` skips on_train_end when it raises (or is interrupted): restore anyway.
         if finder.result is None and hasattr(finder, "_saved_weights"):
             finder._restore_model()
+    if finder.result is None:
+        raise ValueError(
+            "find_lr: `dataset` must yield at least one batch. Received: a dataset that "
+            "yielded none when it ran (its size was unknown before: a `filter` that drops "
+            "everything?). Check the pipeline, e.g. `next(iter(dataset))`."
+        )
     return finder.result
 
 
 def _check_range_test_arguments(min_lr, max_lr, num_steps, smoothing, divergence_threshold):
     owner = "LRFinder"
-    if not isinstance(min_lr, (int, float)) or not min_lr > 0:
+
+    def finite(value):
+        return (
+            not isinstance(value, bool)
+            and isinstance(value, numbers.Real)
+            and math.isfinite(value)
+        )
+
+    if not finite(min_lr) or not min_lr > 0:
         raise ValueError(
-            f"{owner}: `min_lr` must be a positive number. Received: min_lr={min_lr!r}. "
+            f"{owner}: `min_lr` must be a positive finite number. Received: min_lr={min_lr!r}. "
             "Start the range low, e.g. min_lr=1e-7."
         )
-    if not isinstance(max_lr, (int, float)) or not max_lr > min_lr:
+    if not finite(max_lr) or not max_lr > min_lr:
         raise ValueError(
-            f"{owner}: `max_lr` must be larger than min_lr={min_lr!r}. Received: "
-            f"max_lr={max_lr!r}. E.g. max_lr=10."
+            f"{owner}: `max_lr` must be a finite number larger than min_lr={min_lr!r}. "
+            f"Received: max_lr={max_lr!r}. E.g. max_lr=10."
         )
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 2:
+    if (
+        isinstance(num_steps, bool)
+        or not isinstance(num_steps, numbers.Integral)
+        or num_steps < 2
+    ):
         raise ValueError(
             f"{owner}: `num_steps` must be an integer >= 2. Received: num_steps={num_steps!r}. "
             "100 steps is usual."
         )
-    if not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
+    if not finite(smoothing) or not 0 <= smoothing < 1:
         raise ValueError(
             f"{owner}: `smoothing` must be in [0, 1). Received: smoothing={smoothing!r}. "
             "0.98 is usual; 0 disables smoothing."
         )
-    if not isinstance(divergence_threshold, (int, float)) or not divergence_threshold > 1:
+    if not finite(divergence_threshold) or not divergence_threshold > 1:
         raise ValueError(
-            f"{owner}: `divergence_threshold` must be a number > 1. Received: "
+            f"{owner}: `divergence_threshold` must be a finite number > 1. Received: "
             f"divergence_threshold={divergence_threshold!r}. 4 is usual."
         )

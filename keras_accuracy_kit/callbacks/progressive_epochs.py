@@ -3,7 +3,7 @@
 import numbers
 import os
 
-from keras_accuracy_kit._core import atomic
+from keras_accuracy_kit._core import atomic, checks
 from keras_accuracy_kit._core import monitor as monitor_lib
 from keras_accuracy_kit.callbacks.stateful_callback import StatefulCallback
 
@@ -60,8 +60,12 @@ class ProgressiveEpochs(StatefulCallback):
         self.initial_epochs = _positive_int(owner, "initial_epochs", initial_epochs)
         self.extension = _extensions(owner, extension)
         self.mode = monitor_lib.check_mode(owner, mode)
+        # mode="max" on "val_loss" would restore the weights of the worst epoch.
+        monitor_lib.warn_if_mode_contradicts(owner, monitor, mode)
         self.min_delta = monitor_lib.check_min_delta(owner, min_delta)
-        self.restore_best_weights = bool(restore_best_weights)
+        self.restore_best_weights = checks.check_bool(
+            owner, "restore_best_weights", restore_best_weights
+        )
         self._best = None
         self._reset()
 

@@ -1,5 +1,6 @@
 """ReduceLROnPlateau: Keras' callback, also for learning-rate schedules, and resumable."""
 
+import math
 import numbers
 
 import keras
@@ -16,9 +17,9 @@ class ReduceLROnPlateau(StatefulCallback):
 
     Same arguments and decisions as `keras.callbacks.ReduceLROnPlateau` (it reduces on the
     same epochs to the same values for a float learning rate), plus what Keras' cannot do:
-    when the optimizer's learning rate is a `LearningRateSchedule` (warm-up, cosine decay),
-    Keras raises a `TypeError`; this callback wraps the schedule in a `ScaledSchedule` and
-    multiplies it by the accumulated factor, keeping its shape. The effective learning
+    when the optimizer's learning rate is a `LearningRateSchedule` (warm-up, cosine decay)
+    or a callable, Keras fails at the first reduction; this callback wraps it in a
+    `ScaledSchedule` and multiplies it by the accumulated factor, keeping its shape. The effective learning
     rate is written into the epoch logs as `learning_rate`, as Keras does; a schedule's
     accumulated factor also goes in as `learning_rate_scale`. With `backup_dir` the wait,
     cooldown, best value and reduction survive an interrupted run.
@@ -64,7 +65,11 @@ class ReduceLROnPlateau(StatefulCallback):
         super().__init__(backup_dir=backup_dir)
         owner = "ReduceLROnPlateau"
         self.monitor = monitor_lib.check_monitor(owner, monitor)
-        if not isinstance(factor, numbers.Real) or not 0.0 < float(factor) < 1.0:
+        if (
+            isinstance(factor, bool)
+            or not isinstance(factor, numbers.Real)
+            or not 0.0 < float(factor) < 1.0
+        ):
             raise ValueError(
                 f"{owner}: `factor` must be a number in (0, 1). Received: factor={factor!r}. "
                 "The new rate is rate * factor, so factor=0.5 halves it."
@@ -72,14 +77,22 @@ class ReduceLROnPlateau(StatefulCallback):
         self.factor = float(factor)
         self.patience = _non_negative_int(owner, "patience", patience)
         self.cooldown = _non_negative_int(owner, "cooldown", cooldown)
-        if not isinstance(min_lr, numbers.Real) or float(min_lr) < 0:
+        if (
+            isinstance(min_lr, bool)
+            or not isinstance(min_lr, numbers.Real)
+            or not math.isfinite(min_lr)
+            or min_lr < 0
+        ):
             raise ValueError(
-                f"{owner}: `min_lr` must be a non-negative number. Received: min_lr={min_lr!r}."
+                f"{owner}: `min_lr` must be a finite non-negative number. Received: "
+                f"min_lr={min_lr!r}. 0 lets the rate fall freely; e.g. min_lr=1e-6 stops it "
+                "there."
             )
         self.min_lr = float(min_lr)
         self.mode = monitor_lib.check_mode(owner, mode)
+        monitor_lib.warn_if_mode_contradicts(owner, monitor, mode)
         self.min_delta = monitor_lib.check_min_delta(owner, min_delta)
-        self.verbose = verbose
+        self.verbose = _verbosity(owner, verbose)
         self.wait = 0
         self.cooldown_counter = 0
         self._best = None
@@ -92,9 +105,12 @@ class ReduceLROnPlateau(StatefulCallback):
         return getattr(optimizer, "inner_optimizer", optimizer)
 
     def _schedule(self):
+        """The optimizer's schedule or callable learning rate (None for a float rate)."""
         schedule = getattr(self._optimizer(), "_learning_rate", None)
         if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
             return schedule
+        if callable(schedule) and not isinstance(schedule, keras.Variable):
+            return schedule  # `Adam(learning_rate=lambda: 0.01)`: scaled like a schedule
         return None
 
     def _install_scaled_schedule(self):
@@ -204,3 +220,12 @@ def _non_negative_int(owner, arg, value):
             f"Pass a number of epochs, e.g. {arg}=3."
         )
     return int(value)
+
+
+def _verbosity(owner, verbose):
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ValueError(
+            f"{owner}: `verbose` must be 0 (silent) or 1 (log each reduction). Received: "
+            f"verbose={verbose!r}."
+        )
+    return int(verbose)

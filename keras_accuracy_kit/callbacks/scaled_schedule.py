@@ -1,6 +1,10 @@
 """ScaledSchedule: a learning-rate schedule multiplied by a factor that callbacks can change."""
 
+import math
+import numbers
+
 import keras
+import numpy as np
 
 
 @keras.saving.register_keras_serializable(package="keras_accuracy_kit")
@@ -8,14 +12,16 @@ class ScaledSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """Multiplies a learning-rate schedule by a scale held in a variable.
 
     Keras' `ReduceLROnPlateau` cannot lower a learning rate that is a schedule (warm-up,
-    cosine decay): the optimizer refuses a new float. Wrapping the schedule keeps its shape
-    and lets the kit's `ReduceLROnPlateau` lower it by changing `scale`, without retracing
-    the training step. The scale is saved with the optimizer's config.
+    cosine decay) or a callable (`Adam(learning_rate=lambda: 0.01)`): the optimizer
+    refuses a new float. Wrapping the schedule keeps its shape and lets the kit's
+    `ReduceLROnPlateau` lower it by changing `scale`, without retracing the training step.
+    The scale is saved with the optimizer's config.
 
     Args:
         schedule: A `keras.optimizers.schedules.LearningRateSchedule` (or its serialized
-            config).
-        scale: Float. The current factor. Defaults to `1.0`.
+            config), or a callable taking no arguments that returns the rate (as Keras
+            optimizers accept).
+        scale: Positive finite float. The current factor. Defaults to `1.0`.
 
     Example:
 
@@ -30,10 +36,22 @@ class ScaledSchedule(keras.optimizers.schedules.LearningRateSchedule):
         super().__init__()
         if isinstance(schedule, dict):
             schedule = keras.saving.deserialize_keras_object(schedule)
-        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        if not callable(schedule) or isinstance(schedule, (type, keras.Variable)):
             raise ValueError(
-                "ScaledSchedule: `schedule` must be a keras LearningRateSchedule. Received: "
-                f"schedule={schedule!r}. For a float learning rate no wrapper is needed."
+                "ScaledSchedule: `schedule` must be a keras LearningRateSchedule or a "
+                f"callable returning the rate. Received: schedule={schedule!r}. For a float "
+                "learning rate no wrapper is needed."
+            )
+        if (
+            isinstance(scale, bool)
+            or not isinstance(scale, numbers.Real)
+            or not math.isfinite(scale)
+            or not 0 < float(np.float32(scale)) < math.inf  # held in a float32 variable
+        ):
+            raise ValueError(
+                f"ScaledSchedule: `scale` must be a positive number a float32 holds (up to "
+                f"3.4e38, not rounding to 0). Received: scale={scale!r}. 1.0 leaves the "
+                "schedule as it is."
             )
         self.schedule = schedule
         self.scale = keras.Variable(
@@ -41,7 +59,13 @@ class ScaledSchedule(keras.optimizers.schedules.LearningRateSchedule):
         )
 
     def __call__(self, step):
-        value = self.schedule(step)
+        if isinstance(self.schedule, keras.optimizers.schedules.LearningRateSchedule):
+            value = self.schedule(step)
+        else:
+            value = self.schedule()
+        value = keras.ops.convert_to_tensor(value)
+        if not keras.backend.is_float_dtype(value.dtype):
+            value = keras.ops.cast(value, "float32")
         return value * keras.ops.cast(self.scale, keras.backend.standardize_dtype(value.dtype))
 
     def get_config(self):

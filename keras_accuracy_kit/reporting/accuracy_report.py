@@ -113,6 +113,17 @@ class AccuracyReport(keras.callbacks.Callback):
         batch_size=256,
     ):
         super().__init__()
+        path = os.fspath(logdir) if isinstance(logdir, os.PathLike) else logdir
+        if not isinstance(path, str) or not path or "\0" in path:
+            raise TypeError(
+                f"{OWNER}: `logdir` must be a path (a non-empty string or os.PathLike). "
+                f"Received: logdir={logdir!r}. E.g. logdir='runs/ladder/01-augment'."
+            )
+        if tricks is not None and not isinstance(tricks, (list, tuple)):
+            raise TypeError(
+                f"{OWNER}: `tricks` must be a list of the kit objects the run uses, or None. "
+                f"Received: tricks={tricks!r}. E.g. tricks=[augment, reduce_lr]."
+            )
         if hparams is not None and not isinstance(hparams, dict):
             raise ValueError(
                 f"{OWNER}: `hparams` must be a dict. Received: hparams={hparams!r}. "
@@ -131,7 +142,7 @@ class AccuracyReport(keras.callbacks.Callback):
                 f"None. Received: order={order!r}."
             )
         if class_names is not None:
-            if isinstance(class_names, str) or not all(
+            if not isinstance(class_names, (list, tuple)) or not all(
                 isinstance(name, str) for name in class_names
             ):
                 raise ValueError(
@@ -150,6 +161,18 @@ class AccuracyReport(keras.callbacks.Callback):
                 f"validation_data={type(validation_data).__name__}. Pass the same data as "
                 "to `fit(validation_data=...)`."
             )
+        if isinstance(validation_data, tuple):
+            try:
+                lengths = [len(part) for part in validation_data]
+            except TypeError:
+                lengths = None
+            if lengths is None or len(set(lengths)) != 1 or not lengths[0]:
+                raise ValueError(
+                    f"{OWNER}: `validation_data` must be a tuple (images, labels) of arrays "
+                    "with the same, non-zero number of items. Received: validation_data="
+                    f"tuple of {[type(part).__name__ for part in validation_data]} with "
+                    f"lengths {lengths}. Pass the same data as to `fit(validation_data=...)`."
+                )
         if (
             isinstance(num_worst, bool)
             or not isinstance(num_worst, numbers.Integral)
@@ -159,7 +182,7 @@ class AccuracyReport(keras.callbacks.Callback):
                 f"{OWNER}: `num_worst` must be a non-negative integer. Received: "
                 f"num_worst={num_worst!r}."
             )
-        self.logdir = os.path.abspath(os.fspath(logdir))
+        self.logdir = os.path.abspath(path)
         self.hparams = dict(hparams or {})
         self.validation_data = validation_data
         self.class_names = class_names

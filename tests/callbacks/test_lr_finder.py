@@ -1,5 +1,7 @@
 """find_lr / LRFinder on load_digits: a sensible suggestion, and the model left as it was."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -109,11 +111,13 @@ def test_suggestion_functions_on_hand_made_curves():
 @pytest.mark.parametrize(
     "arguments,message",
     [
-        ({"min_lr": 0}, r"`min_lr` must be a positive number"),
-        ({"min_lr": 1e-3, "max_lr": 1e-4}, r"`max_lr` must be larger than min_lr=0.001"),
+        ({"min_lr": 0}, r"`min_lr` must be a positive finite number"),
+        ({"min_lr": 1e-3, "max_lr": 1e-4}, r"`max_lr` must be a finite number larger than "
+         r"min_lr=0.001"),
+        ({"max_lr": float("inf")}, r"`max_lr` must be a finite number .*Received: max_lr=inf"),
         ({"num_steps": 1}, r"`num_steps` must be an integer >= 2\. Received: num_steps=1"),
         ({"smoothing": 1.0}, r"`smoothing` must be in \[0, 1\)"),
-        ({"divergence_threshold": 1}, r"`divergence_threshold` must be a number > 1"),
+        ({"divergence_threshold": 1}, r"`divergence_threshold` must be a finite number > 1"),
     ],
 )
 def test_bad_arguments_are_rejected(arguments, message):
@@ -171,3 +175,46 @@ def test_model_is_restored_when_fit_raises_mid_test():
         kit.find_lr(model, dataset, num_steps=20)
     for before, after in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(before, after)
+
+
+def test_find_lr_on_a_dataset_empty_only_when_it_runs_says_so():
+    # D11: `ds.filter(lambda x, y: False)` has an unknown size, passed the check, and
+    # find_lr returned None.
+    model = digits_model(keras.optimizers.SGD(0.01))
+    weights = model.get_weights()
+    with pytest.raises(ValueError, match=r"find_lr: `dataset` must yield at least one batch"):
+        kit.find_lr(model, digits_dataset().filter(lambda x, y: False), num_steps=10)
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_a_sweep_that_diverges_at_once_warns_that_the_suggestion_is_unreliable():
+    # D12: it suggested a rate from 2 points, silently.
+    model = digits_model(keras.optimizers.SGD(0.01))
+    with pytest.warns(UserWarning, match=r"LRFinder: the suggestion .* is unreliable: the loss "
+                      r"diverged after \d of 100 steps.*Start lower, e\.g\. min_lr="):  # fmt: skip
+        result = kit.find_lr(model, digits_dataset(), min_lr=1e3, max_lr=1e9)
+    assert result.diverged and not result.reliable and len(result.losses) < 10
+    # A healthy sweep is reliable and does not warn.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        healthy = kit.find_lr(digits_model("sgd"), digits_dataset(), num_steps=30)
+    assert healthy.reliable
+
+
+def test_a_loss_that_is_nan_from_the_start_is_called_broken():
+    model = digits_model(keras.optimizers.SGD(0.01))
+    broken = digits_dataset().map(lambda x, y: (x * np.nan, y))
+    with pytest.warns(UserWarning, match=r"not finite from the first step \(loss=nan\): the "
+                      r"model or the data are broken"):  # fmt: skip
+        result = kit.find_lr(model, broken, num_steps=20)
+    assert not result.reliable
+
+
+def test_a_callable_learning_rate_is_swept_and_put_back():
+    # D9's sibling: LRFinder set a float on a callable rate.
+    model = digits_model(keras.optimizers.SGD(lambda: 0.01))
+    result = kit.find_lr(model, digits_dataset(), num_steps=20)
+    assert len(result.learning_rates) == 20 and result.learning_rates[-1] == pytest.approx(10)
+    assert callable(model.optimizer._learning_rate)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.01)

@@ -1,6 +1,7 @@
 """ProgressiveEpochs: the budget decisions on scripted logs, restoring, resuming, errors."""
 
 import json
+import warnings
 
 import keras
 import numpy as np
@@ -172,3 +173,26 @@ def test_auto_mode_that_cannot_be_resolved_asks_for_min_or_max():
         ValueError, match=r"`mode` must be 'min' or 'max' for monitor='val_custom_score'"
     ):
         callback.on_epoch_end(0, {"val_custom_score": 1.0})
+
+
+@pytest.mark.parametrize(
+    "monitor, mode, warns",
+    [("val_loss", "max", True), ("val_accuracy", "min", True), ("val_loss", "min", False)],
+)
+def test_a_mode_that_contradicts_the_monitor_warns(monitor, mode, warns):
+    # D13: mode="max" on "val_loss" restored the weights of the worst epoch, silently.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ProgressiveEpochs(monitor=monitor, mode=mode)
+    messages = [str(w.message) for w in caught if "ProgressiveEpochs" in str(w.message)]
+    assert len(messages) == int(warns)
+    if warns:
+        assert f"mode={mode!r} with monitor={monitor!r}" in messages[0]
+        assert caught[0].filename == __file__  # points at the caller's line
+
+
+@pytest.mark.parametrize("value", [1, "yes", None, np.array([True, False])])
+def test_restore_best_weights_must_be_a_bool(value):
+    with pytest.raises(TypeError, match=r"ProgressiveEpochs: `restore_best_weights` must be "
+                       r"True or False"):  # fmt: skip
+        ProgressiveEpochs(restore_best_weights=value)

@@ -147,7 +147,13 @@ def test_state_dict_round_trip_restores_the_reduction(learning_rate):
         ({"patience": -1}, r"`patience` must be a non-negative integer\. Received: patience=-1"),
         ({"cooldown": 1.5}, r"`cooldown` must be a non-negative integer\. Received: cooldown=1.5"),
         ({"mode": "down"}, r"`mode` must be one of \['auto', 'min', 'max'\]"),
-        ({"min_lr": -1e-3}, r"`min_lr` must be a non-negative number"),
+        ({"min_lr": -1e-3}, r"`min_lr` must be a finite non-negative number"),
+        # D10: a NaN floor was accepted and never let the rate fall.
+        ({"min_lr": float("nan")}, r"`min_lr` must be a finite non-negative number\. "
+         r"Received: min_lr=nan"),
+        ({"min_lr": float("inf")}, r"`min_lr` must be a finite .*Received: min_lr=inf"),
+        ({"min_lr": True}, r"`min_lr` must be a finite .*Received: min_lr=True"),
+        ({"verbose": "loud"}, r"`verbose` must be 0 \(silent\) or 1"),
     ],
 )
 def test_bad_arguments_are_rejected(arguments, message):
@@ -177,3 +183,51 @@ def test_schedule_inside_a_loss_scale_optimizer_is_reduced():
         model,
     )
     np.testing.assert_allclose(run["learning_rates"], [0.1, 0.05, 0.025])
+
+
+def test_a_callable_learning_rate_is_reduced_like_a_float_one():
+    # D9: `Adam(learning_rate=lambda: 0.01)` crashed at the first cut ("'function' object
+    # has no attribute 'assign'"). Keras itself reduces only a float rate: compare with it.
+    def model_with(learning_rate):
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+        return model
+
+    arguments = {"monitor": "val_loss", "factor": 0.5, "patience": 1, "min_lr": 0.002}
+    ours = run_scripted(ReduceLROnPlateau(**arguments), LOSSES, "val_loss", model_with(named_rate))
+    theirs = run_scripted(
+        keras.callbacks.ReduceLROnPlateau(**arguments), LOSSES, "val_loss", model_with(0.01)
+    )
+    np.testing.assert_allclose(ours["learning_rates"], theirs["learning_rates"], rtol=1e-6)
+    assert len(set(theirs["learning_rates"])) > 2
+    assert ours["logs"][-1]["learning_rate_scale"] == pytest.approx(0.2)  # min_lr / 0.01
+
+
+def test_a_lambda_learning_rate_is_reduced_during_fit():
+    # D9, wired through fit: the traced step reads the scaled callable.
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lambda: 0.01), loss="mse")
+
+    class Flat(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = 1.0
+
+    x = np.random.default_rng(0).random((32, 2)).astype("float32")
+    history = model.fit(
+        x, x[:, :1], epochs=4, verbose=0,
+        callbacks=[Flat(), ReduceLROnPlateau(factor=0.5, patience=1)],
+    )  # fmt: skip
+    np.testing.assert_allclose(history.history["learning_rate"], [0.01, 0.01, 0.005, 0.0025])
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(
+        0.00125
+    )
+
+
+def named_rate():
+    return 0.01
+
+
+def test_a_mode_that_contradicts_the_monitor_warns():
+    # D13 (the same check as ProgressiveEpochs'): mode="max" on a loss.
+    with pytest.warns(UserWarning, match=r"ReduceLROnPlateau: `mode` contradicts `monitor`"):
+        ReduceLROnPlateau(monitor="val_loss", mode="max")

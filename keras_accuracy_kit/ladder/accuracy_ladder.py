@@ -500,7 +500,7 @@ class _Ladder:
         report = _StepReport(
             run_logdir,
             hparams={"ladder_step": name, **config.hparams()},
-            validation_data=(np.zeros((0,)), np.zeros((0,))),
+            validation_data=None,  # the judged predictions come in `finish`
             class_names=self.class_names,
             tricks=[checkpoint],
             change=change,
@@ -902,6 +902,7 @@ class _StepReport(AccuracyReport):
 
     def finish(self, evidence, probabilities, pipeline):
         self._judged = (evidence, probabilities, pipeline)
+        self.validation_data = "judged images"  # not None: the report evaluates `_batches`
         AccuracyReport.on_train_end(self)
 
     def _num_outputs(self):

@@ -54,10 +54,14 @@ def test_change_falls_back_to_the_run_name():
     assert [r["change"] for r in rows] == ["02-dropout", "lr"]
 
 
-def test_summaries_from_a_newer_writer_are_left_out():
-    assert plugin_lib._decode_summary(b'{"schema_version": 99}') is None
-    assert plugin_lib._decode_summary(b"not json") is None
+def test_summaries_from_a_newer_writer_or_unreadable_say_why():
+    with pytest.raises(ValueError, match=r"newer keras-accuracy-kit \(summary schema 99"):
+        plugin_lib._decode_summary(b'{"schema_version": 99}')
+    with pytest.raises(ValueError, match=r"the summary is not JSON"):
+        plugin_lib._decode_summary(b"not json")
     assert plugin_lib._decode_summary(b'{"schema_version": 1, "best": 0.5}')["best"] == 0.5
+    # D30: a NaN the kit wrote is read as a missing value.
+    assert plugin_lib._decode_summary(b'{"schema_version": 1, "best": NaN}')["best"] is None
 
 
 @pytest.mark.parametrize("value", [None, "", "1.5", "-2", "abc"])

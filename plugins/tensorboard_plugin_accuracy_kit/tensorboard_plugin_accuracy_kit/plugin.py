@@ -11,12 +11,20 @@ Routes (under `/data/plugin/accuracy_kit/`):
 
 Each route is a thin WSGI handler over a `*_impl` method that takes plain values and
 returns plain data or raises `tensorboard.errors.PublicError` (400 for bad parameters,
-404 for unknown runs), which the handler turns into a JSON `{"error": message}`.
-Data comes from `context.data_provider`, so it works with `--load_fast` on and off.
+404 for unknown runs, 422 for a run whose summary is malformed), which the handler turns
+into a JSON `{"error": message}`. Data comes from `context.data_provider`, so it works
+with `--load_fast` on and off.
+
+One run's malformed summary (not UTF-8, not JSON, a field of the wrong type) never breaks
+the others: the ladder leaves it out and lists it under `bad_runs` with the reason. JSON
+answers are strict (no bare `NaN`/`Infinity`, which browsers refuse): a non-finite number
+is sent as `null`.
 """
 
 import json
+import math
 import mimetypes
+import numbers
 import os
 
 from tensorboard import errors, plugin_util
@@ -30,6 +38,107 @@ STATIC_DIRECTORY = os.path.join(os.path.dirname(__file__), "static")
 _STATIC_ROUTE = f"/plugin/{metadata.PLUGIN_NAME}/static/"
 #: How many summaries of one run to read: the latest is used.
 _DOWNSAMPLE = 100
+
+
+class MalformedSummaryError(errors.PublicError):
+    """A run's summary cannot be read (422: the request is fine, the data is not)."""
+
+    error_code = "Unprocessable entity"
+    http_code = 422
+
+
+def json_safe(value):
+    """`value` with every non-finite float (NaN, inf) replaced by None, for strict JSON.
+
+    Example:
+
+    >>> json_safe({"best": float("nan"), "matrix": [[1.0, float("inf")]], "name": "a"})
+    {'best': None, 'matrix': [[1.0, None]], 'name': 'a'}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+_NUMBER_KEYS = (
+    metadata.KEY_ORDER,
+    metadata.KEY_START_TIME,
+    metadata.KEY_WALL_TIME,
+    metadata.KEY_BEST,
+    metadata.KEY_BEST_EPOCH,
+    metadata.KEY_EPOCHS,
+    metadata.KEY_VERSION,
+    metadata.KEY_PARENT_VERSION,
+    metadata.KEY_DELTA_VS_PARENT,
+)
+_STRING_KEYS = (metadata.KEY_CHANGE, metadata.KEY_MONITOR, metadata.KEY_MODE)
+_STRING_LIST_KEYS = (metadata.KEY_CHANGES, metadata.KEY_CLASS_NAMES)
+
+
+def summary_problem(summary):
+    """None if `summary` has the types the routes rely on, else what is wrong (a string).
+
+    Fields may be missing or None; present ones must have their type.
+
+    Example:
+
+    >>> summary_problem({"schema_version": 1, "best": 0.5, "order": 2}) is None
+    True
+    >>> summary_problem({"schema_version": 1, "order": "first"})
+    "`order` must be a number or null; received 'first'"
+    """
+    if not isinstance(summary, dict):
+        return f"the summary must be a JSON object; received {type(summary).__name__}"
+    version = summary.get(metadata.KEY_SCHEMA_VERSION, 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        return f"`schema_version` must be an integer; received {version!r}"
+    for key in _NUMBER_KEYS:
+        value = summary.get(key)
+        if value is not None and not _is_number(value):
+            return f"`{key}` must be a number or null; received {value!r}"
+    for key in _STRING_KEYS:
+        value = summary.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"`{key}` must be a string or null; received {value!r}"
+    for key in _STRING_LIST_KEYS:
+        value = summary.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
+            return f"`{key}` must be a list of strings; received {value!r}"
+    matrix = summary.get(metadata.KEY_CONFUSION_MATRIX)
+    if matrix is not None and not (
+        isinstance(matrix, list)
+        and all(isinstance(row, list) and all(map(_is_number, row)) for row in matrix)
+    ):
+        return "`confusion_matrix` must be a list of lists of numbers"
+    accuracies = summary.get(metadata.KEY_PER_CLASS_ACCURACY)
+    if accuracies is not None and not (
+        isinstance(accuracies, list)
+        and all(value is None or _is_number(value) for value in accuracies)
+    ):
+        return "`per_class_accuracy` must be a list of numbers (or nulls)"
+    worst = summary.get(metadata.KEY_WORST)
+
+    def numbers_or_null(item):
+        return isinstance(item, dict) and all(
+            item.get(key) is None or _is_number(item.get(key)) for key in metadata.WORST_KEYS
+        )
+
+    if worst is not None and not (isinstance(worst, list) and all(map(numbers_or_null, worst))):
+        return f"`worst` must be a list of objects with numbers {list(metadata.WORST_KEYS)}"
+    hparams = summary.get(metadata.KEY_HPARAMS)
+    if hparams is not None and not isinstance(hparams, dict):
+        return f"`hparams` must be an object; received {type(hparams).__name__}"
+    return None
 
 
 def load_static_files(directory=STATIC_DIRECTORY):
@@ -180,10 +289,14 @@ class AccuracyKitPlugin(base_plugin.TBPlugin):
 
     # -- pure routes -------------------------------------------------------------------
 
-    def summaries_impl(self, ctx, experiment):
-        """`{run: summary dict}` of every run with a readable kit summary (latest step)."""
+    def read_summaries_impl(self, ctx, experiment):
+        """`({run: summary}, {run: problem})`: the readable summaries and why others are not.
+
+        Each run is decoded and checked on its own, so one malformed summary never hides
+        the healthy runs.
+        """
         if self._data_provider is None:
-            return {}
+            return {}, {}
         data = self._data_provider.read_tensors(
             ctx,
             experiment_id=experiment,
@@ -191,27 +304,42 @@ class AccuracyKitPlugin(base_plugin.TBPlugin):
             downsample=_DOWNSAMPLE,
             run_tag_filter=provider.RunTagFilter(tags=[metadata.SUMMARY_TAG]),
         )
-        summaries = {}
+        summaries, problems = {}, {}
         for run, tags in data.items():
             points = tags.get(metadata.SUMMARY_TAG)
             if not points:
                 continue
-            summary = _decode_summary(points[-1].numpy)
-            if summary is not None:
-                summaries[run] = summary
-        return summaries
+            try:
+                summaries[run] = _decode_summary(points[-1].numpy)
+            except ValueError as error:
+                problems[run] = str(error)
+        return summaries, problems
+
+    def summaries_impl(self, ctx, experiment):
+        """`{run: summary dict}` of every run with a readable kit summary (latest step)."""
+        return self.read_summaries_impl(ctx, experiment)[0]
 
     def ladder_impl(self, ctx, experiment):
-        """The ladder: `{"runs": ladder_rows(...), "schema_version": int}`."""
+        """The ladder: `{"runs": ladder_rows(...), "bad_runs": [...], "schema_version": int}`.
+
+        `bad_runs` lists `{"run", "error"}` for runs whose summary could not be read.
+        """
+        summaries, problems = self.read_summaries_impl(ctx, experiment)
         return {
-            "runs": ladder_rows(self.summaries_impl(ctx, experiment)),
+            "runs": ladder_rows(summaries),
+            "bad_runs": [{"run": run, "error": problems[run]} for run in sorted(problems)],
             "schema_version": metadata.SCHEMA_VERSION,
         }
 
     def run_impl(self, ctx, experiment, run):
         """One run's summary, plus `run` and `num_images` (worst images stored)."""
         run = require_run(run)
-        summaries = self.summaries_impl(ctx, experiment)
+        summaries, problems = self.read_summaries_impl(ctx, experiment)
+        if run in problems:
+            raise MalformedSummaryError(
+                f"the Accuracy Kit summary of run {run!r} cannot be read: {problems[run]}. "
+                f"The other runs are fine: {sorted(summaries)}"
+            )
         if run not in summaries:
             raise errors.NotFoundError(
                 f"no Accuracy Kit summary for run {run!r}; runs with one: {sorted(summaries)}"
@@ -286,7 +414,10 @@ def _context(request):
 
 
 def _respond(compute):
-    """Runs `compute()`: `(bytes, content type)` or JSON-able data; errors as JSON 4xx."""
+    """Runs `compute()`: `(bytes, content type)` or JSON-able data; errors as JSON 4xx.
+
+    JSON is strict: non-finite numbers become `null` (browsers refuse bare `NaN`).
+    """
     try:
         result = compute()
     except errors.PublicError as error:
@@ -298,20 +429,37 @@ def _respond(compute):
     if isinstance(result, tuple):
         body, content_type = result
         return wrappers.Response(body, content_type=content_type)
-    return wrappers.Response(json.dumps(result), content_type="application/json")
+    return wrappers.Response(
+        json.dumps(json_safe(result), allow_nan=False), content_type="application/json"
+    )
 
 
 def _decode_summary(value):
-    """The summary dict from a scalar string tensor, or None if unreadable or too new."""
+    """The summary dict from a scalar string tensor, or ValueError saying what is wrong.
+
+    Non-finite numbers (NaN) in it become None, so deltas and sorting treat them as
+    missing values.
+    """
     raw = value.item() if hasattr(value, "item") else value
     if isinstance(raw, bytes):
-        raw = raw.decode("utf-8")
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"the summary is not UTF-8 text ({error})") from None
+    if not isinstance(raw, str):
+        raise ValueError(f"the summary must be a JSON string; received {type(raw).__name__}")
     try:
         summary = json.loads(raw)
-    except (TypeError, ValueError):
-        return None
-    if not isinstance(summary, dict):
-        return None
-    if summary.get(metadata.KEY_SCHEMA_VERSION, 0) > metadata.SCHEMA_VERSION:
-        return None
-    return summary
+    except ValueError as error:
+        raise ValueError(f"the summary is not JSON ({error})") from None
+    problem = summary_problem(summary)
+    if problem is not None:
+        raise ValueError(problem)
+    version = summary.get(metadata.KEY_SCHEMA_VERSION, 0)
+    if version > metadata.SCHEMA_VERSION:
+        raise ValueError(
+            f"written by a newer keras-accuracy-kit (summary schema {version}; this plugin "
+            f"reads up to {metadata.SCHEMA_VERSION}): upgrade "
+            "tensorboard-plugin-accuracy-kit"
+        )
+    return json_safe(summary)

@@ -229,13 +229,21 @@ async function select(state, run) {
   }
 }
 
+// Runs whose summary could not be read: named with the reason, the others still shown.
+function renderBadRuns(badRuns) {
+  if (!badRuns || !badRuns.length) return '';
+  return el('div', {id: 'bad-runs', class: 'error'},
+            el('p', {}, `${badRuns.length} run(s) left out: their summary cannot be read.`),
+            el('ul', {}, ...badRuns.map((bad) => el('li', {}, `${bad.run}: ${bad.error}`))));
+}
+
 function rerender(state) {
   const monitor = state.rows.length ? state.rows[0].monitor : '';
   document.getElementById('ladder').replaceChildren(
     el('p', {class: 'hint'},
        `${state.rows.length} runs in ladder order; best ${monitor}; Δ versus the previous run ` +
        'and the first (baseline). Click a column to sort, a row or bar for details.'),
-    renderChart(state), renderTable(state));
+    renderChart(state), renderTable(state), renderBadRuns(state.badRuns));
 }
 
 export async function render() {
@@ -258,10 +266,11 @@ export async function render() {
   const query = new URLSearchParams(window.location.search);
   const sortKey = COLUMNS.some((c) => c.key === query.get('sort')) ? query.get('sort') : 'rank';
   const state = {rows: ladder.runs, sortKey, ascending: query.get('direction') !== 'desc',
-                 selected: null};
+                 selected: null, badRuns: ladder.bad_runs || []};
   if (!state.rows.length) {
     document.getElementById('ladder').replaceChildren(el('p', {class: 'hint'},
-        'No run has an Accuracy Kit summary yet: train with kit.callbacks.AccuracyReport.'));
+        'No run has an Accuracy Kit summary yet: train with kit.callbacks.AccuracyReport.'),
+        renderBadRuns(state.badRuns));
     return;
   }
   const best = state.rows.reduce((a, b) => ((b.best ?? -Infinity) > (a.best ?? -Infinity) ? b : a));

@@ -1,5 +1,5 @@
-"""`kak` command line: `kak improve`, `kak history DIR`, `kak rollback DIR [--to ID]`,
-`kak tune SPEC [--chief | --worker]`."""
+"""`kak` command line: `kak improve`, `kak history DIR [--rebuild]`,
+`kak rollback DIR [--to ID] [--export PATH]`, `kak tune SPEC [--chief | --worker]`."""
 
 import argparse
 import sys

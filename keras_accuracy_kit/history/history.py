@@ -277,7 +277,10 @@ class History:
             )
         path = chosen.files[which]
         status = store.file_status(path)
-        others = [v.id for v in self.versions() if v.file_status.get(which) == "ok"]
+
+        def intact():
+            return [v.id for v in self.versions() if v.file_status.get(which) == "ok"]
+
         if status != "ok":
             reason = (
                 "does not exist (deleted outside the kit?)"
@@ -287,7 +290,7 @@ class History:
             raise ValueError(
                 f"History: the {which} model file of version {chosen.id} must be a readable "
                 f".keras file. Received: version={chosen.id}, which={which!r}: {path} {reason}. "
-                f"Versions whose {which} file is intact: {others}."
+                f"Versions whose {which} file is intact: {intact()}."
             )
         try:
             return keras.models.load_model(path)
@@ -296,7 +299,7 @@ class History:
                 f"History: the {which} model file of version {chosen.id} could not be loaded. "
                 f"Received: version={chosen.id}, which={which!r}: {path}: "
                 f"{type(error).__name__}: {error}. If the model uses custom layers, import "
-                f"the code that registers them first; else load another version: {others}."
+                f"the code that registers them first; else load another version: {intact()}."
             ) from error
 
     def rollback(self, to="best", load=True, export=None):

@@ -1,5 +1,6 @@
 """`kak` command line: `kak improve`, `kak history DIR [--rebuild]`,
-`kak rollback DIR [--to ID] [--export PATH]`, `kak tune SPEC [--chief | --worker]`."""
+`kak rollback DIR [--to ID] [--export PATH [--no-safe-mode]]`,
+`kak tune SPEC [--chief | --worker]`."""
 
 import argparse
 import sys
@@ -99,7 +100,9 @@ def rollback_command(args):
     with History(args.directory) as history:
         to = "best" if args.to is None else args.to
         # One operation: the export path is checked and written before the rollback commits.
-        restored = history.rollback(to, load=False, export=args.export)
+        restored = history.rollback(
+            to, load=False, export=args.export, safe_mode=args.safe_mode
+        )
     _out(
         f"Rolled back to version {restored.version.id} "
         f"({restored.version.monitor}={restored.version.best}); the next new "
@@ -129,7 +132,18 @@ def build_parser():
     )
     rollback.add_argument("directory", help="the directory given to CheckpointOnChange")
     rollback.add_argument("--to", type=int, default=None, help="version id (default: best)")
-    rollback.add_argument("--export", default=None, help="save its model here (.keras or .h5)")
+    rollback.add_argument(
+        "--export",
+        default=None,
+        help="save its model here (.keras or .h5); the model loads with Keras safe mode on: "
+        "a file that would run code of its own (e.g. a SavedModel with file ops) is refused",
+    )
+    rollback.add_argument(
+        "--no-safe-mode",
+        dest="safe_mode",
+        action="store_false",
+        help="load the model for --export without Keras safe mode (only for a history you trust)",
+    )
     rollback.set_defaults(run=rollback_command)
     improve_cli.add_parser(commands)
     tune_cli.add_parser(commands)

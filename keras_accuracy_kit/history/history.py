@@ -84,7 +84,7 @@ class History:
     ```python
     history = kit.History("runs/history")
     table = [(v.id, v.best, v.changes) for v in history.versions()]
-    model = history.load("best")          # a compiled model, weights as saved
+    model = history.load("best")          # compiled, weights as saved, Keras safe mode on
     restored = history.rollback("best")   # ... and the next run derives from it
     ```
     """
@@ -248,13 +248,19 @@ class History:
 
     # -- models ------------------------------------------------------------------------
 
-    def load(self, version="best", which="best"):
+    def load(self, version="best", which="best", safe_mode=True):
         """Loads a version's model, compiled, with its weights as saved.
+
+        It loads with Keras safe mode on: a model file in a shared history directory runs
+        no code of its author (no Lambda bytecode; a `FeatureExtractor`'s SavedModel must
+        pass the op allowlist `kit.transfer.SAFE_OPS` before any of it runs).
 
         Args:
             version: Int id or `"best"`. Defaults to `"best"`.
             which: `"best"` (its best epoch) or `"last"` (its last epoch). Defaults to
                 `"best"`.
+            safe_mode: Bool. Keras' `safe_mode` for `keras.models.load_model`. Pass
+                `False` only for a history you trust. Defaults to `True`.
 
         Returns:
             A `keras.Model`.
@@ -293,8 +299,15 @@ class History:
                 f"Versions whose {which} file is intact: {intact()}."
             )
         try:
-            return keras.models.load_model(path)
+            return keras.models.load_model(path, safe_mode=safe_mode)
         except Exception as error:  # noqa: BLE001 - any failure is reported with the file
+            if safe_mode and "safe_mode=False" in str(error):
+                raise ValueError(
+                    f"History: the {which} model file of version {chosen.id} must load with "
+                    f"Keras safe mode on. Received: version={chosen.id}, which={which!r}: "
+                    f"{path}: {error} If you trust this history, pass safe_mode=False "
+                    "(`kak rollback --no-safe-mode`)."
+                ) from error
             raise ValueError(
                 f"History: the {which} model file of version {chosen.id} could not be loaded. "
                 f"Received: version={chosen.id}, which={which!r}: {path}: "
@@ -302,7 +315,7 @@ class History:
                 f"the code that registers them first; else load another version: {intact()}."
             ) from error
 
-    def rollback(self, to="best", load=True, export=None):
+    def rollback(self, to="best", load=True, export=None, safe_mode=True):
         """Makes a version the base of the next run and returns its model and configuration.
 
         The next `CheckpointOnChange` run whose configuration is new records this version
@@ -315,6 +328,8 @@ class History:
                 otherwise). Defaults to `True`.
             export: Optional path (`.keras` or `.h5`). Also save the version's best model
                 there. Defaults to `None`.
+            safe_mode: Bool. Loads the model with Keras safe mode on (see `load`); `False`
+                only for a history you trust. Defaults to `True`.
 
         Returns:
             `Restored(model, version, exported)`.
@@ -327,7 +342,7 @@ class History:
             )
         target = None if export is None else self._check_export_path(export)
         connection = self._write_connection()
-        model = self.load(version) if (load or target) else None
+        model = self.load(version, safe_mode=safe_mode) if (load or target) else None
         if target is not None:
             self._save(model, target)
         try:
@@ -341,16 +356,17 @@ class History:
             raise store.database_error("History", self.directory, error, writable=True) from error
         return Restored(model=model if load else None, version=version, exported=target)
 
-    def export(self, path, version="best", which="best"):
+    def export(self, path, version="best", which="best", safe_mode=True):
         """Saves a version's model to `path`: `.keras`, or legacy `.h5` for old code.
 
         The path is checked before anything is loaded, and the file is written atomically.
+        The model loads with Keras safe mode on unless `safe_mode=False` (see `load`).
 
         Returns:
             The absolute path written.
         """
         path = self._check_export_path(path)
-        model = self.load(version, which)
+        model = self.load(version, which, safe_mode=safe_mode)
         self._save(model, path)
         return path
 

@@ -20,8 +20,9 @@ from keras_accuracy_kit.ladder import evidence as evidence_lib
 from keras_accuracy_kit.ladder import members as members_lib
 from keras_accuracy_kit.ladder.budget import Budget, StopAtDeadline
 from keras_accuracy_kit.ladder.result import ImproveResult, Step
-from keras_accuracy_kit.ladder.rungs import DEFAULT_AUGMENT, RUNGS, TRICKS, Config
+from keras_accuracy_kit.ladder.rungs import DEFAULT_AUGMENT, RUNGS, TRICKS, Config, describe_augment
 from keras_accuracy_kit.ladder.test_time_augmentation import TestTimeAugmentation
+from keras_accuracy_kit.reporting import evaluation
 from keras_accuracy_kit.reporting.accuracy_report import AccuracyReport
 from keras_accuracy_kit.transforms.augment import Augment
 from keras_accuracy_kit.transforms.resize import Resize
@@ -405,7 +406,7 @@ class _Ladder:
             totals += self.evidence.out_of_fold(sums)
             count += 1
         candidate = dataclasses.replace(best, probabilities=totals / count, tta=augment)
-        change = f"test-time augmentation ({TTA_COPIES} copies: {_describe(best.config.augment)})"
+        change = f"test-time augmentation ({TTA_COPIES} copies: {describe_augment(best.config.augment)})"
         self.steps.append(
             Step(
                 "tta", change, val_accuracy=candidate.accuracy(self.labels),
@@ -463,7 +464,7 @@ class _Ladder:
         else:
             data = self.evidence.training_data(pipeline, all_data=True, num_members=num_members)
             joint.fit(data, epochs=epochs, callbacks=[stop], verbose=self._fit_verbose())
-        trained_epochs = stop._epochs
+        trained_epochs = stop.epochs_run
         self.budget.spend(trained_epochs)
         if trained_epochs < max(1, min_epochs):
             self._skip("refit", change, f"cut by the budget after {trained_epochs} epochs")
@@ -634,7 +635,7 @@ class _Ladder:
     def _predict_judged(self, joint, config, transforms):
         images = self.evidence.judged_images(self._pipeline(config, transforms, False))
         predictions = _as_list(joint.predict(images, verbose=0))
-        return _probabilities(self.evidence.out_of_fold(predictions))
+        return evaluation.to_probabilities(self.evidence.out_of_fold(predictions))
 
     def _record_epoch_cost(self, member_logs):
         """Steady seconds per epoch and member, and a fit's fixed cost (tracing), measured."""
@@ -775,8 +776,7 @@ class _Ladder:
         model = keras.Model(inputs, output, name=name)
         first = trained[0]
         if getattr(first, "optimizer", None) is not None:  # ready for `evaluate` and more `fit`
-            optimizer = first.optimizer.__class__.from_config(first.optimizer.get_config())
-            model.compile(optimizer=optimizer, loss=first.loss, metrics=["accuracy"])
+            model.compile(optimizer=members_lib.fresh_optimizer(first), loss=first.loss, metrics=["accuracy"])
         return model
 
     def _fresh_members(self, config, num_members, seed_offset):
@@ -922,17 +922,6 @@ class _StepReport(AccuracyReport):
             start = stop
 
 
-def _probabilities(outputs):
-    """Class probabilities from model outputs (softmax already, or logits)."""
-    outputs = np.asarray(outputs, dtype=np.float64)
-    if outputs.ndim == 2 and outputs.shape[-1] == 1:
-        outputs = np.concatenate([1 - outputs, outputs], axis=-1)
-    if np.all(outputs >= 0) and np.allclose(outputs.sum(-1), 1.0, atol=1e-3):
-        return outputs
-    shifted = np.exp(outputs - outputs.max(-1, keepdims=True))
-    return shifted / shifted.sum(-1, keepdims=True)
-
-
 def _best_epoch(epoch_logs):
     values = [logs.get("val_accuracy") for logs in epoch_logs]
     values = [-np.inf if v is None else float(v) for v in values]
@@ -945,10 +934,6 @@ def _as_list(predictions):
 
 def _chunks(items, size):
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _describe(augment):
-    return ", ".join(f"{key}={value}" for key, value in augment.items())
 
 
 def _check_positive_int(name, value):

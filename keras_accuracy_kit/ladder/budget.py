@@ -87,7 +87,7 @@ class StopAtDeadline(keras.callbacks.Callback):
         super().__init__()
         self.budget = budget
         self.stopped = False
-        self._epochs = 0
+        self.epochs_run = 0
 
     def on_train_batch_end(self, batch, logs=None):
         if self.budget.clock() >= self.budget.deadline:
@@ -95,7 +95,7 @@ class StopAtDeadline(keras.callbacks.Callback):
             self.stopped = True
 
     def on_epoch_end(self, epoch, logs=None):
-        self._epochs += 1
-        if self.budget.clock() >= self.budget.deadline or self._epochs >= self.budget.epochs_left:
+        self.epochs_run += 1
+        if self.budget.clock() >= self.budget.deadline or self.epochs_run >= self.budget.epochs_left:
             self.model.stop_training = True
             self.stopped = True

@@ -183,14 +183,18 @@ def joint_model(members, input_shape):
     return keras.Model(inputs, outputs, name="members")
 
 
+def fresh_optimizer(model):
+    """A new optimizer of `model`'s class and config (no state shared with it)."""
+    return model.optimizer.__class__.from_config(model.optimizer.get_config())
+
+
 def compile_joint(joint, members):
     """Compiles `joint` with the first member's optimizer (a fresh copy) and loss."""
     if len(members) == 1:
         return
     first = members[0]
-    optimizer = first.optimizer.__class__.from_config(first.optimizer.get_config())
     joint.compile(
-        optimizer=optimizer,
+        optimizer=fresh_optimizer(first),
         loss=[first.loss] * len(members),
         weighted_metrics=[["accuracy"] for _ in members],
     )

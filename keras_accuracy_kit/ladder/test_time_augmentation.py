@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from keras_accuracy_kit.ladder.members import renamed
 from keras_accuracy_kit.transforms.augment import Augment
 
 _OWNER = "TestTimeAugmentation"
@@ -164,11 +165,7 @@ def ensemble(models, name="ensemble"):
     inputs = keras.Input(models[0].input_shape[1:], name="images")
     outputs = [
         # Each member gets a unique name inside the ensemble (they may share one).
-        keras.Model(
-            model.inputs,
-            model.outputs[0] if len(model.outputs) == 1 else model.outputs,
-            name=f"member_{index}",
-        )(inputs)
+        renamed(model, f"member_{index}")(inputs)
         for index, model in enumerate(models)
     ]
     return keras.Model(inputs, keras.layers.Average(name="ensemble_average")(outputs), name=name)

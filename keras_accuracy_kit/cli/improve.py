@@ -1,14 +1,15 @@
-"""`kak improve PATH | --dataset digits`: the accuracy ladder from the command line."""
+"""`kak improve PATH | --dataset digits`: the accuracy ladder from the command line.
+
+Imports nothing heavy at module level: `kak improve --help` answers without TensorFlow.
+"""
 
 import os
+import sys
+import tempfile
+import warnings
 
-from keras_accuracy_kit.ladder import (
-    TRICKS,
-    digits_datasets,
-    image_directory_datasets,
-    improve,
-    tutorial_cnn,
-)
+#: Extensions `keras.Model.save` writes.
+MODEL_EXTENSIONS = (".keras", ".h5")
 
 
 def add_parser(commands):
@@ -19,7 +20,9 @@ def add_parser(commands):
             "Trains the tutorial CNN (Conv32-Pool-Conv64-Pool-Dense64) on PATH (one folder "
             "per class) or on --dataset digits, then tries the tricks one at a time and "
             "keeps each one that raises validation accuracy. Prints the ladder, saves the "
-            "best model and writes TensorBoard logs and a kit history."
+            "best model and writes TensorBoard logs and a kit history. Photos are trained "
+            "at the median image's size with the shorter side capped at 64 px (aspect ratio "
+            "kept by padding) unless --image-size is given."
         ),
     )
     parser.add_argument("path", nargs="?", help="image directory, one sub-folder per class")
@@ -28,11 +31,27 @@ def add_parser(commands):
     parser.add_argument("--budget", default=None, help="bound: epochs (e.g. 200) or '5min'")
     parser.add_argument("--epochs", type=int, default=10, help="epochs of the baseline")
     parser.add_argument(
-        "--tricks", default="auto", help=f"comma-separated subset of {','.join(TRICKS)}"
+        "--tricks",
+        default="auto",
+        help="comma-separated subset of the ladder's tricks (kit.ladder.TRICKS, e.g. "
+        "epochs,augment; an unknown name lists them)",
     )
     parser.add_argument("--backbone", default=None, help="transfer backbone name or path")
-    parser.add_argument("--validation-split", type=float, default=0.2)
-    parser.add_argument("--image-size", type=int, nargs=2, default=None, metavar=("H", "W"))
+    parser.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.2,
+        help="share of each class set apart for validation, in (0, 1) (default 0.2)",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("H", "W"),
+        help="train at H x W pixels (aspect ratio kept by padding); default: the median "
+        "image's size, shorter side capped at 64 px",
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -49,31 +68,69 @@ def add_parser(commands):
     parser.add_argument("--no-ensemble", action="store_true", help="do not try an ensemble")
     parser.add_argument("--no-tta", action="store_true", help="do not try test-time augmentation")
     parser.add_argument(
-        "--output", default=None, help="best model path (default LOGDIR/best.keras)"
+        "--output", default=None, help="best model path, .keras or .h5 (default LOGDIR/best.keras)"
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="0: the final table only; 1: a line per step (default); 2: also Keras' "
+        "per-epoch lines of each step",
     )
     parser.set_defaults(run=improve_command)
     return parser
 
 
 def improve_command(args, out):
+    """Runs `kak improve`; every argument and path is checked before any training."""
     if (args.path is None) == (args.dataset is None):
         raise ValueError(
-            "kak improve: give exactly one of PATH and --dataset. Received: "
+            "give exactly one of PATH and --dataset. Received: "
             f"PATH={args.path!r}, --dataset={args.dataset!r}. E.g. `kak improve photos/` or "
             "`kak improve --dataset digits`."
         )
+    _check_arguments(args)
+    folds = _folds(args.folds)
+    output = args.output or os.path.join(args.logdir, "best.keras")
+    _check_writable(args.logdir, "--logdir", directory=True)
+    _check_writable(output, "--output")
+
+    from keras_accuracy_kit.ladder import (
+        digits_datasets,
+        image_directory_datasets,
+        improve,
+        tutorial_cnn,
+    )
+
     if args.dataset == "digits":
         train, validation, class_names = digits_datasets(
             validation_fraction=args.validation_split, seed=args.seed, batch_size=args.batch_size
         )
     else:
-        train, validation, class_names = image_directory_datasets(
-            args.path,
-            validation_split=args.validation_split,
-            seed=args.seed,
-            image_size=args.image_size,
-            batch_size=args.batch_size,
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            train, validation, class_names = image_directory_datasets(
+                args.path,
+                validation_split=args.validation_split,
+                seed=args.seed,
+                image_size=None if args.image_size is None else tuple(args.image_size),
+                batch_size=args.batch_size,
+            )
+        for warning in caught:
+            message = str(warning.message).removeprefix("kak improve: ")
+            out(f"kak improve: warning: {message}", sys.stderr)
+        height, width = train.element_spec[0].shape[1:3]
+        how = (
+            "as given by --image-size"
+            if args.image_size is not None
+            else "the median image's size, shorter side capped at 64 px; set --image-size H W"
         )
+        if args.verbose:
+            out(
+                f"Images of {len(class_names)} classes at {height}x{width} px ({how}; "
+                "aspect ratio kept by padding)."
+            )
     budget = args.budget
     if budget is not None and budget.isdigit():
         budget = int(budget)
@@ -89,17 +146,24 @@ def improve_command(args, out):
         backbone=args.backbone,
         class_names=class_names,
         refit={"auto": "auto", "yes": True, "no": False}[args.refit],
-        folds=_folds(args.folds),
+        folds=folds,
         ensemble=not args.no_ensemble,
         tta=not args.no_tta,
         seed=args.seed,
+        verbose=args.verbose,
     )
-    output = args.output or os.path.join(result.logdir, "best.keras")
-    result.best_model.save(output)
     out("")
     out(result.table())
     out("")
     out(f"Classes: {', '.join(class_names)}")
+    try:
+        result.best_model.save(output)
+    except OSError as error:
+        raise ValueError(
+            f"could not save the best model to {output!r} ({error}). The ladder's table is "
+            f"above and every step is in the history: `kak rollback {result.directory} "
+            "--export PATH` saves the best version elsewhere."
+        ) from error
     refitted = any(step.name == "refit" and step.kept for step in result.steps)
     refit = " (then refit on train + validation)" if refitted else ""
     out(f"Best model (accuracy {result.best_accuracy:.4f}{refit}) saved to {output}")
@@ -111,11 +175,85 @@ def improve_command(args, out):
     return 0
 
 
+def _check_arguments(args):
+    if args.batch_size < 1:
+        raise ValueError(
+            "`--batch-size` must be a positive int. Received: "
+            f"--batch-size={args.batch_size}. E.g. --batch-size 32."
+        )
+    if args.epochs < 1:
+        raise ValueError(
+            f"`--epochs` must be a positive int. Received: --epochs={args.epochs}. "
+            "E.g. --epochs 10."
+        )
+    if not 0 < args.validation_split < 1:
+        raise ValueError(
+            "`--validation-split` must be a fraction in (0, 1): the ladder judges each "
+            "trick on images it did not train on. Received: "
+            f"--validation-split={args.validation_split}. E.g. --validation-split 0.2."
+        )
+    if args.image_size is not None:
+        if args.dataset is not None:
+            raise ValueError(
+                "`--image-size` applies to an image directory (PATH). Received: "
+                f"--image-size {args.image_size[0]} {args.image_size[1]} with "
+                f"--dataset {args.dataset}. Drop --image-size (the ladder's image-size "
+                "step tries larger inputs itself)."
+            )
+        if not all(1 <= size <= 65536 for size in args.image_size):
+            raise ValueError(
+                "`--image-size` must be two ints H W in [1, 65536]. Received: "
+                f"--image-size {args.image_size[0]} {args.image_size[1]}. "
+                "E.g. --image-size 96 128."
+            )
+
+
+def _check_writable(path, flag, directory=False):
+    """Raises unless `path` can be created (a file, or a directory if `directory`).
+
+    Probes the nearest existing ancestor with a temporary file, so that a path the whole
+    ladder would train for and then fail to write is refused before any training.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if not directory:
+        if os.path.isdir(path):
+            raise ValueError(
+                f"`{flag}` must be a file path, not a directory. Received: {flag}={path!r}. "
+                f"E.g. {flag} {os.path.join(path, 'best.keras')}."
+            )
+        if not path.endswith(MODEL_EXTENSIONS):
+            raise ValueError(
+                f"`{flag}` must end in .keras or .h5 (what keras.Model.save writes). "
+                f"Received: {flag}={path!r}. E.g. {flag} best.keras."
+            )
+    elif os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(
+            f"`{flag}` must be a directory. Received: {flag}={path!r}, which is a file. "
+            "Choose another directory."
+        )
+    existing = path if directory and os.path.isdir(path) else os.path.dirname(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(
+            f"`{flag}` must be writable. Received: {flag}={path!r}, but {existing!r} is a "
+            "file, not a directory. Choose another path."
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"`{flag}` must be writable. Received: {flag}={path!r}, but {existing!r} "
+            f"cannot be written ({error.strerror or error}). Choose a writable path."
+        ) from error
+
+
 def _folds(value):
     if value == "auto":
         return "auto"
     if not value.isdigit() or int(value) < 1:
         raise ValueError(
-            f"kak improve: `--folds` must be 'auto' or a positive int. Received: --folds={value!r}."
+            f"`--folds` must be 'auto' or a positive int. Received: --folds={value!r}."
         )
     return int(value)

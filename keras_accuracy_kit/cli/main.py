@@ -3,11 +3,16 @@
 `kak tune SPEC [--chief | --worker]`."""
 
 import argparse
+import contextlib
+import os
 import sys
 
 from keras_accuracy_kit.cli import improve as improve_cli
 from keras_accuracy_kit.cli import tune as tune_cli
-from keras_accuracy_kit.history import History, HistoryWriteError
+
+# Module level imports stay light (argparse and the CLI's own modules): the library, and
+# TensorFlow with it, is imported once the arguments are parsed, so `kak --help` and a
+# usage error answer at once (see `keras_accuracy_kit_launcher`).
 
 
 def _out(text, stream=None):
@@ -67,6 +72,8 @@ def _files_cell(version):
 
 
 def history_command(args):
+    from keras_accuracy_kit.history import History
+
     if args.rebuild:
         report = History.rebuild(args.directory)
         _out(
@@ -97,6 +104,8 @@ def history_command(args):
 
 
 def rollback_command(args):
+    from keras_accuracy_kit.history import History
+
     with History(args.directory) as history:
         to = "best" if args.to is None else args.to
         # One operation: the export path is checked and written before the rollback commits.
@@ -151,16 +160,62 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Runs `kak` with `argv` (default: `sys.argv[1:]`); returns the exit status."""
+    return run(build_parser().parse_args(argv))
+
+
+def run(args):
+    """Runs the parsed command: TensorFlow is imported quietly first, then the library."""
+    quiet_tensorflow(verbose=getattr(args, "verbose", 1))
+    from keras_accuracy_kit.history import HistoryWriteError
+
     try:
         if args.run in (improve_cli.improve_command, tune_cli.tune_command):
             return args.run(args, _out)
         return args.run(args)
     except (ValueError, HistoryWriteError) as error:
         # The library's errors already say what to do (a full disk included).
-        _out(f"kak {args.command}: {error}", sys.stderr)
+        message, prefix = str(error), f"kak {args.command}: "
+        _out(message if message.startswith(prefix) else prefix + message, sys.stderr)
         return 2
+
+
+def quiet_tensorflow(verbose=1):
+    """Imports TensorFlow without its C++ start-up lines (unless `verbose` is 2).
+
+    `TF_CPP_MIN_LOG_LEVEL=3` (kept if you set it) silences TensorFlow's C++ logging, but
+    a few lines (no CUDA driver, CPU features) are written to the process's stderr before
+    that logging starts, so the import itself runs with file descriptor 2 on /dev/null.
+    Python errors are not affected: an import that fails still raises. The command line
+    only; the library never changes the environment.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if verbose >= 2 else "3")
+    with _stderr_descriptor_silenced(verbose < 2):
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+
+
+@contextlib.contextmanager
+def _stderr_descriptor_silenced(enabled):
+    if not enabled:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):  # no real descriptor 2 (e.g. an embedding host)
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 if __name__ == "__main__":

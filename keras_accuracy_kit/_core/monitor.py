@@ -8,6 +8,7 @@ import math
 import warnings
 
 import keras
+import numpy as np
 
 MODES = ("auto", "min", "max")
 # Substrings of metric names that are maximised when `mode="auto"`.
@@ -183,6 +184,39 @@ class BestValue:
 
     def reset(self):
         self.value = math.inf if self.mode == "min" else -math.inf
+
+
+def improves_as_keras(current, best, mode, min_delta=0.0):
+    """Keras' `MonitorCallback._is_improvement`, decision for decision.
+
+    Keras shifts the value by `min_delta` in Python (float64), then compares it with the
+    best in float32 (its `ops.less`/`ops.greater` convert Python floats to float32
+    tensors). So an improvement of exactly `min_delta` may count in float64 and not in
+    float32 (0.8 -> 0.7 with `min_delta=0.1`), and the first value is always the best, even NaN or inf (after a NaN
+    nothing improves). `ReduceLROnPlateau` uses this to make Keras' decisions.
+
+    Args:
+        current: Float. The new value.
+        best: Float or None. The best so far (None before the first value).
+        mode: "min" or "max".
+        min_delta: Non-negative float. Defaults to `0.0`.
+
+    Returns:
+        Bool.
+
+    Example:
+
+    >>> improves_as_keras(0.7, 0.8, "min", min_delta=0.1)  # 0.7 < 0.8 - 0.1 in float64
+    False
+    >>> improves_as_keras(float("nan"), None, "min"), improves_as_keras(0.1, float("nan"), "min")
+    (True, False)
+    """
+    if best is None:
+        return True
+    shifted = float(current) + min_delta if mode == "min" else float(current) - min_delta
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted, best = np.float32(shifted), np.float32(best)
+    return bool(shifted < best) if mode == "min" else bool(shifted > best)
 
 
 def monitored_value(owner, monitor, logs):

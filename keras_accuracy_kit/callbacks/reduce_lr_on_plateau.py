@@ -16,13 +16,16 @@ class ReduceLROnPlateau(StatefulCallback):
     """Lowers the learning rate when a metric stops improving; works with schedules too.
 
     Same arguments and decisions as `keras.callbacks.ReduceLROnPlateau` (it reduces on the
-    same epochs to the same values for a float learning rate), plus what Keras' cannot do:
+    same epochs to the same values for a float learning rate: values compared in float32
+    as Keras does, the first value taken as `best` even if NaN or inf), plus what Keras' cannot do:
     when the optimizer's learning rate is a `LearningRateSchedule` (warm-up, cosine decay)
     or a callable, Keras fails at the first reduction; this callback wraps it in a
     `ScaledSchedule` and multiplies it by the accumulated factor, keeping its shape. The effective learning
     rate is written into the epoch logs as `learning_rate`, as Keras does; a schedule's
     accumulated factor also goes in as `learning_rate_scale`. With `backup_dir` the wait,
-    cooldown, best value and reduction survive an interrupted run.
+    cooldown, best value and reduction survive an interrupted run. One deliberate
+    difference: a `monitor` missing from the logs raises a `ValueError` listing the
+    available names at the first epoch end, where Keras warns and never reduces.
 
     Args:
         monitor: String. The log key to watch. Defaults to `"val_loss"`.
@@ -95,7 +98,9 @@ class ReduceLROnPlateau(StatefulCallback):
         self.verbose = _verbosity(owner, verbose)
         self.wait = 0
         self.cooldown_counter = 0
-        self._best = None
+        #: The best monitored value so far (None before the first epoch), as Keras' `best`.
+        self.best = None
+        self._mode = None
 
     # -- the learning rate, float or schedule --------------------------------------------
 
@@ -143,10 +148,10 @@ class ReduceLROnPlateau(StatefulCallback):
         super().on_train_begin(logs)
         # As Keras: if "auto" cannot tell the direction before the metrics are built,
         # decide at the first epoch end.
-        mode = monitor_lib.try_resolve_mode(
+        self._mode = monitor_lib.try_resolve_mode(
             "ReduceLROnPlateau", self.monitor, self.mode, self.model
         )
-        self._best = None if mode is None else monitor_lib.BestValue(mode, self.min_delta)
+        self.best = None
         self.wait = 0
         self.cooldown_counter = 0
         self._install_scaled_schedule()
@@ -158,15 +163,16 @@ class ReduceLROnPlateau(StatefulCallback):
         if isinstance(schedule, ScaledSchedule):
             logs["learning_rate_scale"] = float(keras.ops.convert_to_numpy(schedule.scale))
         current = monitor_lib.monitored_value("ReduceLROnPlateau", self.monitor, logs)
-        if self._best is None:
-            mode = monitor_lib.resolve_mode(
+        if self._mode is None:
+            self._mode = monitor_lib.resolve_mode(
                 "ReduceLROnPlateau", self.monitor, self.mode, self.model
             )
-            self._best = monitor_lib.BestValue(mode, self.min_delta)
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._best.update(current):
+        # Keras' comparison (float32, the first value always taken, NaN included).
+        if monitor_lib.improves_as_keras(current, self.best, self._mode, self.min_delta):
+            self.best = current
             self.wait = 0
         elif not self.in_cooldown():
             self.wait += 1
@@ -191,8 +197,8 @@ class ReduceLROnPlateau(StatefulCallback):
         state = {
             "wait": self.wait,
             "cooldown_counter": self.cooldown_counter,
-            "best": None if self._best is None else self._best.value,
-            "mode": None if self._best is None else self._best.mode,
+            "best": self.best,
+            "mode": self._mode,
         }
         if isinstance(schedule, ScaledSchedule):
             state["learning_rate_scale"] = float(keras.ops.convert_to_numpy(schedule.scale))
@@ -203,9 +209,8 @@ class ReduceLROnPlateau(StatefulCallback):
     def load_state_dict(self, state):
         self.wait = int(state["wait"])
         self.cooldown_counter = int(state["cooldown_counter"])
-        if self._best is None or self._best.mode != state["mode"]:
-            self._best = monitor_lib.BestValue(state["mode"], self.min_delta)
-        self._best.value = float(state["best"])
+        self._mode = state["mode"]
+        self.best = None if state["best"] is None else float(state["best"])
         schedule = self._schedule()
         if "learning_rate_scale" in state and isinstance(schedule, ScaledSchedule):
             schedule.scale.assign(float(state["learning_rate_scale"]))

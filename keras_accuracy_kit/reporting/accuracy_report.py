@@ -405,17 +405,34 @@ class AccuracyReport(keras.callbacks.Callback):
     def _batches(self):
         """`(images, labels, outputs)` NumPy batches of the validation data."""
         data = self.validation_data
+        predict = self._predict_function()
         if isinstance(data, tf.data.Dataset):
             for element in data:
                 images, labels = element[0], element[1]
-                outputs = self.model.predict_on_batch(images)
-                yield np.asarray(images), np.asarray(labels), np.asarray(outputs)
+                yield np.asarray(images), np.asarray(labels), predict(images)
             return
         images, labels = np.asarray(data[0]), np.asarray(data[1])
         for start in range(0, len(images), self.batch_size):
             batch = images[start : start + self.batch_size]
-            outputs = self.model.predict_on_batch(batch)
-            yield batch, labels[start : start + self.batch_size], np.asarray(outputs)
+            yield batch, labels[start : start + self.batch_size], predict(batch)
+
+    def _predict_function(self):
+        """One batch in, the model's outputs (NumPy) out, under any `tf.distribute` strategy.
+
+        Not `model.predict_on_batch`: under `MirroredStrategy` Keras runs it on every
+        replica with the whole batch and concatenates the results (2 replicas: twice as
+        many outputs as images). The model is called directly, in one traced function,
+        as `predict_step` does (`training=False`); that reads the mirrored variables in
+        any strategy.
+        """
+        model = self.model
+        step = tf.function(lambda images: model(images, training=False), reduce_retracing=True)
+
+        def predict(images):
+            outputs = step(images)
+            return np.asarray(keras.tree.map_structure(keras.ops.convert_to_numpy, outputs))
+
+        return predict
 
     def _evaluate(self):
         num_classes = self._num_outputs() or (len(self.class_names) if self.class_names else None)

@@ -55,6 +55,10 @@ class SizeSearch(keras_tuner.HyperModel):
         channels: Optional positive int. Image channels when `hypermodel` has no
             `input_shape`. Defaults to `None` (from the hypermodel, else 3).
         seed: Optional int. Seed of the augmentation. Defaults to `None`.
+        value_range: Pair of floats. The range of float input images, as in every kit
+            transform: `(0, 255)` for `keras.utils.image_dataset_from_directory` data.
+            uint8 images need none. The resized images passed on are in [0, 1].
+            Defaults to `(0.0, 1.0)`.
         name: Optional string. Defaults to `None`.
         tunable: Bool. Defaults to `True`.
 
@@ -78,6 +82,7 @@ class SizeSearch(keras_tuner.HyperModel):
         augment_strengths=None,
         channels=None,
         seed=None,
+        value_range=(0.0, 1.0),
         name=None,
         tunable=True,
     ):
@@ -101,6 +106,7 @@ class SizeSearch(keras_tuner.HyperModel):
         self.color_spaces = _color_spaces(owner, color_spaces, self.channels)
         self.augment_strengths = _strengths(owner, augment_strengths)
         self.seed = seed
+        self.value_range = checks.check_value_range(owner, value_range)
 
     def build(self, hp):
         size = hp.Choice("image_size", list(self.sizes))
@@ -124,7 +130,8 @@ class SizeSearch(keras_tuner.HyperModel):
             A list of kit transforms to `map` over `(images, labels)` datasets.
         """
         size = hp.get("image_size")
-        steps = [transforms.Resize(size, size, mode=self.mode)]
+        # Resize reads `value_range` and outputs [0, 1]: the later steps take their default.
+        steps = [transforms.Resize(size, size, mode=self.mode, value_range=self.value_range)]
         strength = hp.get("augment_strength") if self.augment_strengths else 0.0
         if training and strength > 0:
             steps.append(
@@ -174,6 +181,7 @@ class SizeSearch(keras_tuner.HyperModel):
             "augment_strengths": self.augment_strengths,
             "channels": self.channels,
             "seed": self.seed,
+            "value_range": list(self.value_range),
             "name": self.name,
             "tunable": self.tunable,
         }

@@ -100,7 +100,7 @@ def classifier(
     if (low, high) != (target_low, target_high):
         scale = (target_high - target_low) / (high - low)
         x = keras.layers.Rescaling(scale, offset=target_low - low * scale, name="value_range")(x)
-    x = _adapt_channels(x, input_shape[-1], channels)
+    x = _adapt_channels(x, input_shape[-1], channels, (target_low, target_high))
     if tuple(input_shape[:2]) != tuple(image_size):
         x = Resize(
             int(image_size[0]),
@@ -116,13 +116,19 @@ def classifier(
     return keras.Model(inputs, outputs, name=name)
 
 
-def _adapt_channels(x, have, want):
+def _adapt_channels(x, have, want, value_range):
     if have == want:
         return x
     if have == 1 and want == 3:
         return keras.layers.Concatenate(axis=-1, name="gray_to_rgb")([x, x, x])
     if have == 3 and want == 1:
-        return ToGrayscale(keep_channels=1, name="rgb_to_gray")(x)
+        # The images are in the backbone's range here, e.g. (0, 255); ToGrayscale reads
+        # that range and outputs [0, 1], brought back to the range the backbone expects.
+        gray = ToGrayscale(keep_channels=1, value_range=value_range, name="rgb_to_gray")(x)
+        low, high = value_range
+        if (low, high) == (0.0, 1.0):
+            return gray
+        return keras.layers.Rescaling(high - low, offset=low, name="gray_value_range")(gray)
     raise ValueError(
         f"{_OWNER}: `input_shape` must have 1 or 3 channels for a {want}-channel backbone. "
         f"Received: {have} channels. Convert the images to RGB or grayscale first."

@@ -20,6 +20,6 @@ $(VENV_PYTHON):
 
 $(INSTALLED): $(VENV_PYTHON) setup.cfg pyproject.toml $(PLUGIN)/setup.cfg $(PLUGIN)/pyproject.toml
 	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
-	$(VENV_PYTHON) -m pip install --quiet -e ".[all]"
 	$(VENV_PYTHON) -m pip install --quiet -e $(PLUGIN)
+	$(VENV_PYTHON) -m pip install --quiet -e ".[all,test]"
 	touch $(INSTALLED)

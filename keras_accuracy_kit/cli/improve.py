@@ -3,6 +3,7 @@
 Imports nothing heavy at module level: `kak improve --help` answers without TensorFlow.
 """
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -10,6 +11,8 @@ import warnings
 
 #: Extensions `keras.Model.save` writes.
 MODEL_EXTENSIONS = (".keras", ".h5")
+#: The TensorBoard plugin's module (its own distribution, `plugins/`).
+PLUGIN_MODULE = "tensorboard_plugin_accuracy_kit"
 
 
 def add_parser(commands):
@@ -172,6 +175,12 @@ def improve_command(args, out):
         out(f"The model takes raw images: its first layers are {names}")
     out(f"History: kak history {result.directory}")
     out(f"TensorBoard: tensorboard --logdir {result.logdir}")
+    if importlib.util.find_spec(PLUGIN_MODULE) is None:
+        out(
+            '  (its "Accuracy Kit" tab needs the plugin: pip install '
+            '"keras-accuracy-kit[all]", or from a clone: pip install '
+            "./plugins/tensorboard_plugin_accuracy_kit)"
+        )
     return 0
 
 

@@ -152,3 +152,18 @@ def test_verbose_reaches_the_ladder(tmp_path, capsys, monkeypatch, verbose):
     monkeypatch.setattr(keras_accuracy_kit.ladder, "improve", _fake_improve(calls))
     main(["improve", "--dataset", "digits", "--logdir", str(tmp_path), "--verbose", str(verbose)])
     assert calls[0]["verbose"] == verbose
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_a_missing_tensorboard_plugin_gets_a_hint(tmp_path, capsys, monkeypatch, installed):
+    # Issue 18 item 5: a wheel user got no tab and no hint.
+    import keras_accuracy_kit.cli.improve as improve_cli
+
+    calls = []
+    monkeypatch.setattr(keras_accuracy_kit.ladder, "improve", _fake_improve(calls))
+    monkeypatch.setattr(_FakeModel, "save", lambda self, path: None)
+    if not installed:
+        monkeypatch.setattr(improve_cli, "PLUGIN_MODULE", "no_such_plugin_module_xyz")
+    assert main(["improve", "--dataset", "digits", "--logdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert ('"Accuracy Kit" tab needs the plugin' in out) is not installed

@@ -3,6 +3,7 @@
 Imports nothing heavy at module level: `kak improve --help` answers without TensorFlow.
 """
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -134,27 +135,12 @@ def improve_command(args, out):
                 f"Images of {len(class_names)} classes at {height}x{width} px ({how}; "
                 "aspect ratio kept by padding)."
             )
-    budget = args.budget
-    if budget is not None and budget.isdigit():
-        budget = int(budget)
-    tricks = "auto" if args.tricks == "auto" else [t.strip() for t in args.tricks.split(",")]
-    result = improve(
-        tutorial_cnn,
-        train,
-        validation,
-        tricks=tricks,
-        budget=budget,
-        logdir=args.logdir,
-        epochs=args.epochs,
-        backbone=args.backbone,
-        class_names=class_names,
-        refit={"auto": "auto", "yes": True, "no": False}[args.refit],
-        folds=folds,
-        ensemble=not args.no_ensemble,
-        tta=not args.no_tta,
-        seed=args.seed,
-        verbose=args.verbose,
-    )
+    from keras_accuracy_kit.cli.live_line import LiveLine
+
+    # A status line while a step trains (terminals only; --verbose 2 has Keras' own lines).
+    live_line = LiveLine() if args.verbose == 1 else contextlib.nullcontext()
+    with live_line:
+        result = _improve(improve, tutorial_cnn, train, validation, class_names, folds, args)
     out("")
     out(result.table())
     out("")
@@ -182,6 +168,31 @@ def improve_command(args, out):
             "./plugins/tensorboard_plugin_accuracy_kit)"
         )
     return 0
+
+
+def _improve(improve, tutorial_cnn, train, validation, class_names, folds, args):
+    """`kit.improve` with the command's arguments (by name, as the library names them)."""
+    budget = args.budget
+    if budget is not None and budget.isdigit():
+        budget = int(budget)
+    tricks = "auto" if args.tricks == "auto" else [t.strip() for t in args.tricks.split(",")]
+    return improve(
+        tutorial_cnn,
+        train,
+        validation,
+        tricks=tricks,
+        budget=budget,
+        logdir=args.logdir,
+        epochs=args.epochs,
+        backbone=args.backbone,
+        class_names=class_names,
+        refit={"auto": "auto", "yes": True, "no": False}[args.refit],
+        folds=folds,
+        ensemble=not args.no_ensemble,
+        tta=not args.no_tta,
+        seed=args.seed,
+        verbose=args.verbose,
+    )
 
 
 def _check_arguments(args):

@@ -103,6 +103,9 @@ def tune_command(args, out):
     if not args.quiet:
         _log_progress()
     arguments = load_spec(args.spec)
+    # Progress goes through the logger handler above (or nowhere with --quiet): the
+    # library's own progress printing would double it.
+    arguments.setdefault("verbose", 0)
     for name in OVERRIDES:
         value = getattr(args, name)
         if value is not None:

@@ -147,3 +147,43 @@ def serve_oracle(oracle, ip, port, project_dir, timeout, poll_seconds=0.2):
         with contextlib.suppress(FileNotFoundError):
             os.remove(address_path(project_dir))
     return bound
+
+
+def quiet_keras_tuner():
+    """Removes the debug `print` keras-tuner 1.4 left in `Parent.to_proto`.
+
+    A conditional hyperparameter (`hp.conditional_scope`, as `DepthSearch` uses) is sent
+    between chief and workers as a proto, and keras-tuner's `Parent.to_proto` prints its
+    first value on the way (the stray `1`, `2` lines of a distributed search). The
+    method is replaced by the same conversion without the print; `keras-tuner` is pinned
+    below 1.5 (the `tuner` extra), and a version whose method differs is left alone.
+    """
+    from keras_tuner.src.engine import conditions
+
+    parent = conditions.Parent
+    if getattr(parent.to_proto, "_kit_quiet", False):
+        return
+    code = parent.to_proto.__code__
+    if "print" not in code.co_names:  # a keras-tuner without the print: nothing to do
+        return
+    parent.to_proto = _parent_to_proto
+
+
+def _parent_to_proto(self):
+    from keras_tuner.src import protos
+
+    proto = protos.get_proto()
+    first = self.values[0]
+    if isinstance(first, str):
+        field = "string_value"
+    elif isinstance(first, bool):
+        field = "boolean_value"
+    elif isinstance(first, int):
+        field = "int_value"
+    else:
+        field = "float_value"
+    values = [proto.Value(**{field: value}) for value in self.values]
+    return proto.Condition(parent=proto.Condition.Parent(name=self.name, values=values))
+
+
+_parent_to_proto._kit_quiet = True

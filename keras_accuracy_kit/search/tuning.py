@@ -15,6 +15,7 @@ import keras
 import tensorflow as tf
 
 from keras_accuracy_kit._core import checks
+from keras_accuracy_kit._core.announce import announce
 from keras_accuracy_kit.callbacks.progressive_epochs import ProgressiveEpochs
 from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
 from keras_accuracy_kit.search import distributed
@@ -56,8 +57,11 @@ class KitTunerMixin:
     trials that are not among the `keep_best` best.
     """
 
-    def configure_kit(self, keep_best, seed, history_dir, initial_epochs, extension, total):
+    def configure_kit(
+        self, keep_best, seed, history_dir, initial_epochs, extension, total, verbose=0
+    ):
         self.keep_best = keep_best
+        self.verbose = verbose
         self.kit_seed = seed
         self.history_dir = history_dir
         self.initial_epochs = initial_epochs
@@ -71,7 +75,10 @@ class KitTunerMixin:
         number = int(trial.trial_id) if str(trial.trial_id).isdigit() else 0
         keras.utils.set_random_seed(self.kit_seed + number)
         self._trial_started[trial.trial_id] = time.perf_counter()
-        logger.info("trial %s%s started: %s", trial.trial_id, self._of_total(), _format(values))
+        self._progress(
+            logging.INFO, "trial %s%s started: %s", trial.trial_id, self._of_total(),
+            _format(values),
+        )  # fmt: skip
         objective = self.oracle.objective.name
         kit_callbacks = [
             ProgressiveEpochs(
@@ -114,7 +121,8 @@ class KitTunerMixin:
         best = self.oracle.get_best_trials(1)
         best_text = f"{best[0].score:.4f}" if best and best[0].score is not None else "-"
         score = "-" if ended.score is None else f"{ended.score:.4f}"
-        logger.info(
+        self._progress(
+            logging.INFO,
             "trial %s%s %s in %.1fs: %s=%s (best so far %s)",
             trial.trial_id,
             self._of_total(),
@@ -127,7 +135,7 @@ class KitTunerMixin:
         if str(ended.status) != "COMPLETED" and ended.message:
             # keras-tuner keeps the traceback in the trial; say why instead of only "invalid".
             reason = ended.message.strip().splitlines()[-1]
-            logger.warning("trial %s failed: %s", trial.trial_id, reason)
+            self._progress(logging.WARNING, "trial %s failed: %s", trial.trial_id, reason)
         self.prune_checkpoints(final=False)
 
     def load_model(self, trial):
@@ -137,6 +145,13 @@ class KitTunerMixin:
         trial.hyperparameters = trial.hyperparameters.copy()
         trial.hyperparameters.values.pop("tuner/trial_id", None)
         return super().load_model(trial)
+
+    def _progress(self, level, message, *args):
+        """A progress line: to the `keras_accuracy_kit.search` logger, and printed (as
+        Keras prints `fit` progress) when `verbose`."""
+        logger.log(level, message, *args)
+        if getattr(self, "verbose", 0):
+            announce("kit.search.tune: " + message % args, logger.name)
 
     def _of_total(self):
         return f"/{self.total_trials}" if self.total_trials else ""
@@ -278,6 +293,7 @@ def tune(
     oracle_port=0,
     tuner_id=None,
     timeout=120.0,
+    verbose=1,
 ):
     """Searches `hypermodel` with keras-tuner and the kit's callbacks; returns the best model.
 
@@ -290,8 +306,9 @@ def tune(
     its `k` best versions. With `logdir`, each trial writes TensorBoard scalars to
     `logdir/<trial_id>/execution0` and one HParams record of its active values (also when
     you pass your own `keras.callbacks.TensorBoard`: keras-tuner's duplicate is left
-    out). Progress goes to the `keras_accuracy_kit.search` logger (INFO), one line per
-    trial start and end; keras-tuner's own printing is off.
+    out). Progress: one line per trial start and end, printed with `verbose=1` (as Keras
+    prints `fit` progress) and always sent to the `keras_accuracy_kit.search` logger
+    (INFO); keras-tuner's own printing is off (its stray prints in distributed mode too).
 
     Distributed (keras-tuner's chief/worker mode): run one process with `role="chief"`
     and any number with `role="worker"`, sharing `directory`. The chief binds
@@ -337,6 +354,8 @@ def tune(
             `"worker-<host>-<pid>"`.
         timeout: Positive float. Seconds a worker waits for the chief and the chief for
             a first worker. Defaults to `120`.
+        verbose: 0 or 1. Print a line per trial start and end. Pass 0 when you show the
+            `keras_accuracy_kit.search` logger yourself. Defaults to `1`.
 
     Returns:
         A `SearchResult`: `best_model`, `best_values`, `trials`, `table()`.
@@ -367,6 +386,12 @@ def tune(
             tuner_id = os.environ.get("KERASTUNER_TUNER_ID")
     if role is not None:
         checks.check_choice(owner, "role", role, distributed.ROLES)
+        distributed.quiet_keras_tuner()
+    if isinstance(verbose, bool) or verbose not in (0, 1):
+        raise ValueError(
+            f"{owner}: `verbose` must be 0 (silent) or 1 (a line per trial start and end). "
+            f"Received: verbose={verbose!r}."
+        )
     if role != "chief":
         if train is None or validation is None:
             raise ValueError(
@@ -418,7 +443,9 @@ def tune(
                 project_name, overwrite,
             )  # fmt: skip
     total = max_trials if strategy != "hyperband" else None
-    tuner.configure_kit(keep_best, seed, history_dir, initial_epochs, extension, total)
+    tuner.configure_kit(
+        keep_best, seed, history_dir, initial_epochs, extension, total, verbose=verbose
+    )
 
     with _frozen_garbage_collector():
         return _run(tuner, role, tuner_id, oracle_ip, oracle_port, project_dir, timeout,

@@ -52,6 +52,8 @@ def test_chief_and_two_workers_finish_a_search(tmp_path):
     chief_run = finish(chief, deadline)
     for code, stdout, stderr, _ in [*worker_runs, chief_run]:
         assert code == 0, stderr[-3000:]
+        # No stray lines from keras-tuner's `print` in `Parent.to_proto` (issue 18 item 6).
+        assert not [line for line in stdout.splitlines() if line.strip().isdigit()], stdout
     # The chief leaves within seconds of the last worker (keras-tuner's own polls every 20 s).
     assert chief_run[3] - max(run[3] for run in worker_runs) < 15
 

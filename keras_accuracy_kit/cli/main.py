@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
+import warnings
 
 from keras_accuracy_kit.cli import improve as improve_cli
 from keras_accuracy_kit.cli import tune as tune_cli
@@ -166,13 +167,15 @@ def main(argv=None):
 
 def run(args):
     """Runs the parsed command: TensorFlow is imported quietly first, then the library."""
-    quiet_tensorflow(verbose=getattr(args, "verbose", 1))
+    verbose = getattr(args, "verbose", 1)
+    quiet_tensorflow(verbose=verbose)
     from keras_accuracy_kit.history import HistoryWriteError
 
     try:
-        if args.run in (improve_cli.improve_command, tune_cli.tune_command):
-            return args.run(args, _out)
-        return args.run(args)
+        with _framework_chatter_hidden(verbose < 2):
+            if args.run in (improve_cli.improve_command, tune_cli.tune_command):
+                return args.run(args, _out)
+            return args.run(args)
     except (ValueError, HistoryWriteError) as error:
         # The library's errors already say what to do (a full disk included).
         message, prefix = str(error), f"kak {args.command}: "
@@ -195,6 +198,37 @@ def quiet_tensorflow(verbose=1):
     with _stderr_descriptor_silenced(verbose < 2):
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
+
+
+#: Keras' warnings about how the ladder calls it (regexes matched at the message's start).
+_KERAS_NOTES = (r"`shuffle=True` was passed, but will be ignored",)
+
+
+@contextlib.contextmanager
+def _framework_chatter_hidden(enabled):
+    """Hides TensorFlow's Python WARNING log lines and Keras' notes on the kit's own calls.
+
+    E.g. "triggered tf.function retracing" or Keras' "`shuffle=True` was passed, but will
+    be ignored" (the ladder's fit on datasets): nothing a `kak` user can act on. Other
+    warnings stay, the kit's among them (skipped image files, a backbone outside the
+    safe-mode allowlist). `--verbose 2` shows everything. Restored afterwards (`main()`
+    may run in-process).
+    """
+    if not enabled:
+        yield
+        return
+    import tensorflow as tf
+
+    tf_logger = tf.get_logger()
+    level = tf_logger.level
+    with warnings.catch_warnings():
+        for message in _KERAS_NOTES:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        tf_logger.setLevel("ERROR")
+        try:
+            yield
+        finally:
+            tf_logger.setLevel(level)
 
 
 @contextlib.contextmanager

@@ -167,3 +167,31 @@ def test_a_missing_tensorboard_plugin_gets_a_hint(tmp_path, capsys, monkeypatch,
     assert main(["improve", "--dataset", "digits", "--logdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert ('"Accuracy Kit" tab needs the plugin' in out) is not installed
+
+
+@pytest.mark.parametrize("verbose, hidden", [(1, True), (2, False)])
+def test_framework_chatter_is_hidden_below_verbose_2(tmp_path, monkeypatch, verbose, hidden):
+    import warnings
+
+    import tensorflow as tf
+
+    seen = {}
+
+    def chatty_improve(model, train, validation, **kwargs):
+        warnings.warn("`shuffle=True` was passed, but will be ignored since ...", UserWarning)
+        warnings.warn("kit.improve: a warning of the kit's own", UserWarning)
+        seen["tf_level"] = tf.get_logger().level
+        return _fake_improve([])(model, train, validation, **kwargs)
+
+    monkeypatch.setattr(keras_accuracy_kit.ladder, "improve", chatty_improve)
+    monkeypatch.setattr(_FakeModel, "save", lambda self, path: None)
+    level = tf.get_logger().level
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        main(["improve", "--dataset", "digits", "--logdir", str(tmp_path),
+              "--verbose", str(verbose)])  # fmt: skip
+    messages = [str(w.message) for w in caught]
+    assert "kit.improve: a warning of the kit's own" in messages
+    assert any(m.startswith("`shuffle=True`") for m in messages) is not hidden
+    assert (seen["tf_level"] == 40) is hidden
+    assert tf.get_logger().level == level  # restored: main() may run in-process

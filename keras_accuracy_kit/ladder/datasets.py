@@ -97,6 +97,8 @@ def few_shot_digits(per_class=10, seed=0):
 
 #: The shorter side (pixels) `image_directory_datasets` brings photos down to by default.
 DEFAULT_MAX_SHORTER_SIDE = 64
+#: Decoded images (uint8, at the training size) up to this many bytes are kept in memory.
+CACHE_BYTES = 1 << 30
 
 
 def image_directory_datasets(
@@ -117,7 +119,8 @@ def image_directory_datasets(
     `image_size`, or by default the median image's size scaled down so that its shorter
     side is at most `DEFAULT_MAX_SHORTER_SIDE` (64) pixels. A folder of 1200x900 photos
     is trained at 85x64, not at full size; images already at the default size and no
-    larger are left as they are (`default_image_size`).
+    larger are left as they are (`default_image_size`). The decoded images are kept in
+    memory (as uint8) when they fit in `CACHE_BYTES` (1 GiB), so later epochs read no files.
 
     Args:
         directory: Path with one sub-folder of images per class.
@@ -177,14 +180,21 @@ def image_directory_datasets(
         resize = Resize(*image_size, mode="pad", antialias=True)
 
     def load(path, label):
+        """Decoded and brought to `image_size`, as uint8 (the form that is cached)."""
         image = tf.io.decode_image(
             tf.io.read_file(path), channels=channels, expand_animations=False
         )
-        if resize is None:
-            image = tf.cast(image, tf.float32)
-        else:
-            image = resize(image) * 255.0
+        if resize is not None:
+            image = tf.cast(tf.round(resize(image) * 255.0), tf.uint8)
         return tf.ensure_shape(image, (*image_size, channels)), label
+
+    def as_float(image, label):
+        return tf.cast(image, tf.float32), label
+
+    # Decoding a photo costs milliseconds and every epoch of every step reads the data:
+    # the small decoded images are kept in memory when they fit in `CACHE_BYTES`.
+    num_images = sum(len(paths) for paths in readable.values())
+    cache = num_images * image_size[0] * image_size[1] * channels <= CACHE_BYTES
 
     class_names = sorted(readable)
     rng = np.random.default_rng(seed)
@@ -203,12 +213,13 @@ def image_directory_datasets(
         dataset = tf.data.Dataset.from_tensor_slices(
             (tf.constant(paths), tf.constant(labels, tf.int32))
         )
+        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        if cache:
+            dataset = dataset.cache()
         if part == "train":
             dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
         datasets[part] = (
-            dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-            .batch(batch_size)
-            .prefetch(tf.data.AUTOTUNE)
+            dataset.map(as_float).batch(batch_size).prefetch(tf.data.AUTOTUNE)
         )
     return datasets["train"], datasets["validation"], class_names
 

@@ -142,3 +142,17 @@ def test_a_file_instead_of_a_directory_is_called_a_file(tmp_path):
     path.write_text("hello")
     with pytest.raises(ValueError, match="which is a file, not a folder"):
         image_directory_datasets(str(path))
+
+
+def test_decoded_images_are_cached_and_reshuffled_each_epoch(tmp_path):
+    root = photo_directory(str(tmp_path / "photos"), per_class=8, height=40, width=50)
+    train, validation, _ = image_directory_datasets(root, validation_split=0.25)
+    first = _images(train)
+    _images(validation)
+    for folder in ("red", "blue"):  # later epochs must not need the files
+        for name in os.listdir(os.path.join(root, folder)):
+            os.remove(os.path.join(root, folder, name))
+    second = _images(train)
+    assert sorted(map(bytes, first)) == sorted(map(bytes, second))
+    assert not np.array_equal(first, second)  # a new order each epoch
+    assert len(_images(validation)) == 4

@@ -101,6 +101,7 @@ def improve_command(args, out):
     _check_writable(output, "--output")
 
     from keras_accuracy_kit.ladder import (
+        datasets,
         digits_datasets,
         image_directory_datasets,
         improve,
@@ -122,13 +123,19 @@ def improve_command(args, out):
                 batch_size=args.batch_size,
             )
         for warning in caught:
-            message = str(warning.message).removeprefix("kak improve: ")
-            out(f"kak improve: warning: {message}", sys.stderr)
+            message = str(warning.message)
+            if message.startswith("kak improve: "):  # the data's own warnings, e.g. bad files
+                out(f"kak improve: warning: {message.removeprefix('kak improve: ')}", sys.stderr)
+            else:
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
         height, width = train.element_spec[0].shape[1:3]
         how = (
             "as given by --image-size"
             if args.image_size is not None
-            else "the median image's size, shorter side capped at 64 px; set --image-size H W"
+            else "the median image's size, shorter side capped at "
+            f"{datasets.DEFAULT_MAX_SHORTER_SIDE} px; set --image-size H W"
         )
         if args.verbose:
             out(

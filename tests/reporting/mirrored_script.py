@@ -7,20 +7,14 @@ Prints one JSON line: the report's confusion matrix and the one computed from
 import json
 import sys
 
+import keras
+import numpy as np
 import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
 
-tf.config.set_logical_device_configuration(
-    tf.config.list_physical_devices("CPU")[0],
-    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
-)
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
-
-import keras_accuracy_kit as kit  # noqa: E402
-from keras_accuracy_kit.reporting import summary_schema as schema  # noqa: E402
-from tests.reporting.digits import digits, tiny_model  # noqa: E402
+import keras_accuracy_kit as kit
+from keras_accuracy_kit.reporting import summary_schema as schema
+from tests.reporting.digits import digits, tiny_model
 
 
 def main(logdir, as_dataset):
@@ -53,4 +47,9 @@ def main(logdir, as_dataset):
 
 
 if __name__ == "__main__":
+    # Before any op runs; only when run as a script (pytest imports this file for doctests).
+    tf.config.set_logical_device_configuration(
+        tf.config.list_physical_devices("CPU")[0],
+        [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+    )
     main(sys.argv[1], sys.argv[2] == "dataset")

@@ -63,7 +63,7 @@ def _improve(tmp_path, *extra):
 def test_kak_improve_backbone_runs_the_transfer_rung_with_the_fine_tuning_recipe(
     tmp_path, capsys, recipe_calls
 ):
-    code, backbone, logdir = _improve(tmp_path, "--folds", "1")
+    code, backbone, logdir = _improve(tmp_path, "--folds", "1", "--refit", "no")
     out = capsys.readouterr().out
     assert code == 0, out
     transfer_rows = [line for line in out.splitlines() if line.startswith("1  transfer")]

@@ -188,6 +188,7 @@ class _Outcome:
     best_epochs: int
     version: int = None
     tta: Augment = None
+    refit_arguments: dict = None  # transfer: `fine_tune` arguments replaying its decisions
 
     def correct(self, labels):
         return self.probabilities.argmax(-1) == labels
@@ -490,10 +491,10 @@ class _Ladder:
         joint, members = self._fresh_members(config, num_members, seed_offset=1000 + len(self.steps))
         pipeline = self._pipeline(config, transforms)
         stop = StopAtDeadline(self.budget)
-        if config.transfer:
+        if config.transfer:  # the recipe replays the decisions of the judged members
             data = self.evidence.training_data(pipeline, all_data=True, num_members=1)
             for member in members:
-                self._fine_tune(member, data, None, epochs, [stop])
+                self._fine_tune(member, data, None, [stop], config, best.refit_arguments)
         else:
             data = self.evidence.training_data(pipeline, all_data=True, num_members=num_members)
             joint.fit(data, epochs=epochs, callbacks=[stop], verbose=self._fit_verbose())
@@ -550,11 +551,14 @@ class _Ladder:
         # The report writes the epoch scalars (as `epoch/<key>`) for TensorBoard; the
         # checkpoint records the step's best model once, after training (`_record`).
         stop = StopAtDeadline(self.budget, share=None if finishing else RUNG_SHARE)
-        callbacks = [member_logs, *self._schedule(config), stop, report]
-        max_epochs = self._max_epochs(config)
-        if config.transfer:
-            self._fit_transfer(members, config, transforms, max_epochs, callbacks)
+        refit_arguments = None
+        if config.transfer:  # the recipe has its own phases, length and rates
+            refit_arguments = self._fit_transfer(
+                members, config, transforms, [member_logs, stop, report]
+            )
         else:
+            callbacks = [member_logs, *self._schedule(config), stop, report]
+            max_epochs = self._max_epochs(config)
             joint.fit(
                 self.evidence.training_data(self._pipeline(config, transforms)),
                 validation_data=self.evidence.judging_data(
@@ -567,7 +571,8 @@ class _Ladder:
             )
         epochs_run = len(member_logs.epoch_logs)
         after_training = time.monotonic()
-        best_epochs = _best_epoch(member_logs.epoch_logs) if config.progressive else epochs_run
+        progressive = config.progressive and not config.transfer  # the recipe keeps its best
+        best_epochs = _best_epoch(member_logs.epoch_logs) if progressive else epochs_run
         self._record(checkpoint, joint, member_logs, best_epochs)
         self._record_epoch_cost(member_logs)
         self.budget.spend(epochs_run)
@@ -582,6 +587,7 @@ class _Ladder:
             transforms=transforms,
             best_epochs=best_epochs,
             version=checkpoint.version_id,
+            refit_arguments=refit_arguments,
         )
         if stop.stopped:
             note = "; ".join(filter(None, [note, "cut short by the budget"]))
@@ -655,14 +661,22 @@ class _Ladder:
         checkpoint.on_epoch_end(epoch, dict(member_logs.epoch_logs[epoch]))
         checkpoint.on_train_end()
 
-    def _fit_transfer(self, members, config, transforms, max_epochs, callbacks):
-        """Transfer members train one by one with the fine-tuning recipe, fold by fold."""
+    def _fit_transfer(self, members, config, transforms, callbacks):
+        """Transfer members train one by one with the fine-tuning recipe, fold by fold.
+
+        Returns the first member's `refit_arguments()` (what the refit replays).
+        """
         pipeline = self._pipeline(config, transforms)
         judging = self._pipeline(config, transforms, augment_images=False)
+        first = None
         for index, member in enumerate(members):
             train, validation = self._member_data(index, pipeline, judging)
             # Only the first member reports and checkpoints; the others train quietly.
-            self._fine_tune(member, train, validation, max_epochs, callbacks if index == 0 else [])
+            history = self._fine_tune(
+                member, train, validation, callbacks if index == 0 else [], config
+            )
+            first = first or history.refit_arguments()
+        return first
 
     def _member_data(self, index, pipeline, judging):
         if self.evidence.num_folds == 1:
@@ -914,21 +928,29 @@ class _Ladder:
             model.compile(keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
         return model
 
-    def _fine_tune(self, model, train, validation, max_epochs, callbacks):
+    def _fine_tune(self, model, train, validation, callbacks, config, refit_arguments=None):
+        """`kit.transfer.fine_tune` with its own defaults: the head to convergence on the
+        frozen backbone (on cached features unless the images are augmented), then the
+        backbone unfrozen and rolled back when validation does not improve. Under
+        cross-validation the data carries per-image weights (held-out images weigh 0),
+        so accuracy is a weighted metric."""
         from keras_accuracy_kit.transfer.fine_tune import fine_tune
 
-        head_epochs = max(1, max_epochs // 2)
+        weighted = self.evidence.num_folds > 1
         return fine_tune(
             model,
             train,
             validation,
-            head_epochs=head_epochs,
-            epochs=max(max_epochs, head_epochs),
             loss="sparse_categorical_crossentropy"
             if self.facts.sparse_labels
             else "categorical_crossentropy",
+            metrics=() if weighted else ("accuracy",),
+            weighted_metrics=["accuracy"] if weighted else None,
+            cache=False if config.augment else "auto",
             callbacks=callbacks,
             verbose=self._fit_verbose(),
+            seed=self.seed,
+            **(refit_arguments or {}),
         )
 
     def _skip(self, name, change, note):

@@ -51,6 +51,7 @@ Target: the kit beats the best other contender on every task (mean of 3 seeds), 
     python benchmarks/bench_accuracy.py                  # 3 seeds, all tasks (tens of minutes)
     python benchmarks/bench_accuracy.py --tasks digits   # one task
     python benchmarks/bench_accuracy.py --quick          # a smoke run (1 seed, tiny)
+    python benchmarks/bench_accuracy.py --verbose        # also the kit's ladder steps
 """
 
 import argparse
@@ -78,6 +79,8 @@ SVM_C = (1.0, 10.0, 100.0)
 SVM_GAMMA_FACTORS = (0.3, 1.0, 3.0)
 #: `--quick`: the kit's time budget, in seconds (instead of 2x the hand-built recipe's).
 QUICK_KIT_SECONDS = 2.0
+#: `kit.improve`'s verbosity (`--verbose` shows its steps).
+VERBOSE = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -330,7 +333,7 @@ def kit_improve(task, train, validation, test, seed, budget_seconds):
     with tempfile.TemporaryDirectory() as logdir:
         result = kit.improve(
             tutorial_cnn, train, validation, budget=f"{max(1.0, budget_seconds):.0f}s",
-            logdir=logdir, seed=seed, verbose=0,
+            logdir=logdir, seed=seed, verbose=VERBOSE,
         )  # fmt: skip
         return accuracy_on(result.best_model, test)  # the model takes raw images
 
@@ -368,7 +371,10 @@ def main(argv=None):
     parser.add_argument(
         "--tasks", default=",".join(TASKS), help=f"comma-separated, of {', '.join(TASKS)}"
     )
+    parser.add_argument("--verbose", action="store_true", help="show the kit's ladder steps")
     args = parser.parse_args(argv)
+    global VERBOSE
+    VERBOSE = 1 if args.verbose else 0
     names = [name.strip() for name in args.tasks.split(",") if name.strip()]
     unknown = [name for name in names if name not in TASKS]
     if unknown or not names:

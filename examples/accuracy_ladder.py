@@ -1,9 +1,10 @@
 """The accuracy ladder on few-shot digits: `kit.improve` tries the tricks and keeps what pays.
 
 Ten digits per class to train and ten to validate, the tutorial CNN as the user's build
-function: `kit.improve` trains it as it is, then tries more epochs, the learning rate,
-guarded augmentation, image size and depth one at a time, keeps each only when validation
-accuracy rises beyond noise, and returns the best model (which takes raw 8x8 digits). Run:
+function: `kit.improve` trains it as it is, then tries a modern network in its place, the
+input scale, more epochs, guarded augmentation, the learning rate, image size and depth one
+at a time, keeps each only when validation accuracy rises beyond noise, and returns the
+best model (which takes raw 8x8 digits). Run:
 
     python examples/accuracy_ladder.py --logdir runs/ladder --budget 5min
 

@@ -8,6 +8,7 @@ from keras_accuracy_kit.ladder.datasets import (
 )
 from keras_accuracy_kit.ladder.accuracy_ladder import improve
 from keras_accuracy_kit.ladder.evidence import Decision, decide
+from keras_accuracy_kit.ladder.reference_cnn import reference_cnn
 from keras_accuracy_kit.ladder.result import ImproveResult, Step
 from keras_accuracy_kit.ladder.rungs import RUNGS, TRICKS, Config, Rung
 from keras_accuracy_kit.ladder.test_time_augmentation import TestTimeAugmentation, ensemble, tta
@@ -30,5 +31,6 @@ __all__ = [
     "few_shot_digits",
     "image_directory_datasets",
     "improve",
+    "reference_cnn",
     "tutorial_cnn",
 ]

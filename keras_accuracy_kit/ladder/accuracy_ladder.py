@@ -19,6 +19,7 @@ from keras_accuracy_kit.ladder import data as data_lib
 from keras_accuracy_kit.ladder import evidence as evidence_lib
 from keras_accuracy_kit.ladder import members as members_lib
 from keras_accuracy_kit.ladder.budget import Budget, StopAtDeadline
+from keras_accuracy_kit.ladder.reference_cnn import reference_cnn
 from keras_accuracy_kit.ladder.result import ImproveResult, Step
 from keras_accuracy_kit.ladder.rungs import DEFAULT_AUGMENT, RUNGS, TRICKS, Config, describe_augment
 from keras_accuracy_kit.ladder.test_time_augmentation import TestTimeAugmentation
@@ -36,7 +37,9 @@ RUNG_SHARE = 0.6
 #: Augmented copies of test-time augmentation.
 TTA_COPIES = 8
 #: Epochs per stage of "more epochs" are at least this many (short baselines stop early).
-MIN_STAGE_EPOCHS = 10
+MIN_STAGE_EPOCHS = 20
+#: Seeds of the best configuration the ensemble trains without an explicit budget.
+DEFAULT_SEEDS = 3
 
 __all__ = ["TRICKS", "ImproveResult", "Step", "improve"]
 
@@ -64,7 +67,10 @@ def improve(
     """Tries the seed article's tricks one at a time on your model and keeps what pays.
 
     The ladder trains your baseline as it is, then, on top of the best configuration so
-    far: more epochs (`ProgressiveEpochs`, best weights kept), augmentation (`kit.augment`,
+    far: a modern network in place of yours (`kit.ladder.reference_cnn`: Conv-BatchNorm-
+    ReLU blocks and global pooling, with its own progressive epochs), the input scale
+    (per-channel standardization), more epochs (`ProgressiveEpochs` on `val_loss`, best
+    weights kept), augmentation (`kit.augment`,
     with the steps that change the class removed by `augment.checked`; alone and with a
     decaying rate), the learning rate (`ReduceLROnPlateau`), colour space
     (Lab, HSV; RGB data only), image size (larger inputs through `kit.resize`; needs a
@@ -78,7 +84,8 @@ def improve(
     images with one-sided 90 % confidence (McNemar's exact test on the images where the
     two disagree). With a small validation set (under 1000 images) the steps are judged
     by 3-fold cross-validation over train + validation (each image judged by the member
-    that never trained on it); the members of a step train together in one `fit`.
+    that never trained on it; with a time budget of 5 minutes or more); the members of
+    a step train together in one `fit`.
     Regularising tricks (augmentation, transfer) get their own progressive epochs.
 
     **Budget.** With a time budget the rungs start new steps in the first 60 % of it and
@@ -118,11 +125,13 @@ def improve(
         class_names: Optional list of class names for the reports. Defaults to `None`.
         refit: `"auto"`, True or False. Train final members on train + validation and
             add them to the best model. `"auto"` refits when the steps were judged by
-            cross-validation (a small validation set: every image counts). Their accuracy
+            cross-validation, or when your validation set is under 1000 images and at
+            least a tenth of the training set (every image counts). Their accuracy
             can only be measured on a test set of your own. Defaults to `"auto"`.
         folds: `"auto"`, 1 (judge on your validation split) or an int >= 2 (k-fold
             cross-validation over train + validation). `"auto"`: 3 folds when the
-            validation set has under 1000 images and the data fits in memory.
+            validation set has under 1000 images, the data fits in memory and the time
+            budget (when given) is at least 5 minutes (k folds cost k trainings a step).
             Defaults to `"auto"`.
         ensemble: Bool. Try averaging several trained models. Defaults to `True`.
         tta: Bool. Try test-time augmentation. Defaults to `True`.
@@ -179,6 +188,7 @@ class _Outcome:
     best_epochs: int
     version: int = None
     tta: Augment = None
+    refit_arguments: dict = None  # transfer: `fine_tune` arguments replaying its decisions
 
     def correct(self, labels):
         return self.probabilities.argmax(-1) == labels
@@ -231,14 +241,15 @@ class _Ladder:
         self.validation = data_lib.as_batched_dataset(validation, batch_size, "validation")
         self.facts = data_lib.describe(self.train, self.validation)
         self.evidence = members_lib.Evidence(
-            self.train, self.validation, self.facts, folds, seed, batch_size
+            self.train, self.validation, self.facts, folds, seed, batch_size,
+            budget_seconds=self.budget.seconds,
         )
         self.labels = self.evidence.sparse_labels
         self.model, self.build = (
             (None, model) if not isinstance(model, keras.Model) else (model, None)
         )
         self.epochs, self.backbone, self.min_delta = epochs, backbone, min_delta
-        self.refit = self.evidence.num_folds > 1 if refit == "auto" else refit
+        self.refit = self._refit_pays() if refit == "auto" else refit
         self.try_ensemble, self.try_tta = ensemble, tta
         self.seed, self.verbose = seed, verbose
         self.class_names = None if class_names is None else [str(c) for c in class_names]
@@ -247,6 +258,15 @@ class _Ladder:
         self._step_seconds = []
         self._member_epoch_seconds, self._overhead_seconds = 0.0, 0.0
         self._joint_cache, self._member_name, self._statistics = {}, "model", {}
+
+    def _refit_pays(self):
+        """`refit="auto"`: under cross-validation, or when your validation set is small
+        (under 1000 images) and at least a tenth of the training set: then it is data
+        that counts, and the final members should learn from it too."""
+        if self.evidence.num_folds > 1:
+            return True
+        validation, train = self.facts.num_validation, self.facts.num_train
+        return validation < members_lib.SMALL_VALIDATION and validation >= 0.1 * train
 
     # The ladder ---------------------------------------------------------------------------
 
@@ -282,7 +302,7 @@ class _Ladder:
 
     def _climb(self, rung, best):
         """Tries `rung`'s candidates on top of `best`; returns the new best."""
-        reason = rung.skip_reason(self)
+        reason = rung.skip_reason(self, best.config)
         if reason is None and not self._can_start():
             reason = "budget spent"
         if reason is not None:
@@ -349,7 +369,7 @@ class _Ladder:
         while self._can_train_another_seed(seeds):
             change = f"ensemble of {seeds + 1} seeds of the best configuration"
             trained = self._train_step(
-                "ensemble", change, best.config, parent=best, seed_offset=seeds
+                "ensemble", change, best.config, parent=best, seed_offset=seeds, finishing=True
             )
             if trained is None:
                 break
@@ -371,13 +391,17 @@ class _Ladder:
         return current
 
     def _can_train_another_seed(self, seeds):
+        """Whether another seed of the best configuration fits in what is left."""
         if self.budget.exhausted():
             return False
-        if self.budget.seconds is None or not self.budget.explicit and seeds >= 3:
-            return seeds < 3  # an epoch budget or the default: three seeds at most
+        if self.budget.seconds is None:  # an epoch budget: its own count decides
+            return seeds < DEFAULT_SEEDS
+        if not self.budget.explicit and seeds >= DEFAULT_SEEDS:
+            return False
         expected = self._expected_step_seconds()
-        # Leave room for the refit when there is one: it trains on all the data.
-        reserve = 0.5 * expected if self.refit else 0.0
+        # The refit trains on every labelled image, which pays more on small data than
+        # another seed judged on folds: it keeps at least two steps' time.
+        reserve = 2 * expected if self.refit else 0.0
         return self.budget.remaining_seconds() >= expected + reserve
 
     def _test_time_augmentation(self, best):
@@ -419,34 +443,44 @@ class _Ladder:
     def _refit(self, best):
         """Trains members of the best configuration on all the labelled data, in the time left.
 
+        A refit member makes as many updates as the best step's members did: on all the
+        data an epoch has more batches, so it trains for proportionally fewer epochs.
         With a time budget, rounds of members (trained together) fill what is left: as
-        many members as fit for the best configuration's epochs, trained until the
-        deadline for up to twice those epochs (there is more data than in any fold; the
-        epoch estimate comes from steps that also validated). A round cut before half the
-        best epochs is dropped.
+        many members as fit, trained until the deadline for up to twice those epochs
+        (three times for the last round that fits). A round cut before half of them is
+        dropped.
         """
         rounds = 0
+        share = self._fit_share()
         while not self.budget.exhausted():
-            best_epochs = max(1, best.best_epochs)
-            epochs, num_members = best_epochs, 1
+            target = max(1, int(round(max(1, best.best_epochs) * share)))
+            epochs, num_members = target, 1
             if self.budget.seconds is not None:
                 available = self.budget.remaining_seconds() - self._overhead_seconds
-                per_epoch = max(self._member_epoch_seconds, 1e-6)
-                fits = int(available // (per_epoch * best_epochs))
-                if fits < 1 and available // per_epoch < max(1, best_epochs // 2):
+                per_epoch = max(self._member_epoch_seconds, 1e-6) / share
+                fits = int(available // (per_epoch * target))
+                if fits < 1 and available // per_epoch < max(1, target // 2):
                     break
                 # The steps' member count: their traced joint model is reused.
                 num_members = self.evidence.num_members if fits >= self.evidence.num_members else 1
-                epochs = 2 * best_epochs  # the deadline stops it where the budget ends
+                # The deadline stops it where the budget ends; the last round that fits
+                # takes what no further round could use.
+                epochs = 2 * target if fits >= 2 * num_members else 3 * target
             elif rounds:
                 break
-            trained = self._refit_round(best, num_members, epochs, min_epochs=best_epochs // 2)
+            trained = self._refit_round(best, num_members, epochs, min_epochs=target // 2)
             if trained is None:
                 break
             best, rounds = trained, rounds + 1
         if not rounds and (not self.steps or self.steps[-1].name != "refit"):
             self._skip("refit", "refit on train + validation", "budget spent")
         return best
+
+    def _fit_share(self):
+        """The share of all labelled images a step's member trains on."""
+        if self.evidence.num_folds > 1:
+            return (self.evidence.num_folds - 1) / self.evidence.num_folds
+        return self.facts.num_train / (self.facts.num_train + self.facts.num_validation)
 
     def _refit_round(self, best, num_members, epochs, min_epochs):
         start = time.monotonic()
@@ -457,10 +491,10 @@ class _Ladder:
         joint, members = self._fresh_members(config, num_members, seed_offset=1000 + len(self.steps))
         pipeline = self._pipeline(config, transforms)
         stop = StopAtDeadline(self.budget)
-        if config.transfer:
+        if config.transfer:  # the recipe replays the decisions of the judged members
             data = self.evidence.training_data(pipeline, all_data=True, num_members=1)
             for member in members:
-                self._fine_tune(member, data, None, epochs, [stop])
+                self._fine_tune(member, data, None, [stop], config, best.refit_arguments)
         else:
             data = self.evidence.training_data(pipeline, all_data=True, num_members=num_members)
             joint.fit(data, epochs=epochs, callbacks=[stop], verbose=self._fit_verbose())
@@ -483,8 +517,15 @@ class _Ladder:
 
     # One step -----------------------------------------------------------------------------
 
-    def _train_step(self, name, change, config, parent=None, note="", seed_offset=0):
-        """Trains `config`'s members and judges them; appends a `Step`; None when skipped."""
+    def _train_step(
+        self, name, change, config, parent=None, note="", seed_offset=0, finishing=False
+    ):
+        """Trains `config`'s members and judges them; appends a `Step`; None when skipped.
+
+        A rung's step stops where the rungs' share of a time budget ends (`RUNG_SHARE`,
+        its best epoch kept): the finish always has the rest. Finishing steps (`finishing`)
+        may run to the budget's deadline.
+        """
         if self.budget.exhausted():
             self._skip(name, change, "budget spent")
             return None
@@ -509,11 +550,15 @@ class _Ladder:
         )
         # The report writes the epoch scalars (as `epoch/<key>`) for TensorBoard; the
         # checkpoint records the step's best model once, after training (`_record`).
-        callbacks = [member_logs, *self._schedule(config), StopAtDeadline(self.budget), report]
-        max_epochs = self._max_epochs(config)
-        if config.transfer:
-            self._fit_transfer(members, config, transforms, max_epochs, callbacks)
+        stop = StopAtDeadline(self.budget, share=None if finishing else RUNG_SHARE)
+        refit_arguments = None
+        if config.transfer:  # the recipe has its own phases, length and rates
+            refit_arguments = self._fit_transfer(
+                members, config, transforms, [member_logs, stop, report]
+            )
         else:
+            callbacks = [member_logs, *self._schedule(config), stop, report]
+            max_epochs = self._max_epochs(config)
             joint.fit(
                 self.evidence.training_data(self._pipeline(config, transforms)),
                 validation_data=self.evidence.judging_data(
@@ -526,7 +571,8 @@ class _Ladder:
             )
         epochs_run = len(member_logs.epoch_logs)
         after_training = time.monotonic()
-        best_epochs = _best_epoch(member_logs.epoch_logs) if config.progressive else epochs_run
+        progressive = config.progressive and not config.transfer  # the recipe keeps its best
+        best_epochs = _best_epoch(member_logs.epoch_logs) if progressive else epochs_run
         self._record(checkpoint, joint, member_logs, best_epochs)
         self._record_epoch_cost(member_logs)
         self.budget.spend(epochs_run)
@@ -541,8 +587,9 @@ class _Ladder:
             transforms=transforms,
             best_epochs=best_epochs,
             version=checkpoint.version_id,
+            refit_arguments=refit_arguments,
         )
-        if self.budget.exhausted():
+        if stop.stopped:
             note = "; ".join(filter(None, [note, "cut short by the budget"]))
         step = Step(
             name,
@@ -563,23 +610,28 @@ class _Ladder:
         return outcome
 
     def _schedule(self, config):
-        """The training-length and learning-rate callbacks of `config`."""
+        """The training-length and learning-rate callbacks of `config`.
+
+        Both watch `val_loss`: on a few dozen held-out images the accuracy moves in steps
+        of several points and ties for many epochs, the loss moves smoothly.
+        """
         callbacks = []
+        stage = max(config.epochs, MIN_STAGE_EPOCHS)
         if config.reduce_lr:
-            callbacks.append(
-                ReduceLROnPlateau("val_loss", factor=0.5, patience=max(2, config.epochs // 5))
-            )
+            callbacks.append(ReduceLROnPlateau("val_loss", factor=0.5, patience=max(3, stage // 4)))
         if config.progressive:
-            stage = max(config.epochs, MIN_STAGE_EPOCHS)
-            callbacks.append(
-                ProgressiveEpochs("val_accuracy", initial_epochs=stage, extension=stage)
-            )
+            callbacks.append(ProgressiveEpochs("val_loss", initial_epochs=stage, extension=stage))
         return callbacks
 
     def _max_epochs(self, config):
+        """`config.epochs`, or with progressive epochs up to 20 stages; under an epoch
+        budget a progressive step takes at most half of what is left (later rungs and
+        the finish need the rest)."""
         if not config.progressive:
             return config.epochs
-        return int(min(max(config.epochs, MIN_STAGE_EPOCHS) * 20, max(1, self.budget.epochs_left)))
+        stage = max(config.epochs, MIN_STAGE_EPOCHS)
+        left = self.budget.epochs_left
+        return int(min(stage * 20, max(1, left if not np.isfinite(left) else max(stage, left // 2))))
 
     def _checkpoint(self, name, config, transforms, parent):
         if parent is not None and parent.version is not None:
@@ -609,14 +661,22 @@ class _Ladder:
         checkpoint.on_epoch_end(epoch, dict(member_logs.epoch_logs[epoch]))
         checkpoint.on_train_end()
 
-    def _fit_transfer(self, members, config, transforms, max_epochs, callbacks):
-        """Transfer members train one by one with the fine-tuning recipe, fold by fold."""
+    def _fit_transfer(self, members, config, transforms, callbacks):
+        """Transfer members train one by one with the fine-tuning recipe, fold by fold.
+
+        Returns the first member's `refit_arguments()` (what the refit replays).
+        """
         pipeline = self._pipeline(config, transforms)
         judging = self._pipeline(config, transforms, augment_images=False)
+        first = None
         for index, member in enumerate(members):
             train, validation = self._member_data(index, pipeline, judging)
             # Only the first member reports and checkpoints; the others train quietly.
-            self._fine_tune(member, train, validation, max_epochs, callbacks if index == 0 else [])
+            history = self._fine_tune(
+                member, train, validation, callbacks if index == 0 else [], config
+            )
+            first = first or history.refit_arguments()
+        return first
 
     def _member_data(self, index, pipeline, judging):
         if self.evidence.num_folds == 1:
@@ -790,7 +850,7 @@ class _Ladder:
         keras.utils.set_random_seed(self.seed + seed_offset)
         fresh = [self._model(config) for _ in range(num_members)]
         self._member_name = fresh[0].name
-        key = (self._input_shape(config), config.depth, num_members)
+        key = (self._input_shape(config), config.network, config.depth, num_members)
         cached = None if config.transfer else self._joint_cache.get(key)
         if cached is None:
             joint = members_lib.joint_model(fresh, self._input_shape(config))
@@ -824,6 +884,10 @@ class _Ladder:
             height = width = config.image_size
         return (height, width, channels)
 
+    def build_function(self, config):
+        """The build function of `config`'s network: yours, `reference_cnn` or None."""
+        return reference_cnn if config.network == "reference" else self.build
+
     def _model(self, config):
         if config.transfer:
             from keras_accuracy_kit.transfer.classifier import classifier
@@ -834,18 +898,21 @@ class _Ladder:
                 input_shape=self._input_shape(config),
                 value_range=self.facts.value_range,
             )
-        if self.build is not None:
+        build = self.build_function(config)
+        if build is not None:
             arguments = {"depth": config.depth} if config.depth else {}
-            model = self.build(self._input_shape(config), self.facts.num_classes, **arguments)
+            model = build(self._input_shape(config), self.facts.num_classes, **arguments)
             if not isinstance(model, keras.Model):
                 raise ValueError(
                     f"{_OWNER}: the build function must return a keras.Model. Received: "
-                    f"{type(model).__name__} from {getattr(self.build, '__name__', self.build)}."
+                    f"{type(model).__name__} from {getattr(build, '__name__', build)}."
                 )
         else:
             model = keras.models.clone_model(self.model)
-        source = self.model if self.model is not None else model
-        if getattr(source, "compiled", False) and source.optimizer is not None:
+        source = self.model if self.model is not None and not config.network else model
+        if config.network != "reference" and getattr(source, "compiled", False) and (
+            source.optimizer is not None
+        ):
             compile_config = source.get_compile_config()
             metrics = compile_config.get("metrics") or []
             metrics = list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
@@ -861,21 +928,29 @@ class _Ladder:
             model.compile(keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
         return model
 
-    def _fine_tune(self, model, train, validation, max_epochs, callbacks):
+    def _fine_tune(self, model, train, validation, callbacks, config, refit_arguments=None):
+        """`kit.transfer.fine_tune` with its own defaults: the head to convergence on the
+        frozen backbone (on cached features unless the images are augmented), then the
+        backbone unfrozen and rolled back when validation does not improve. Under
+        cross-validation the data carries per-image weights (held-out images weigh 0),
+        so accuracy is a weighted metric."""
         from keras_accuracy_kit.transfer.fine_tune import fine_tune
 
-        head_epochs = max(1, max_epochs // 2)
+        weighted = self.evidence.num_folds > 1
         return fine_tune(
             model,
             train,
             validation,
-            head_epochs=head_epochs,
-            epochs=max(max_epochs, head_epochs),
             loss="sparse_categorical_crossentropy"
             if self.facts.sparse_labels
             else "categorical_crossentropy",
+            metrics=() if weighted else ("accuracy",),
+            weighted_metrics=["accuracy"] if weighted else None,
+            cache=False if config.augment else "auto",
             callbacks=callbacks,
             verbose=self._fit_verbose(),
+            seed=self.seed,
+            **(refit_arguments or {}),
         )
 
     def _skip(self, name, change, note):
@@ -923,9 +998,10 @@ class _StepReport(AccuracyReport):
 
 
 def _best_epoch(epoch_logs):
-    values = [logs.get("val_accuracy") for logs in epoch_logs]
-    values = [-np.inf if v is None else float(v) for v in values]
-    return int(np.argmax(values)) + 1 if values else 0
+    """The epoch `ProgressiveEpochs` keeps (lowest `val_loss`), counted from 1."""
+    values = [logs.get("val_loss") for logs in epoch_logs]
+    values = [np.inf if v is None or not np.isfinite(v) else float(v) for v in values]
+    return int(np.argmin(values)) + 1 if values else 0
 
 
 def _as_list(predictions):

@@ -60,6 +60,12 @@ class Budget:
             return math.inf
         return self.start + self.seconds - max(self.seconds * FINISH_SHARE, self.reserve)
 
+    def deadline_at(self, share):
+        """When training stops if it may use `share` of the budget (at most `deadline`)."""
+        if self.seconds is None:
+            return math.inf
+        return min(self.deadline, self.start + share * self.seconds)
+
     def elapsed(self):
         return self.clock() - self.start
 
@@ -81,21 +87,33 @@ class Budget:
 
 
 class StopAtDeadline(keras.callbacks.Callback):
-    """Stops `fit` at the batch that passes the deadline, or the epoch that ends the budget."""
+    """Stops `fit` at the batch that passes the deadline, or the epoch that ends the budget.
 
-    def __init__(self, budget):
+    Args:
+        budget: The ladder's `Budget`.
+        share: Optional float in (0, 1]: stop once this share of a time budget is spent
+            (the rungs' steps leave the rest to the finish). Defaults to `None` (the
+            budget's own deadline).
+    """
+
+    def __init__(self, budget, share=None):
         super().__init__()
         self.budget = budget
+        self.share = share
         self.stopped = False
         self.epochs_run = 0
 
+    @property
+    def deadline(self):
+        return self.budget.deadline if self.share is None else self.budget.deadline_at(self.share)
+
     def on_train_batch_end(self, batch, logs=None):
-        if self.budget.clock() >= self.budget.deadline:
+        if self.budget.clock() >= self.deadline:
             self.model.stop_training = True  # Keras 3 ends the epoch after this batch
             self.stopped = True
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_run += 1
-        if self.budget.clock() >= self.budget.deadline or self.epochs_run >= self.budget.epochs_left:
+        if self.budget.clock() >= self.deadline or self.epochs_run >= self.budget.epochs_left:
             self.model.stop_training = True
             self.stopped = True

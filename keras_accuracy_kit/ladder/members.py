@@ -26,6 +26,9 @@ SMALL_VALIDATION = 1000
 DEFAULT_FOLDS = 3
 #: Largest train + validation (bytes) the ladder holds in memory for cross-validation.
 MAX_IN_MEMORY_BYTES = 1 << 30
+#: Time budgets shorter than this judge on your split: k folds cost k trainings per step,
+#: and in a few minutes that leaves room for two or three steps only.
+MIN_CROSS_VALIDATION_SECONDS = 300.0
 
 
 class Evidence:
@@ -38,9 +41,11 @@ class Evidence:
         folds: `"auto"`, 1 (your split) or an int >= 2 (k-fold over train + validation).
         seed: Int. Seeds the folds and the shuffling.
         batch_size: Int. Batch size of the cross-validation pipelines.
+        budget_seconds: Float or None. The ladder's explicit time budget, if any: under
+            `MIN_CROSS_VALIDATION_SECONDS`, `"auto"` judges on your split.
     """
 
-    def __init__(self, train, validation, facts, folds, seed, batch_size):
+    def __init__(self, train, validation, facts, folds, seed, batch_size, budget_seconds=None):
         self.facts, self.seed = facts, seed
         self.batch_size = max(1, min(batch_size, facts.batch_size or batch_size))
         self.train, self.validation = train, validation
@@ -48,7 +53,9 @@ class Evidence:
         image_bytes = int(np.prod(facts.image_shape)) * 4
         if folds == "auto":
             small = facts.num_validation < SMALL_VALIDATION
-            folds = DEFAULT_FOLDS if small and total * image_bytes <= MAX_IN_MEMORY_BYTES else 1
+            fits = total * image_bytes <= MAX_IN_MEMORY_BYTES
+            affordable = budget_seconds is None or budget_seconds >= MIN_CROSS_VALIDATION_SECONDS
+            folds = DEFAULT_FOLDS if small and fits and affordable else 1
         self.num_folds = folds
         if folds > 1:
             images, labels = [], []

@@ -35,6 +35,7 @@ class Config:
         color: None, `"lab"` or `"hsv"`.
         image_size: Int (square side, aspect kept by padding) or None.
         depth: Int (the build function's `depth=`) or None.
+        network: None (your model) or `"reference"` (`kit.ladder.reference_cnn`).
         transfer: Bool. A classifier on the `backbone` instead of your model.
     """
 
@@ -46,6 +47,7 @@ class Config:
     color: str = None
     image_size: int = None
     depth: int = None
+    network: str = None
     transfer: bool = False
 
     @property
@@ -63,6 +65,7 @@ class Config:
             "color": self.color or "none",
             "image_size": self.image_size or 0,
             "depth": self.depth or 0,
+            "network": self.network or "yours",
             "transfer": self.transfer,
         }
 
@@ -81,8 +84,8 @@ class Rung:
     name = ""
     label = ""
 
-    def skip_reason(self, context):
-        """Why the trick does not apply to this data or model, or None."""
+    def skip_reason(self, context, base):
+        """Why the trick does not apply to this data or model (or to `base`), or None."""
         return None
 
     def candidates(self, context, base):
@@ -92,6 +95,11 @@ class Rung:
 
 class InputScale(Rung):
     name, label = "input_scale", "input scale"
+
+    def skip_reason(self, context, base):
+        if base.network == "reference":
+            return "the modern network normalizes after its first convolution"
+        return None
 
     def candidates(self, context, base):
         return [
@@ -105,8 +113,42 @@ class InputScale(Rung):
 class MoreEpochs(Rung):
     name, label = "epochs", "more epochs"
 
+    def skip_reason(self, context, base):
+        return "the best configuration already trains while it improves" if base.progressive else None
+
     def candidates(self, context, base):
         return [("more epochs while it improves", dataclasses.replace(base, progressive=True))]
+
+
+class Network(Rung):
+    """A modern small CNN (`kit.ladder.reference_cnn`) in place of your model.
+
+    Batch normalization and global pooling are what most separates a tutorial CNN from
+    one that trains well on few images. The ladder tries that network with its own
+    progressive epochs, then (when that does not beat your model beyond noise) trained
+    with the guarded augmentation too, which regularises it further.
+    """
+
+    name, label = "network", "a modern network"
+    change = "a modern CNN (Conv-BatchNorm-ReLU blocks, global pooling: kit.ladder.reference_cnn)"
+
+    def skip_reason(self, context, base):
+        return "transfer learning replaces the network" if base.transfer else None
+
+    def candidates(self, context, base):
+        network = dataclasses.replace(base, network="reference", depth=None, progressive=True)
+        found = [(f"{self.change} in place of yours", network)]
+        if not base.augment and context.guarded_augment()[0]:
+            kept, removed = context.guarded_augment()
+            note = f"guard removed {', '.join(removed)}" if removed else ""
+            found.append(
+                (
+                    f"{self.change} with augmentation {describe_augment(kept)}",
+                    dataclasses.replace(network, augment=kept),
+                    note,
+                )
+            )
+        return found
 
 
 class LearningRate(Rung):
@@ -119,7 +161,9 @@ class LearningRate(Rung):
 class Augmentation(Rung):
     name, label = "augment", "augmentation"
 
-    def skip_reason(self, context):
+    def skip_reason(self, context, base):
+        if base.augment:
+            return "the best configuration is already augmented"
         if not context.guarded_augment()[0]:
             return "every augmentation step changes classes"
         return None
@@ -143,7 +187,7 @@ class Augmentation(Rung):
 class ColorSpace(Rung):
     name, label = "color", "colour space"
 
-    def skip_reason(self, context):
+    def skip_reason(self, context, base):
         return "grayscale images" if context.facts.image_shape[-1] != 3 else None
 
     def candidates(self, context, base):
@@ -156,8 +200,10 @@ class ColorSpace(Rung):
 class ImageSize(Rung):
     name, label = "image_size", "image size"
 
-    def skip_reason(self, context):
-        return "needs a build function" if context.build is None else None
+    def skip_reason(self, context, base):
+        if context.build is None and not base.network:
+            return "needs a build function"
+        return None
 
     def candidates(self, context, base):
         height = base.image_size or max(context.facts.image_shape[:2])
@@ -171,13 +217,14 @@ class ImageSize(Rung):
 class Depth(Rung):
     name, label = "depth", "more layers"
 
-    def skip_reason(self, context):
-        if context.build is None or "depth" not in inspect.signature(context.build).parameters:
+    def skip_reason(self, context, base):
+        build = context.build_function(base)
+        if build is None or "depth" not in inspect.signature(build).parameters:
             return "needs a build function with a `depth` argument"
         return None
 
     def candidates(self, context, base):
-        default = inspect.signature(context.build).parameters["depth"].default
+        default = inspect.signature(context.build_function(base)).parameters["depth"].default
         depth = (base.depth or (default if isinstance(default, int) else 1)) + 1
         return [(f"depth {depth}", dataclasses.replace(base, depth=depth))]
 
@@ -185,7 +232,7 @@ class Depth(Rung):
 class Transfer(Rung):
     name, label = "transfer", "transfer learning"
 
-    def skip_reason(self, context):
+    def skip_reason(self, context, base):
         return "no `backbone` given" if context.backbone is None else None
 
     def candidates(self, context, base):
@@ -197,12 +244,16 @@ class Transfer(Rung):
         ]
 
 
-#: The rungs. The input scale first: a network fed raw 0-255 values may not train at all,
-#: and every later trick would be judged on a model that cannot learn. More epochs next:
-#: every later trick is then judged at a training length that lets it pay. Then
-#: augmentation, the seed article's first trick and the one that pays most on small data
-#: (tried with and without a decaying rate), then the article's order.
+#: The rungs. A modern network in place of yours first: it is what most separates a
+#: tutorial CNN from one that trains well on few images, and it gets its own progressive
+#: epochs. The input scale next: a network fed raw 0-255 values may not train at all, and
+#: every later trick would be judged on a model that cannot learn. More epochs next (when
+#: the best does not train while it improves yet): every later trick is then judged at a
+#: training length that lets it pay. Then augmentation, the seed article's first trick and
+#: the one that pays most on small data (tried with and without a decaying rate), then the
+#: article's order.
 RUNGS = (
+    Network(),
     InputScale(),
     MoreEpochs(),
     Augmentation(),

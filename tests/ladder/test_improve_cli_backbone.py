@@ -41,7 +41,7 @@ def recipe_calls(monkeypatch):
 
     def recording(model, train, validation=None, **kwargs):
         history = original(model, train, validation, **kwargs)
-        calls.append((model, validation, history))
+        calls.append((model, validation, history, kwargs))
         return history
 
     monkeypatch.setattr(module, "fine_tune", recording)
@@ -63,14 +63,15 @@ def _improve(tmp_path, *extra):
 def test_kak_improve_backbone_runs_the_transfer_rung_with_the_fine_tuning_recipe(
     tmp_path, capsys, recipe_calls
 ):
-    code, backbone, logdir = _improve(tmp_path, "--folds", "1")
+    code, backbone, logdir = _improve(tmp_path, "--folds", "1", "--refit", "no")
     out = capsys.readouterr().out
     assert code == 0, out
     transfer_rows = [line for line in out.splitlines() if line.startswith("1  transfer")]
     assert len(transfer_rows) == 1 and f"transfer from {backbone}" in transfer_rows[0]
     # The rung built a classifier on the SavedModel and ran the recipe on it.
     assert len(recipe_calls) == 1
-    model, validation, history = recipe_calls[0]
+    model, validation, history, kwargs = recipe_calls[0]
+    assert kwargs["cache"] == "auto" and kwargs.get("weighted_metrics") is None
     extractor = model.get_layer("feature_extractor")
     assert extractor.handle == backbone
     assert validation is not None and history.floor is not None
@@ -90,3 +91,10 @@ def test_kak_improve_backbone_with_cross_validation(tmp_path, capsys, recipe_cal
     judged = [call for call in recipe_calls if call[1] is not None]
     assert len(judged) == 3
     assert all(call[1] is None for call in recipe_calls[3:])
+    # Held-out images weigh 0 in each member's data: accuracy is a weighted metric.
+    assert all(call[3]["weighted_metrics"] == ["accuracy"] for call in recipe_calls)
+    # The refit replays the first member's decisions (its kept fine-tuning epochs).
+    refits = recipe_calls[3:]
+    assert refits and all(
+        call[3]["fine_tune_epochs"] == judged[0][2].best_fine_tune_epochs for call in refits
+    )

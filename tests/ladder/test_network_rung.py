@@ -127,3 +127,26 @@ def test_auto_refit_when_the_validation_set_is_data_that_counts(tmp_path):
         ladder.facts, num_train=10 * ladder.facts.num_validation + 1
     )
     assert not ladder._refit_pays()  # validation under a tenth of the training set
+
+
+@pytest.mark.parametrize("folds", [1, 3])
+def test_the_network_rung_trains_on_one_hot_labels(tmp_path, folds):
+    import keras_accuracy_kit as kit
+
+    (x, y), (vx, vy) = few_shot_digits(per_class=3, seed=0)[:2]
+    result = kit.improve(
+        _dense, (x, keras.utils.to_categorical(y, 10)), (vx, keras.utils.to_categorical(vy, 10)),
+        tricks=["network"], epochs=1, budget=60, folds=folds, ensemble=False, tta=False,
+        refit=False, logdir=str(tmp_path), verbose=0,
+    )  # fmt: skip
+    network = result.steps[1]
+    assert network.name == "network" and network.val_accuracy is not None
+    assert network.epochs >= 20  # its own progressive epochs: a first stage of 20
+    probabilities = result.best_model.predict(vx, verbose=0)
+    assert probabilities.shape == (len(vx), 10)
+    if network.kept:
+        assert any("reference_cnn" in layer.name for layer in result.best_model.layers) or (
+            result.best_model.name.startswith("reference_cnn")
+        )
+    if folds == 1:  # judged on your split: the table's accuracy is the best model's
+        assert result.best_accuracy == pytest.approx(np.mean(probabilities.argmax(-1) == vy))

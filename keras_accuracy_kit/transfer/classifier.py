@@ -109,6 +109,10 @@ def classifier(
             value_range=(target_low, target_high),
             name="resize",
         )(x)
+        if (target_low, target_high) != (0.0, 1.0):  # kit transforms output [0, 1]
+            x = keras.layers.Rescaling(
+                target_high - target_low, offset=target_low, name="resized_value_range"
+            )(x)
     features = extractor(x)
     if dropout:
         features = keras.layers.Dropout(dropout, name="head_dropout")(features)

@@ -43,3 +43,19 @@ def test_rgb_to_a_unit_range_gray_backbone(gray_backbone):
     expected = loaded.serve(tf.constant(gray)).numpy()
     features = kit.transfer.cache_features(model, images, batch_size=8)
     np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["stretch", "pad"])
+def test_resized_images_reach_a_0_255_backbone_in_its_range(gray_backbone, mode):
+    # Resize outputs [0, 1]: without mapping it back, a (0, 255) backbone (every named
+    # Keras backbone) was fed values 255 times too small whenever the sizes differed.
+    model = kit.transfer.classifier(
+        gray_backbone, 3, (5, 6, 1), value_range=(0, 255), backbone_value_range=(0, 255),
+        resize_mode=mode,
+    )  # fmt: skip
+    images = np.random.default_rng(2).uniform(0, 255, (10, 5, 6, 1)).astype("float32")
+    resized = kit.resize(8, 8, mode=mode, value_range=(0, 255))(tf.constant(images)) * 255.0
+    loaded = tf.saved_model.load(gray_backbone)
+    expected = loaded.serve(tf.constant(resized)).numpy()
+    features = kit.transfer.cache_features(model, images, batch_size=5)
+    np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-3)

@@ -248,6 +248,35 @@ def test_plain_map_reproduces_sequentially_and_differs_per_call():
     assert not np.allclose(epoch_1[0], epoch_2[0])
 
 
+@pytest.mark.parametrize("route", ["call", "map", "apply_batched", "apply_per_image"])
+def test_seed_none_draws_a_fresh_seed_per_instance(route):
+    # Issue 22: `seed=None` always using seed 0 passed every test. Unseeded instances must
+    # differ from each other and from `seed=0` (ImageDataGenerator without a seed is random).
+    images = np.random.default_rng(0).integers(0, 256, (8, 12, 12, 3)).astype(np.uint8)
+
+    def run(seed):
+        augment = kit.augment(rotation_range=40, width_shift_range=0.3, seed=seed)
+        if route == "call":
+            return augment(images).numpy()
+        dataset = tf.data.Dataset.from_tensor_slices(images)
+        if route == "map":
+            dataset = dataset.batch(8).map(augment)
+        elif route == "apply_batched":
+            dataset = dataset.batch(8).apply(augment)
+        else:
+            dataset = dataset.apply(augment).batch(8)
+        return np.concatenate([x.numpy() for x in dataset])
+
+    unseeded = [run(None) for _ in range(3)]
+    seeded = run(0)
+    assert np.array_equal(seeded, run(0))  # the control: a seed reproduces
+    for i, first in enumerate(unseeded):
+        assert not np.allclose(first, seeded, atol=1e-3), f"unseeded run {i} used seed 0"
+        for second in unseeded[i + 1 :]:
+            assert not np.allclose(first, second, atol=1e-3)
+    assert kit.augment(rotation_range=40, seed=None).get_config()["seed"] is None
+
+
 def test_parallel_map_calls_never_share_a_seed():
     images = np.full((300, 9, 9, 1), 0.5, np.float32)
     images[:, 2:5, 3] = 1.0

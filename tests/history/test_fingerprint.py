@@ -13,7 +13,9 @@ import keras_accuracy_kit as kit
 from tests.history.helpers import digits_data, digits_model
 
 
-def train(directory, epochs=1, data_config=None, hparams=None, **model_arguments):
+def train(
+    directory, epochs=1, data_config=None, hparams=None, batch_size=64, **model_arguments
+):
     image_size = model_arguments.get("image_size", 8)
     x, y, vx, vy = digits_data(image_size)
     model = digits_model(**model_arguments)
@@ -25,7 +27,7 @@ def train(directory, epochs=1, data_config=None, hparams=None, **model_arguments
         y[:256],
         validation_data=(vx, vy),
         epochs=epochs,
-        batch_size=64,
+        batch_size=batch_size,
         callbacks=[callback],
         verbose=0,
     )
@@ -56,6 +58,18 @@ def test_augmentation_setting_change_opens_a_new_version(tmp_path):
     assert second != first
     changes = kit.History(tmp_path).version(second).changes
     assert changes == ['data[0].config.mode: "pad" -> "crop"']
+
+
+def test_a_batch_size_change_opens_a_new_version_through_the_steps_per_epoch(tmp_path):
+    # Issue 22: the steps per epoch are part of the fingerprint (documented), but a
+    # fingerprint ignoring them passed every test. 256 images: 4 steps of 64, 8 of 32.
+    first = train(tmp_path, batch_size=64)
+    second = train(tmp_path, batch_size=32)
+    assert second != first
+    history = kit.History(tmp_path)
+    assert len(history.versions()) == 2
+    assert history.version(second).changes == ["steps_per_epoch: 4 -> 8"]
+    assert train(tmp_path, batch_size=32) == second  # the same steps continue it
 
 
 def test_rerunning_unchanged_continues_the_version(tmp_path):

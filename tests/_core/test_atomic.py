@@ -44,3 +44,58 @@ def test_files_honour_the_umask_like_open(tmp_path, umask):
         os.umask(previous)
     mode = stat.S_IMODE(os.stat(tmp_path / "atomic.bin").st_mode)
     assert mode == stat.S_IMODE(os.stat(tmp_path / "plain.bin").st_mode) == 0o666 & ~umask
+
+
+def test_the_order_is_write_fsync_rename_then_fsync_the_directory(tmp_path, monkeypatch):
+    # Issue 22: a missing fsync or a write in place is invisible to a content check.
+    target = tmp_path / "model.keras"
+    target.write_bytes(b"old")
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor):
+        status = os.fstat(descriptor)
+        kind = "directory" if stat.S_ISDIR(status.st_mode) else "file"
+        events.append(("fsync", kind, status.st_ino))
+        return real_fsync(descriptor)
+
+    def replace(source, destination):
+        events.append(("replace", os.stat(source).st_ino, os.fspath(destination)))
+        return real_replace(source, destination)
+
+    def write(temporary):
+        assert os.path.dirname(temporary) == str(tmp_path)  # same filesystem: rename is atomic
+        assert temporary != str(target) and target.read_bytes() == b"old"
+        with open(temporary, "wb") as stream:
+            stream.write(b"new")
+        events.append(("write", os.stat(temporary).st_ino))
+
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    atomic.atomic_write(target, write, suffix=".keras")
+    inode = events[0][1]
+    assert events == [
+        ("write", inode),
+        ("fsync", "file", inode),
+        ("replace", inode, str(target)),
+        ("fsync", "directory", os.stat(tmp_path).st_ino),
+    ]
+    assert target.read_bytes() == b"new" and os.stat(target).st_ino == inode
+
+
+def test_a_writer_dying_mid_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "index.json"
+    atomic.atomic_write_bytes(target, b'{"good": 1}')
+
+    class Killed(BaseException):
+        pass
+
+    def torn(temporary):
+        with open(temporary, "wb") as stream:
+            stream.write(b'{"go')
+        raise Killed
+
+    with pytest.raises(Killed):
+        atomic.atomic_write(target, torn)
+    assert target.read_bytes() == b'{"good": 1}'
+    assert os.listdir(tmp_path) == ["index.json"]

@@ -11,7 +11,7 @@ themselves (`kit.transforms.Resize`, `kit.transforms.ToLab`, ...), spelled as th
 they read like in a pipeline.
 """
 
-from keras_accuracy_kit import callbacks, history, ladder, transfer, transforms
+from keras_accuracy_kit import callbacks, history, ladder, reporting, transfer, transforms
 from keras_accuracy_kit.callbacks import find_lr
 from keras_accuracy_kit.history import History
 from keras_accuracy_kit.ladder import improve, tta
@@ -26,6 +26,12 @@ from keras_accuracy_kit.transforms import (
 )
 
 __version__ = "0.1.0.dev0"
+
+# `kit.callbacks` lists every callback of the kit, but `callbacks/` may not import the two
+# owned by the packages above it (imports flow one way, see `tests/test_layering.py`): the
+# facade places them. Importing any module of the kit runs this file first.
+callbacks.CheckpointOnChange = history.CheckpointOnChange
+callbacks.AccuracyReport = reporting.AccuracyReport
 
 
 def __getattr__(name):

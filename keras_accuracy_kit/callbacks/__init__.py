@@ -1,9 +1,12 @@
 """Keras callbacks: more epochs while the model improves, then the learning rate, a
 versioned checkpoint of every configuration (`CheckpointOnChange`, owned by `history/`) and
-the TensorBoard report of a run (`AccuracyReport`, owned by `reporting/`)."""
+the TensorBoard report of a run (`AccuracyReport`, owned by `reporting/`).
 
-from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
-from keras_accuracy_kit.reporting.accuracy_report import AccuracyReport
+`history/` and `reporting/` sit above this package (imports flow one way, see
+`tests/test_layering.py`), so `kit.callbacks.CheckpointOnChange` and
+`kit.callbacks.AccuracyReport` are placed here by the facade, `keras_accuracy_kit/__init__.py`,
+which every import of the kit runs first.
+"""
 
 from keras_accuracy_kit.callbacks.lr_finder import (
     LRFinder,

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_accuracy_kit._core import call_seeds, checks
+from keras_accuracy_kit._core import call_seeds, checks, late_bound
 from keras_accuracy_kit.transforms.functional import photometric, projective
 from keras_accuracy_kit.transforms.image_transform import ImageTransform
 from keras_accuracy_kit.transforms.registry import register_transform
@@ -742,9 +742,15 @@ class Augment(ImageTransform):
         Returns:
             A new `Augment`.
         """
-        from keras_accuracy_kit.transforms.check_invariance import check_invariance
-
-        report = check_invariance(dataset, self, model=model, **kwargs)
+        # The guard imports this module, never the reverse: it registers itself at import.
+        report = late_bound.call(
+            "keras_accuracy_kit.transforms.check_invariance.check_invariance",
+            "Augment.checked",
+            dataset,
+            self,
+            model=model,
+            **kwargs,
+        )
         removed = []
         for row in report.rows:
             if row.flagged:
@@ -770,22 +776,17 @@ class Augment(ImageTransform):
         Returns:
             The path of the PNG written next to the event file.
         """
-        from keras_accuracy_kit.reporting import image_grid, write_image_grid
-
-        num_images = checks.check_positive_int("Augment.preview", "num_images", num_images, 8)
-        num_copies = checks.check_positive_int("Augment.preview", "num_copies", num_copies, 3)
-        images = take_images(dataset, num_images, owner="Augment.preview")
-        originals = self._scale_only(images)
-        seed = tf.constant([0 if self.seed is None else self.seed, 0], tf.int64)
-        rows = [originals]
-        for copy in range(num_copies):
-            rows.append(self.augment_images(originals, seed + [0, copy + 1], images.dtype))
-        grid = image_grid(rows)
-        return write_image_grid(
+        # Writing TensorBoard images is `reporting/`'s job (`reporting/previews.py`), which
+        # registers the function when it is imported: no import against the arrow.
+        return late_bound.call(
+            "keras_accuracy_kit.reporting.previews.write_augment_preview",
+            "Augment.preview",
+            self,
+            dataset,
             logdir,
-            tag,
-            grid,
-            description="First row: originals; below: augmented copies.",
+            num_images=num_images,
+            num_copies=num_copies,
+            tag=tag,
         )
 
     # -- Keras plumbing --------------------------------------------------------------

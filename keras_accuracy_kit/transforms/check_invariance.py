@@ -13,7 +13,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_accuracy_kit._core import checks
+from keras_accuracy_kit._core import checks, late_bound
+from keras_accuracy_kit.transforms.augment import Augment
 
 #: The mild transforms whose change rate is the baseline: they never change a class.
 MILD_TRANSFORMS = {
@@ -84,26 +85,15 @@ class InvarianceReport:
         Returns:
             The path of the PNG of the example grid.
         """
-        from keras_accuracy_kit.reporting import image_grid, write_image_grid
-
-        logdir = checks.ensure_writable_directory("InvarianceReport.write", "logdir", logdir)
-        writer = tf.summary.create_file_writer(logdir)
-        with writer.as_default():
-            tf.summary.text(tag, self.to_markdown(), step=step)
-            tf.summary.scalar(f"{tag}/baseline", self.baseline_rate, step=step)
-            for row in self.rows:
-                tf.summary.scalar(f"{tag}/{row.name}", row.change_rate, step=step)
-        writer.flush()
-        writer.close()
-        if not self.examples:
-            return None
-        grid = image_grid(list(self.examples.values()))
-        return write_image_grid(
+        # Writing TensorBoard images is `reporting/`'s job (`reporting/previews.py`), which
+        # registers the function when it is imported: no import against the arrow.
+        return late_bound.call(
+            "keras_accuracy_kit.reporting.previews.write_invariance_report",
+            "InvarianceReport.write",
+            self,
             logdir,
-            f"{tag}_examples",
-            grid,
             step=step,
-            description="Rows: " + ", ".join(self.examples),
+            tag=tag,
         )
 
 
@@ -152,8 +142,6 @@ def check_invariance(
     report.flagged           # ['rotation_range=180']
     ```
     """
-    from keras_accuracy_kit.transforms.augment import Augment
-
     owner = "check_invariance"
     if not isinstance(augmentation, Augment):
         raise ValueError(
@@ -217,8 +205,6 @@ def fit_reference_classifier(images, labels, seed=0, epochs=10):
     Returns:
         The fitted `keras.Model`.
     """
-    from keras_accuracy_kit.transforms.augment import Augment
-
     # Seeded initializers and a pre-shuffled order instead of global seeds: the guard must
     # not reset the random state of the caller's program.
     def init(index):
@@ -308,3 +294,8 @@ def _collect(dataset, num_images, owner, need_labels):
     images = tf.concat(images, axis=0)[:num_images]
     labels = np.concatenate(labels)[:num_images] if labels else None
     return images, labels
+
+
+# `Augment.checked` runs the guard through this registration: the guard imports `augment`,
+# never the reverse.
+late_bound.register(f"{__name__}.check_invariance", check_invariance)

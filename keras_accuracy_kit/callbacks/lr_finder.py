@@ -46,6 +46,21 @@ class LRFinderResult:
         """The recommended learning rate: `suggestion_valley`."""
         return self.suggestion_valley
 
+    def __repr__(self):
+        """One line: the suggestions and the range tested (`print(find_lr(...))`)."""
+        if self.learning_rates:
+            tested = (
+                f"{len(self.learning_rates)} steps from {self.learning_rates[0]:.3g} to "
+                f"{self.learning_rates[-1]:.3g}"
+            )
+        else:
+            tested = "0 steps"
+        return (
+            f"LRFinderResult(suggestion={self.suggestion_valley:.3g} (valley), "
+            f"steepest={self.suggestion_steepest:.3g}, {tested}, "
+            f"diverged={self.diverged}, reliable={self.reliable})"
+        )
+
 
 def steepest_suggestion(learning_rates, smoothed_losses):
     """The rate where the smoothed loss falls fastest per unit of log rate, before its minimum.

@@ -53,6 +53,36 @@ class Version:
     file_status: dict = dataclasses.field(default_factory=dict)
     files_deleted: bool = False
 
+    #: Changes shown by `repr` (the rest are counted); `version.changes` has them all.
+    REPR_CHANGES = 2
+
+    def __repr__(self):
+        """One line: id, parent, best value, epochs and the first changes (`print(version)`)."""
+        best = "-" if self.best is None else f"{self.best:.4f}"
+        if self.best is not None and self.best_epoch is not None:
+            best += f" at epoch {self.best_epoch}"
+        parts = [
+            f"id={self.id}",
+            f"parent={self.parent}",
+            f"{self.monitor}={best} ({self.mode})",
+            f"epochs={self.epochs}",
+        ]
+        if self.files_deleted:
+            parts.append("files deleted")
+        else:
+            damaged = sorted(name for name, status in self.file_status.items() if status != "ok")
+            parts += [f"{name} file {self.file_status[name]}" for name in damaged]
+        shown = [_shorten(change, 48) for change in self.changes[: self.REPR_CHANGES]]
+        if len(self.changes) > self.REPR_CHANGES:
+            shown.append(f"+{len(self.changes) - self.REPR_CHANGES} more")
+        parts.append(f"changes=[{'; '.join(shown)}]")
+        return f"Version({', '.join(parts)})"
+
+
+def _shorten(text, length):
+    text = str(text)
+    return text if len(text) <= length else text[: length - 3] + "..."
+
 
 @dataclasses.dataclass
 class Restored:

@@ -39,6 +39,25 @@ class Step:
     high: float = None
     rule: str = ""
 
+    def __repr__(self):
+        """One line: `Step('augment', accuracy=0.9750, gain=+0.0028 [...], kept=no, ...)`."""
+        parts = [repr(self.name)]
+        if self.val_accuracy is not None:
+            parts.append(f"accuracy={self.val_accuracy:.4f}")
+        if self.delta is not None:
+            gain = f"gain={self.delta:+.4f}"
+            if self.low is not None and self.high is not None:
+                gain += f" [{self.low:+.3f}, {self.high:+.3f}]"
+            parts.append(gain)
+        parts += [
+            f"kept={'yes' if self.kept else 'no'}",
+            f"epochs={self.epochs}",
+            f"{self.seconds:.1f}s",
+        ]
+        if self.version is not None:
+            parts.append(f"version={self.version}")
+        return f"Step({', '.join(parts)})"
+
 
 @dataclasses.dataclass
 class ImproveResult:
@@ -69,6 +88,18 @@ class ImproveResult:
     evidence: str = ""
     seconds: float = 0.0
     budget_seconds: float = None
+
+    def __repr__(self):
+        """A short summary (`print(result)`); `result.table()` has every step."""
+        kept = [step.name for step in self.steps if step.kept]
+        time = f"{self.seconds:.0f}s"
+        if self.budget_seconds:
+            time += f" of a {self.budget_seconds:.0f}s budget"
+        return (
+            f"ImproveResult(best_accuracy={self.best_accuracy:.4f}, "
+            f"steps={len(self.steps)}, kept=[{', '.join(kept)}], time={time}, "
+            f"logdir={self.logdir!r})"
+        )
 
     def table(self):
         """The ladder as a text table: step, accuracy, gain [95 % interval], kept, epochs, time."""

@@ -1,6 +1,7 @@
 """`kit.improve`: climb the seed article's ladder of tricks and keep what pays."""
 
 import dataclasses
+import inspect
 import os
 import time
 import warnings
@@ -189,6 +190,7 @@ class _Outcome:
     version: int = None
     tta: Augment = None
     refit_arguments: dict = None  # transfer: `fine_tune` arguments replaying its decisions
+    member_epoch_seconds: float = 0.0  # steady seconds per epoch and member, measured
 
     def correct(self, labels):
         return self.probabilities.argmax(-1) == labels
@@ -457,7 +459,9 @@ class _Ladder:
             epochs, num_members = target, 1
             if self.budget.seconds is not None:
                 available = self.budget.remaining_seconds() - self._overhead_seconds
-                per_epoch = max(self._member_epoch_seconds, 1e-6) / share
+                # The best configuration's own cost (the last step may be another network).
+                measured = best.member_epoch_seconds or self._member_epoch_seconds
+                per_epoch = max(measured, 1e-6) / share
                 fits = int(available // (per_epoch * target))
                 if fits < 1 and available // per_epoch < max(1, target // 2):
                     break
@@ -541,7 +545,7 @@ class _Ladder:
         )
         report = _StepReport(
             run_logdir,
-            hparams={"ladder_step": name, **config.hparams()},
+            hparams={"ladder_step": name, **self._hparams(config)},
             validation_data=None,  # the judged predictions come in `finish`
             class_names=self.class_names,
             tricks=[checkpoint],
@@ -588,6 +592,7 @@ class _Ladder:
             best_epochs=best_epochs,
             version=checkpoint.version_id,
             refit_arguments=refit_arguments,
+            member_epoch_seconds=self._member_epoch_seconds,
         )
         if stop.stopped:
             note = "; ".join(filter(None, [note, "cut short by the budget"]))
@@ -641,7 +646,9 @@ class _Ladder:
             self.directory,
             monitor="val_accuracy",
             save_last=False,  # the best epoch is what the step keeps
-            hparams={"ladder_step": name, "folds": self.evidence.num_folds, **config.hparams()},
+            hparams={
+                "ladder_step": name, "folds": self.evidence.num_folds, **self._hparams(config)
+            },
             data_config=transforms,
         )
 
@@ -883,6 +890,20 @@ class _Ladder:
         if config.image_size:
             height = width = config.image_size
         return (height, width, channels)
+
+    def _hparams(self, config):
+        """`config.hparams()` with the values in effect, not 0 for "as the baseline": the
+        build function's default depth and the size the images are trained at."""
+        values = config.hparams()
+        depth = config.depth
+        build = None if config.transfer else self.build_function(config)
+        if depth is None and build is not None:
+            parameter = inspect.signature(build).parameters.get("depth")
+            default = None if parameter is None else parameter.default
+            depth = default if isinstance(default, int) and not isinstance(default, bool) else None
+        values["depth"] = depth or 0
+        values["image_size"] = int(max(self._input_shape(config)[:2]))
+        return values
 
     def build_function(self, config):
         """The build function of `config`'s network: yours, `reference_cnn` or None."""

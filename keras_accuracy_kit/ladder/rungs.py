@@ -89,7 +89,8 @@ class Rung:
         return None
 
     def candidates(self, context, base):
-        """List of `(change in words, Config)` to try, best first."""
+        """`(change in words, Config[, note])` to try, best first (a list or a generator:
+        the ladder stops asking once one is kept)."""
         raise NotImplementedError
 
 
@@ -136,19 +137,18 @@ class Network(Rung):
         return "transfer learning replaces the network" if base.transfer else None
 
     def candidates(self, context, base):
+        # A generator: the guard (a small classifier to fit) runs only when the network
+        # alone did not pay and the augmented candidate is next.
         network = dataclasses.replace(base, network="reference", depth=None, progressive=True)
-        found = [(f"{self.change} in place of yours", network)]
+        yield (f"{self.change} in place of yours", network)
         if not base.augment and context.guarded_augment()[0]:
             kept, removed = context.guarded_augment()
             note = f"guard removed {', '.join(removed)}" if removed else ""
-            found.append(
-                (
-                    f"{self.change} with augmentation {describe_augment(kept)}",
-                    dataclasses.replace(network, augment=kept),
-                    note,
-                )
+            yield (
+                f"{self.change} with augmentation {describe_augment(kept)}",
+                dataclasses.replace(network, augment=kept),
+                note,
             )
-        return found
 
 
 class LearningRate(Rung):

@@ -69,8 +69,11 @@ def test_the_network_rung_comes_first_and_replaces_the_model(tmp_path):
     assert RUNGS[0].name == "network"
     ladder = _ladder(tmp_path, _dense, folds=1)
     base = Config(epochs=1)
+    candidates = Network().candidates(ladder, base)
+    change, config = next(candidates)
+    assert ladder._guarded is None  # the guard runs only if the network alone did not pay
     ladder._guarded = ({"rotation_range": 10}, ["horizontal_flip"])  # what the guard kept
-    (change, config), (augmented_change, augmented, note) = Network().candidates(ladder, base)
+    augmented_change, augmented, note = next(candidates)
     # Alone first, then trained with the guarded augmentation too.
     assert augmented == Config(
         epochs=1, network="reference", progressive=True, augment={"rotation_range": 10}
@@ -150,3 +153,17 @@ def test_the_network_rung_trains_on_one_hot_labels(tmp_path, folds):
         )
     if folds == 1:  # judged on your split: the table's accuracy is the best model's
         assert result.best_accuracy == pytest.approx(np.mean(probabilities.argmax(-1) == vy))
+
+
+def test_hparams_show_the_values_in_effect_not_zero(tmp_path):
+    from keras_accuracy_kit.ladder import tutorial_cnn
+
+    ladder = _ladder(tmp_path, tutorial_cnn, folds=1)
+    baseline = ladder._hparams(Config(epochs=1))
+    assert (baseline["depth"], baseline["image_size"], baseline["network"]) == (2, 8, "yours")
+    resized = ladder._hparams(Config(epochs=1, image_size=16, depth=3))
+    assert (resized["depth"], resized["image_size"]) == (3, 16)
+    reference = ladder._hparams(Config(epochs=1, network="reference"))
+    assert (reference["depth"], reference["network"]) == (3, "reference")  # reference_cnn's
+    # A build function without `depth`: nothing to show.
+    assert _ladder(tmp_path, _dense, folds=1)._hparams(Config(epochs=1))["depth"] == 0

@@ -1,12 +1,15 @@
 """The "Accuracy Kit" tab in a real browser: TensorBoard in a subprocess, headless Chromium.
 
-Skipped (with the reason, shown by `-ra`) only when no Chromium is installed; `.ci/run`
-installs the Debian package `chromium` when it is missing.
+Skipped (with the reason, shown by `-ra`) only when no Chromium is installed and not on
+CI. On CI (`CI` set to a true value, as `.ci/run` and the usual CI services do) a missing
+Chromium fails the test: the tab's only frontend test must not pass by being skipped.
+`.ci/run` installs the Debian package `chromium` when it is missing.
 """
 
 import html.parser
 import io
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -27,6 +30,27 @@ def find_browser():
         if path:
             return path
     return None
+
+
+def on_ci(environ=None):
+    """Whether `CI` is set to a true value (`true`, `1`, `yes`; GitHub, GitLab and `.ci/run`)."""
+    value = (os.environ if environ is None else environ).get("CI", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def require_browser(environ=None):
+    """The browser's path; a skip off CI, a failure on CI, when there is none."""
+    browser = find_browser()
+    if browser is not None:
+        return browser
+    reason = (
+        "Chromium is not installed (looked for "
+        f"{', '.join(BROWSERS)} on PATH): install the Debian package with "
+        "`apt-get install -y chromium` (`.ci/run` does when it can)."
+    )
+    if on_ci(environ):
+        pytest.fail(f"on CI the browser test must run, not skip. {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def free_port():
@@ -152,13 +176,7 @@ def run_browser(browser, profile, *arguments):
 
 
 def test_tab_shows_the_three_runs_in_order_with_deltas(ladder_logdir, tensorboard_url, tmp_path):
-    browser = find_browser()
-    if browser is None:
-        pytest.skip(
-            "Chromium is not installed (looked for "
-            f"{', '.join(BROWSERS)} on PATH): install the Debian package with "
-            "`apt-get install -y chromium` (`.ci/run` does when it can)."
-        )
+    browser = require_browser()
     _, ladder = ladder_logdir
     page = f"{tensorboard_url}/data/plugin_entry.html?name=accuracy_kit"
 
@@ -211,3 +229,24 @@ def test_tab_shows_the_three_runs_in_order_with_deltas(ladder_logdir, tensorboar
     assert image.size == (1280, 1600)
     # Not a blank page: the bars and the table draw many distinct colours.
     assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or range(1 << 16)) > 20
+
+
+@pytest.mark.parametrize("value", ["true", "1", "TRUE", "yes"])
+def test_a_missing_browser_fails_on_ci_instead_of_skipping(monkeypatch, value):
+    monkeypatch.setenv("PATH", "")  # no browser can be found
+    with pytest.raises(pytest.fail.Exception, match="on CI the browser test must run"):
+        require_browser({"CI": value})
+
+
+@pytest.mark.parametrize("environ", [{}, {"CI": ""}, {"CI": "false"}, {"CI": "0"}])
+def test_a_missing_browser_skips_off_ci(monkeypatch, environ):
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        require_browser(environ)
+
+
+def test_ci_run_declares_ci_so_a_skipped_browser_test_fails_there():
+    import pathlib
+
+    script = (pathlib.Path(__file__).parents[2] / ".ci" / "run").read_text()
+    assert 'export CI="${CI:-true}"' in script

@@ -217,8 +217,24 @@ TASKS = {
 
 
 def accuracy_on(model, test):
-    predictions = model.predict(test[0], batch_size=256, verbose=0).argmax(-1)
-    return float(np.mean(predictions == test[1]))
+    """Test accuracy of `model`'s argmax, checked against scikit-learn's `accuracy_score`."""
+    from sklearn.metrics import accuracy_score
+
+    outputs = model.predict(test[0], batch_size=256, verbose=0)
+    if outputs.shape != (len(test[1]), outputs.shape[-1]) or not np.all(np.isfinite(outputs)):
+        raise ValueError(
+            f"bench_accuracy: a model must give one finite row of class scores per test "
+            f"image. Received: outputs of shape {outputs.shape} for {len(test[1])} images."
+        )
+    predictions = outputs.argmax(-1)
+    accuracy = float(np.mean(predictions == test[1]))
+    reference = accuracy_score(test[1], predictions)
+    if accuracy != reference:
+        raise ValueError(
+            f"bench_accuracy: the accuracy must equal scikit-learn's accuracy_score. "
+            f"Received: {accuracy!r} vs {reference!r}."
+        )
+    return accuracy
 
 
 def augmentation(task, seed):

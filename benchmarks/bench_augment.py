@@ -19,6 +19,13 @@ alternative's time divided by the kit's; higher is better for the kit):
 - `fit_with_vs_without`: `model.fit` images/s of a small CNN on 32x32 images with
   `dataset.apply(kit.augment(...))` vs without augmentation (target >= 0.95).
 
+Before timing, the kit's output is checked against TensorFlow's kernels (`check ...`
+lines): the benchmark's augmentation with a fixed seed equals the same augmentation with
+`jit_compile=False` (`ImageProjectiveTransformV3` and TensorFlow's colour ops) within 2e-4,
+and it changed the images; `kit...functional.apply_projective` with the timed matrix
+equals the bare `ImageProjectiveTransformV3` call. A wrong but fast kit stops the script.
+(Keras' layers draw other random numbers: their outputs cannot be compared image by image.)
+
 Each timing is the best of several interleaved repeats, which filters out the noise of a
 shared machine. Run `python benchmarks/bench_augment.py` (add `--quick` for a smoke run).
 """
@@ -36,14 +43,14 @@ import tensorflow as tf  # noqa: E402
 import keras_accuracy_kit as kit  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from timing import interleaved  # noqa: E402
+from timing import check_equal, interleaved  # noqa: E402
 
 ROTATION_DEGREES = 20
 ZOOM = 0.1
 CONTRAST = 0.2
 
 
-def kit_augment():
+def kit_augment(jit_compile="auto"):
     return kit.augment(
         horizontal_flip=True,
         rotation_range=ROTATION_DEGREES,
@@ -51,6 +58,7 @@ def kit_augment():
         contrast_range=[1 - CONTRAST, 1 + CONTRAST],
         fill_mode="reflect",
         seed=0,
+        jit_compile=jit_compile,
     )
 
 
@@ -121,6 +129,25 @@ def bench_size(size, batch_size, num_batches, repeats):
     @tf.function
     def cast(batch):
         return tf.cast(batch, tf.float32)
+
+    # Checks before timing: the kit's paths give TensorFlow's kernels' output.
+    ours = kit_float_batch(images)
+    check_equal(
+        f"kit.augment {size}x{size} vs the same on TensorFlow's kernels",
+        ours,
+        kit_augment(jit_compile=False).augment_images(images, seed),
+        2e-4,
+    )
+    if np.allclose(ours, images, atol=1e-3):
+        raise ValueError("kit.augment must change the images before it is timed; it did not.")
+    check_equal(
+        f"kit apply_projective {size}x{size} vs ImageProjectiveTransformV3",
+        kit.transforms.functional.projective.apply_projective(
+            images, transforms, fill_mode="reflect", jit_compile=True
+        ),
+        one_resampling(images),
+        2e-4,
+    )
 
     def run(function, batch):
         def call():

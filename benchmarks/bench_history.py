@@ -7,6 +7,11 @@ with; 1.0 means free, target >= 0.95):
   best model (a `.keras` file, fsynced) whenever validation accuracy improves, every
   epoch's metrics into SQLite, and the last model at the end.
 
+Before timing, one run checks the history against Keras' own `ModelCheckpoint`
+(`save_best_only=True` on `val_accuracy`) in the same `fit`: the history's best model must
+predict what Keras' best checkpoint predicts (a `check ...` line); a history that is fast
+because it saves the wrong model stops the script.
+
 Runs alternate (without, with, ...) and each side keeps its best time. `--quick` makes a
 smoke run.
 """
@@ -26,7 +31,29 @@ import tensorflow as tf  # noqa: E402
 import keras_accuracy_kit as kit  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from timing import small_cnn  # noqa: E402
+from timing import check_equal, small_cnn  # noqa: E402
+
+
+def check_against_model_checkpoint(scratch, train, validation, initial_weights, epochs):
+    """The history's best model predicts what Keras' `ModelCheckpoint` best model does."""
+    model = small_cnn(keras.optimizers.Adam(1e-3))
+    model.set_weights(initial_weights)
+    directory = os.path.join(scratch, "history-check")
+    reference_path = os.path.join(scratch, "keras-best.keras")
+    callbacks = [
+        kit.callbacks.CheckpointOnChange(directory, monitor="val_accuracy"),
+        keras.callbacks.ModelCheckpoint(
+            reference_path, monitor="val_accuracy", mode="max", save_best_only=True
+        ),
+    ]
+    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=0)
+    images = np.concatenate([x for x, _ in validation.as_numpy_iterator()])
+    check_equal(
+        "History best model vs keras ModelCheckpoint(save_best_only)",
+        kit.History(directory).load().predict(images, verbose=0),
+        keras.models.load_model(reference_path).predict(images, verbose=0),
+        1e-6,
+    )
 
 
 def main(argv=None):
@@ -42,6 +69,7 @@ def main(argv=None):
     initial_weights = small_cnn(keras.optimizers.Adam(1e-3)).get_weights()
     best = {"without": float("inf"), "with": float("inf")}
     with tempfile.TemporaryDirectory() as scratch:
+        check_against_model_checkpoint(scratch, train, validation, initial_weights, epochs)
         for repeat in range(repeats):
             for name in ("without", "with"):
                 model = small_cnn(keras.optimizers.Adam(1e-3))

@@ -13,6 +13,11 @@ better for the kit; a ratio is the alternative's time divided by the kit's):
 - `resize_vs_keras_pad_{per_image,batched}`: the same vs
   `keras.layers.Resizing(224, 224, pad_to_aspect_ratio=True)` (target >= 1.3).
 
+Before timing, each kit transform is checked to give the reference's output (`check ...`
+lines): `kit.to_lab()` equals `skimage.color.rgb2lab` within 1e-3 on the timed batch, and
+`kit.resize(pad)` equals `tf.image.resize` to the aspect-preserving size padded with
+`tf.image.pad_to_bounding_box`, scaled to [0, 1]; a wrong but fast kit stops the script.
+
 Each timing is the best of several interleaved repeats, which filters out the noise of a
 shared machine. Run `python benchmarks/bench_transforms.py` (add `--quick` for a smoke run).
 """
@@ -31,7 +36,7 @@ from skimage import color as skcolor  # noqa: E402
 import keras_accuracy_kit as kit  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from timing import interleaved  # noqa: E402
+from timing import check_equal, interleaved  # noqa: E402
 
 
 def bench_lab(batch_size, size, repeats):
@@ -40,6 +45,9 @@ def bench_lab(batch_size, size, repeats):
     rgb_uint8 = tf.constant((rgb * 255).astype(np.uint8))
     rgb_tensor = tf.constant(rgb)
     to_lab = kit.to_lab()
+    check_equal(
+        "kit.to_lab vs skimage.color.rgb2lab", to_lab(rgb_tensor), skcolor.rgb2lab(rgb), 1e-3
+    )
     times = interleaved(
         {
             "skimage.color.rgb2lab": lambda: skcolor.rgb2lab(rgb),
@@ -70,6 +78,14 @@ def bench_resize(num_images, repeats, batch_size):
             224, 224, pad_to_aspect_ratio=True
         ),
     }
+    # The reference: the aspect-preserving size (640x480 -> 224x168), centred on zeros.
+    reference = tf.image.pad_to_bounding_box(
+        tf.image.resize(distinct[:4], (168, 224)), 28, 0, 224, 224
+    ) / 255.0
+    pad = candidates["kit.resize(pad)"]
+    check_equal("kit.resize(pad) batched vs resize + pad", pad(distinct[:4]), reference, 1e-5)
+    per_image = np.stack([pad(image) for image in distinct[:4]])
+    check_equal("kit.resize(pad) per image vs resize + pad", per_image, reference, 1e-5)
     ratios = {}
     for placement in ("per_image", "batched"):
         source = images if placement == "per_image" else images.batch(batch_size)

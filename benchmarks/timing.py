@@ -3,6 +3,7 @@
 import time
 
 import keras
+import numpy as np
 
 
 def interleaved(candidates, repeats):
@@ -40,3 +41,33 @@ def small_cnn(optimizer, num_classes=10):
         metrics=["accuracy"],
     )
     return model
+
+
+def check_equal(what, kit_output, reference, atol):
+    """Stops the benchmark unless the kit's output equals the reference (within `atol`).
+
+    Run before any timing: a kit output that is fast because it is wrong must not give a
+    ratio. Prints the largest difference; raises a ValueError (nothing timed) above `atol`.
+
+    Example:
+
+    >>> check_equal("identity", [1.0, 2.0], [1.0, 2.0 + 1e-7], atol=1e-6)
+    check identity: max |kit - reference| = 1e-07 <= 1e-06
+    1e-07
+    """
+    kit_output = np.asarray(kit_output, np.float64)
+    reference = np.asarray(reference, np.float64)
+    if kit_output.shape != reference.shape:
+        raise ValueError(
+            f"{what}: the kit's output must have the reference's shape before it is timed. "
+            f"Received: {kit_output.shape} vs {reference.shape}. Nothing was timed."
+        )
+    difference = float(np.max(np.abs(kit_output - reference))) if kit_output.size else 0.0
+    if not difference <= atol:  # also catches NaN
+        raise ValueError(
+            f"{what}: the kit's output must equal the reference before it is timed. "
+            f"Received: max |kit - reference| = {difference:.3g} > atol={atol:g}. "
+            "Nothing was timed."
+        )
+    print(f"check {what}: max |kit - reference| = {difference:.2g} <= {atol:g}")
+    return float(f"{difference:.2g}")

@@ -8,9 +8,35 @@ import pytest
 from tests.conftest import load_script
 
 
+def checks(output):
+    """The `check <what>: max |kit - reference| = d <= atol` lines a benchmark printed."""
+    found = re.findall(r"^check (.+): max \|kit - reference\| = (\S+) <= (\S+)$", output, re.M)
+    for what, difference, atol in found:
+        assert float(difference) <= float(atol), what
+    return [what for what, _, _ in found]
+
+
+def test_check_equal_stops_a_benchmark_whose_output_is_wrong(capsys):
+    timing = load_script("benchmarks", "timing")
+    assert timing.check_equal("same", np.ones(3), np.ones(3), 1e-6) == 0.0
+    with pytest.raises(ValueError, match=r"wrong: .*must equal the reference.*= 0\.5 > atol"):
+        timing.check_equal("wrong", np.ones(3), np.ones(3) + 0.5, 1e-3)
+    with pytest.raises(ValueError, match="must equal the reference"):
+        timing.check_equal("nan", [np.nan], [0.0], 1e-3)
+    with pytest.raises(ValueError, match="shape"):
+        timing.check_equal("shape", np.ones(3), np.ones(4), 1e-3)
+    assert checks(capsys.readouterr().out) == ["same"]
+
+
 def test_bench_transforms_quick_run_prints_ratios(capsys):
     ratios = load_script("benchmarks", "bench_transforms").main(["--quick"])
-    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    output = capsys.readouterr().out
+    assert checks(output) == [
+        "kit.to_lab vs skimage.color.rgb2lab",
+        "kit.resize(pad) batched vs resize + pad",
+        "kit.resize(pad) per image vs resize + pad",
+    ]
+    last_line = output.strip().splitlines()[-1]
     pairs = dict(pair.split("=") for pair in last_line.split())
     assert (
         sorted(pairs)
@@ -31,7 +57,14 @@ def test_bench_transforms_quick_run_prints_ratios(capsys):
 
 def test_bench_callbacks_quick_run_prints_the_ratio(capsys):
     ratios = load_script("benchmarks", "bench_callbacks").main(["--quick"])
-    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    output = capsys.readouterr().out
+    assert checks(output) == [
+        "kit vs keras ReduceLROnPlateau: loss",
+        "kit vs keras ReduceLROnPlateau: val_loss",
+        "kit vs keras ReduceLROnPlateau: learning_rate",
+        "ProgressiveEpochs restored val_accuracy vs the best epoch's",
+    ]
+    last_line = output.strip().splitlines()[-1]
     name, value = last_line.split("=")
     assert name == "fit_with_kit_callbacks" and list(ratios) == [name]
     assert float(value) > 0
@@ -39,7 +72,9 @@ def test_bench_callbacks_quick_run_prints_the_ratio(capsys):
 
 def test_bench_history_quick_run_prints_the_ratio(capsys):
     ratios = load_script("benchmarks", "bench_history").main(["--quick"])
-    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    output = capsys.readouterr().out
+    assert checks(output) == ["History best model vs keras ModelCheckpoint(save_best_only)"]
+    last_line = output.strip().splitlines()[-1]
     name, value = last_line.split("=")
     assert name == "fit_with_checkpoint_on_change" and list(ratios) == [name]
     assert float(value) > 0
@@ -47,7 +82,16 @@ def test_bench_history_quick_run_prints_the_ratio(capsys):
 
 def test_bench_augment_quick_run_prints_ratios(capsys):
     ratios = load_script("benchmarks", "bench_augment").main(["--quick"])
-    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    output = capsys.readouterr().out
+    assert checks(output) == [
+        f"{what} {size}x{size} vs {reference}"
+        for size in (224, 32)
+        for what, reference in (
+            ("kit.augment", "the same on TensorFlow's kernels"),
+            ("kit apply_projective", "ImageProjectiveTransformV3"),
+        )
+    ]
+    last_line = output.strip().splitlines()[-1]
     pairs = dict(pair.split("=") for pair in last_line.split())
     expected = ["fit_with_vs_without"]
     for size in (224, 32):

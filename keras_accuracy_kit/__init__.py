@@ -15,6 +15,7 @@ from keras_accuracy_kit import callbacks, history, ladder, reporting, transfer, 
 from keras_accuracy_kit.callbacks import find_lr
 from keras_accuracy_kit.history import History
 from keras_accuracy_kit.ladder import improve, tta
+from keras_accuracy_kit.reporting import Interpretation, interpret, show_batch
 from keras_accuracy_kit.transforms import (
     Augment,
     Resize,
@@ -59,6 +60,7 @@ to_yuv = ToYUV
 
 __all__ = [
     "History",
+    "Interpretation",
     "__version__",
     "augment",
     "callbacks",
@@ -66,9 +68,11 @@ __all__ = [
     "find_lr",
     "history",
     "improve",
+    "interpret",
     "ladder",
     "resize",
     "search",
+    "show_batch",
     "to_grayscale",
     "to_hsv",
     "to_lab",

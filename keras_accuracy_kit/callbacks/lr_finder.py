@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_accuracy_kit._core import checks, distribution
+from keras_accuracy_kit._core import checks, distribution, late_bound
 
 
 @dataclasses.dataclass
@@ -45,6 +45,34 @@ class LRFinderResult:
     def suggestion(self):
         """The recommended learning rate: `suggestion_valley`."""
         return self.suggestion_valley
+
+    def plot(self, path=None):
+        """The loss against the learning rate (log scale), the suggestions marked.
+
+        In a notebook the returned `Figure` shows as an image; its `data` holds the
+        numbers drawn. Drawn by `reporting/lr_finder_plot.py` (see `plot_lr_finder`).
+
+        Args:
+            path: Optional path. Also write the PNG there. Defaults to `None`.
+
+        Returns:
+            A `keras_accuracy_kit.reporting.Figure`.
+
+        Example:
+
+        ```python
+        result = kit.find_lr(model, train)
+        result.plot("lr_find.png")   # or just `result.plot()` as a notebook cell's last line
+        ```
+        """
+        # Drawing is `reporting/`'s job, which sits above this package: it registers the
+        # function when imported (as `import keras_accuracy_kit` does).
+        return late_bound.call(
+            "keras_accuracy_kit.reporting.lr_finder_plot.plot_lr_finder",
+            "LRFinderResult.plot",
+            self,
+            path=path,
+        )
 
     def __repr__(self):
         """One line: the suggestions and the range tested (`print(find_lr(...))`)."""

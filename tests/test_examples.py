@@ -175,3 +175,31 @@ def test_accuracy_ladder_example_runs_the_ladder_and_scores_the_test_set(tmp_pat
     assert sum(s.epochs for s in steps) <= 6
     assert 0.1 < outcome["test_accuracy"] <= 1.0
     assert "baseline" in printed and f"tensorboard --logdir {tmp_path}" in printed
+
+
+def test_interpretation_example_saves_the_notebook_views_as_pngs(tmp_path, capsys):
+    from sklearn.metrics import confusion_matrix
+
+    example = load_script("examples", "interpretation")
+    result = example.main(["--output", str(tmp_path), "--epochs", "3"])
+    printed = capsys.readouterr().out
+    for name, file in (
+        ("batch", "batch.png"),
+        ("lr_figure", "lr_find.png"),
+        ("confusion_matrix", "confusion_matrix.png"),
+        ("top_losses", "top_losses.png"),
+    ):
+        assert result[name].path == str(tmp_path / file)
+        decoded = tf.io.decode_png(tf.io.read_file(str(tmp_path / file))).numpy()
+        assert decoded.shape == result[name].image.shape, name
+        assert f"-> {tmp_path / file}" in printed
+    images, labels = result["validation"]
+    predicted = result["model"].predict(images, verbose=0).argmax(axis=-1)
+    interp = result["interpretation"]
+    np.testing.assert_array_equal(
+        interp.confusion_matrix(), confusion_matrix(labels, predicted, labels=range(10))
+    )
+    assert interp.accuracy > 0.5  # chance is 0.1
+    assert str(result["lr_result"]).splitlines() == [str(result["lr_result"])]
+    assert str(result["lr_result"]) in printed and str(interp) in printed
+    assert len(result["top_losses"].data["indices"]) == 9

@@ -53,3 +53,28 @@ def test_version_repr_shortens_a_long_change():
     text = repr(version(changes=["a" * 200]))
     assert "a" * 45 + "..." in text and "a" * 46 not in text
     assert len(text) < 160
+
+
+def test_print_of_a_real_history_version_is_one_line(tmp_path):
+    import keras_accuracy_kit as kit
+    from tests.history.helpers import digits_data, digits_model
+
+    x, y, x_val, y_val = digits_data()
+    for units in (32, 16):
+        model = digits_model(units=units)
+        callback = kit.callbacks.CheckpointOnChange(tmp_path, hparams={"units": units})
+        model.fit(x[:200], y[:200], validation_data=(x_val[:100], y_val[:100]), epochs=2,
+                  batch_size=64, callbacks=[callback], verbose=0)
+    history = kit.History(tmp_path)
+    try:
+        first, second = history.versions()
+    finally:
+        history.close()
+    assert str(first) == (
+        f"Version(id=1, parent=None, val_accuracy={first.best:.4f} at epoch "
+        f"{first.best_epoch} (max), epochs=2, changes=[first version])"
+    )
+    text = str(second)
+    assert "\n" not in text and len(text) < 200
+    assert text.startswith(f"Version(id=2, parent=1, val_accuracy={second.best:.4f} at epoch ")
+    assert "hparams.units: 32 -> 16" in text

@@ -96,3 +96,16 @@ def test_no_net_gain_is_never_kept_by_the_auto_rule():
 
 def test_the_public_decide_is_the_evidence_module_one():
     assert kit.ladder.decide is decide
+
+
+@pytest.mark.parametrize("confidence", [0.5, 1.0, 0.0, 1.5])
+def test_confidence_bounds_are_open(confidence):
+    # (0.5, 1) open at both ends: 0.5 would keep a coin flip, 1 nothing ever.
+    with pytest.raises(ValueError, match=r"`confidence` must be in \(0\.5, 1\)"):
+        decide(np.ones(4), np.ones(4), confidence=confidence)
+
+
+def test_empty_results_are_refused():
+    with pytest.raises(ValueError, match="same non-empty set of images"):
+        decide(np.array([], bool), np.array([], bool))
+    assert decide(np.array([True]), np.array([False]), min_delta=0.5).kept  # one image is enough

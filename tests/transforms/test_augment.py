@@ -141,9 +141,15 @@ def test_shear_range_moves_pixels_sideways_in_proportion_to_their_height():
     images = marked_batch(100, 21, 21, 14, 10)  # 4 below the centre
     offsets = centroids(augment(images, shear_range=20)) - [10, 10]
     # y_out = 4 / cos(s), x_out = sin(s) * y_out, |s| <= 20 degrees.
-    shear = np.arctan(offsets[:, 1] / offsets[:, 0])
-    assert np.degrees(np.abs(shear)).max() <= 20 + 2
-    np.testing.assert_allclose(offsets[:, 0], 4 / np.cos(shear) * np.cos(0), rtol=0.1)
+    # Keras 2's shear maps an output point to the input by [[1, -sin s], [0, cos s]] (row,
+    # col swapped here): a point 4 rows below the centre goes to row 4 / cos(s) and column
+    # sin(s) * 4 / cos(s). So sin(s) = col / row, and the row is 4 / cos(s) (up to 0.7 %:
+    # the centroid of a bilinear resampling of one pixel is near its mapped position).
+    # Without the 1 / cos(s) the rows would be up to 6.4 % short at 20 degrees.
+    shear = np.arcsin(offsets[:, 1] / offsets[:, 0])
+    assert np.degrees(np.abs(shear)).max() <= 20 + 0.5
+    assert np.degrees(np.abs(shear)).max() > 15  # the range is used, not a fixed small shear
+    np.testing.assert_allclose(offsets[:, 0], 4 / np.cos(shear), rtol=0.01)
 
 
 def test_flips_give_the_image_or_its_mirror_each_about_half_the_time():
@@ -199,6 +205,15 @@ def test_policies_run_on_keras_layers(policy):
     images = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 3)).astype(np.uint8)
     out = kit.augment(policy=policy, seed=0)(images)
     assert out.shape == (4, 16, 16, 3) and out.dtype == tf.float32
+    assert not np.allclose(out, images / 255.0, atol=1e-2)  # it changed the images
+    assert 0 <= float(tf.reduce_min(out)) and float(tf.reduce_max(out)) <= 1
+    if policy == "randaugment":
+        # Exactly Keras' own layer with the same seed, on the images scaled to [0, 1].
+        # (AugMix draws from Keras' own random state in another order: compared above
+        # only through its effect.)
+        layer = keras.layers.RandAugment(value_range=(0, 1), seed=0)
+        expected = layer(images.astype(np.float32) / 255, training=True)
+        np.testing.assert_allclose(out, expected, atol=1e-5)
 
 
 def pipeline(seed, images, labels, per_image):
@@ -407,8 +422,7 @@ def test_apply_augments_single_small_images_in_groups_keeping_every_element():
 
 def test_the_xla_path_trains_in_a_model_under_a_distribution_strategy():
     """Batches of 8 64x64 RGB images hold enough values for the XLA resampling in `fit`."""
-    images = np.random.default_rng(0).integers(0, 256, (16, 64, 64, 3)).astype(np.uint8)
-    labels = np.arange(16) % 2
+    images, labels = bright_or_dark(16, 64)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     with strategy.scope():
         inputs = keras.Input((64, 64, 3), dtype="uint8")
@@ -417,8 +431,10 @@ def test_the_xla_path_trains_in_a_model_under_a_distribution_strategy():
         outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(features))
         model = keras.Model(inputs, outputs)
         model.compile(
-            optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            optimizer=keras.optimizers.Adam(0.1),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         )
+    kernel = model.layers[-1].get_weights()[0].copy()
     paths = []
     original = kit.transforms.functional.projective.use_xla_resampling
 
@@ -428,9 +444,12 @@ def test_the_xla_path_trains_in_a_model_under_a_distribution_strategy():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(kit.transforms.functional.projective, "use_xla_resampling", spy)
-        history = model.fit(images, labels, batch_size=8, epochs=2, verbose=0)
+        history = model.fit(images, labels, batch_size=8, epochs=4, verbose=0)
     assert paths and all(paths)  # traced with the XLA kernel
-    assert all(np.isfinite(history.history["loss"]))
+    # The replicas' updates reached the model and it learned the brightness labels.
+    assert not np.allclose(model.layers[-1].get_weights()[0], kernel)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert transform.call_counter.numpy().any()
 
 
 def test_apply_rejects_a_bad_group_size():
@@ -526,15 +545,34 @@ def test_in_a_model_it_is_active_only_when_training():
     np.testing.assert_allclose(layer(images, training=False), images / 255.0, atol=1e-6)
 
 
+def bright_or_dark(num, size):
+    """Images whose label is their brightness: learnable through any flip or rotation."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(num) % 2
+    images = rng.integers(0, 100, (num, size, size, 3)) + 150 * labels[:, None, None, None]
+    return images.astype(np.uint8), labels
+
+
 def test_in_a_model_it_trains():
-    images = np.random.default_rng(0).integers(0, 256, (16, 12, 12, 3)).astype(np.uint8)
+    images, labels = bright_or_dark(16, 12)
     inputs = keras.Input((12, 12, 3), dtype="uint8")
-    x = kit.augment(rotation_range=10, horizontal_flip=True, seed=0)(inputs)
+    transform = kit.augment(rotation_range=10, horizontal_flip=True, seed=0)
+    x = transform(inputs)
     outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x))
     model = keras.Model(inputs, outputs)
-    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    history = model.fit(images, np.arange(16) % 2, epochs=2, batch_size=8, verbose=0)
-    assert np.isfinite(history.history["loss"]).all()
+    model.compile(
+        keras.optimizers.Adam(0.1),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    history = model.fit(images, labels, epochs=8, batch_size=8, verbose=0)
+    # It learned through the augmentation, and the augmentation ran in every training step.
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    assert history.history["accuracy"][-1] == 1.0
+    counter = transform.call_counter.numpy().copy()
+    assert counter.any()
+    model.predict(images, verbose=0)  # inference: no augmentation, no call counted
+    np.testing.assert_array_equal(transform.call_counter.numpy(), counter)
 
 
 IMAGE_DATA_GENERATOR_DEFAULTS = {

@@ -1,7 +1,6 @@
 """CheckpointOnChange: a new model version whenever the configuration changes."""
 
 import glob
-import json
 import numbers
 import os
 import sqlite3
@@ -154,7 +153,7 @@ class CheckpointOnChange(keras.callbacks.Callback):
             return
         unindexed = store.unindexed_versions(connection, self.directory)
         if unindexed:
-            known = [row[0] for row in connection.execute("SELECT id FROM versions ORDER BY id")]
+            known = index.version_ids(connection)
             raise CorruptIndexError(
                 f"CheckpointOnChange: `directory` must hold an index that names every version "
                 f"with model files. Received: directory={self.directory!r}; versions/"
@@ -236,10 +235,8 @@ class CheckpointOnChange(keras.callbacks.Callback):
         model file of a lost index, a file without a record or anything else is kept.
         """
         connection = self._connection
-        fingerprints = dict(connection.execute("SELECT id, fingerprint FROM versions").fetchall())
-        referenced = set()
-        for row in connection.execute("SELECT best_file, last_file FROM versions"):
-            referenced.update(os.path.normpath(name) for name in row if name)
+        fingerprints = index.fingerprints(connection)
+        referenced = index.referenced_files(connection)
         history_id = index.history_id(connection)
         stale_before = time.time() - STALE_AFTER_SECONDS
         pattern = self._path(os.path.join(store.VERSIONS, "*"))
@@ -296,37 +293,29 @@ class CheckpointOnChange(keras.callbacks.Callback):
         try:
             self._check_every_version_is_indexed(self._connection)
             with index.transaction(self._connection) as connection:
-                row = connection.execute(
-                    "SELECT id FROM versions WHERE fingerprint = ?", (digest,)
-                ).fetchone()
-                if row is not None:
-                    self.version_id = row["id"]
-                else:
+                self.version_id = index.version_with_fingerprint(connection, digest)
+                if self.version_id is None:
                     parent = index.get_meta(connection, "base_version")
                     if parent is None:
                         parent = index.get_meta(connection, "current_version")
                     # Never reuse a versions/<id> directory, even one the index forgot.
-                    largest = connection.execute("SELECT max(id) FROM versions").fetchone()[0]
-                    used = [largest or 0, *store.version_directories(self.directory)]
+                    used = [
+                        index.largest_version_id(connection),
+                        *store.version_directories(self.directory),
+                    ]
                     self.version_id = max(used) + 1
-                    connection.execute(
-                        "INSERT INTO versions(id, parent, fingerprint, configuration, created,"
-                        " monitor, mode) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            self.version_id,
-                            parent,
-                            digest,
-                            json.dumps(configuration, sort_keys=True),
-                            index.now(),
-                            self.monitor,
-                            self._resolved_mode or self.mode,
-                        ),
+                    index.add_version(
+                        connection,
+                        self.version_id,
+                        parent,
+                        digest,
+                        configuration,
+                        self.monitor,
+                        self._resolved_mode or self.mode,
                     )
                     index.set_meta(connection, "base_version", None)
                 index.set_meta(connection, "current_version", self.version_id)
-            row = self._connection.execute(
-                "SELECT parent, created FROM versions WHERE id = ?", (self.version_id,)
-            ).fetchone()
+            row = index.version(self._connection, self.version_id)
             self._record_base = {
                 "history_id": index.history_id(self._connection),
                 "version": self.version_id,
@@ -374,30 +363,18 @@ class CheckpointOnChange(keras.callbacks.Callback):
             # Save the model before taking the write lock if it beats the best committed so
             # far: the best only gets better, so the decision under the lock can only agree
             # or find that another process committed a better one meanwhile.
-            snapshot = connection.execute(
-                "SELECT best_value FROM versions WHERE id = ?", (self.version_id,)
-            ).fetchone()
+            snapshot = index.version(connection, self.version_id)
             if self._best_tracker(snapshot["best_value"]).improves(value):
                 what = f"the best model of version {self.version_id} (epoch {epoch + 1})"
                 candidate = self._write_model("best", epoch, value, metrics, seconds)
             with index.transaction(connection):
-                row = connection.execute(
-                    "SELECT best_value, best_file, epochs, wall_time FROM versions WHERE id = ?",
-                    (self.version_id,),
-                ).fetchone()
+                row = index.version(connection, self.version_id)
                 step = row["epochs"]
                 improved = self._best_tracker(row["best_value"]).improves(value)
                 if improved and candidate is None:  # the best got worse (a rebuild): rare
                     candidate = self._write_model("best", epoch, value, metrics, seconds)
-                connection.execute(
-                    "INSERT INTO epochs(version, step, epoch, metrics, wall_time) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (self.version_id, step, epoch, json.dumps(metrics), seconds),
-                )
-                connection.execute(
-                    "UPDATE versions SET epochs = epochs + 1, wall_time = wall_time + ?, mode = ?"
-                    " WHERE id = ?",
-                    (seconds, self._resolved_mode, self.version_id),
+                index.add_epoch(
+                    connection, self.version_id, step, epoch, metrics, seconds, self._resolved_mode
                 )
                 if improved:
                     self._commit_record(
@@ -406,11 +383,7 @@ class CheckpointOnChange(keras.callbacks.Callback):
                         epochs=step + 1,
                         wall_time=row["wall_time"] + seconds,
                     )
-                    connection.execute(
-                        "UPDATE versions SET best_value = ?, best_epoch = ?, best_file = ?, "
-                        "files_deleted = 0 WHERE id = ?",
-                        (value, step, candidate, self.version_id),
-                    )
+                    index.set_best(connection, self.version_id, value, step, candidate)
                     old_file = row["best_file"]
         except (sqlite3.Error, OSError) as error:
             if candidate is not None:
@@ -449,20 +422,14 @@ class CheckpointOnChange(keras.callbacks.Callback):
         candidate = old_file = None
         used = False
         try:
-            snapshot = connection.execute(
-                "SELECT files_deleted, epochs FROM versions WHERE id = ?", (self.version_id,)
-            ).fetchone()
+            snapshot = index.version(connection, self.version_id)
             if snapshot["files_deleted"]:
                 return
             candidate = self._write_model(
                 "last", snapshot["epochs"] - 1, self._last_value, {}, 0.0
             )
             with index.transaction(connection):
-                row = connection.execute(
-                    "SELECT last_file, epochs, wall_time, files_deleted FROM versions "
-                    "WHERE id = ?",
-                    (self.version_id,),
-                ).fetchone()
+                row = index.version(connection, self.version_id)
                 if not row["files_deleted"]:
                     self._commit_record(
                         candidate,
@@ -470,10 +437,7 @@ class CheckpointOnChange(keras.callbacks.Callback):
                         epochs=row["epochs"],
                         wall_time=row["wall_time"],
                     )
-                    connection.execute(
-                        "UPDATE versions SET last_file = ? WHERE id = ?",
-                        (candidate, self.version_id),
-                    )
+                    index.set_last_file(connection, self.version_id, candidate)
                     used, old_file = True, row["last_file"]
         except (sqlite3.Error, OSError) as error:
             if candidate is not None:
@@ -498,10 +462,7 @@ class CheckpointOnChange(keras.callbacks.Callback):
         connection = self._connection
         try:
             with index.transaction(connection):
-                scored = connection.execute(
-                    "SELECT id, best_value, best_file, last_file FROM versions "
-                    "WHERE best_value IS NOT NULL"
-                ).fetchall()
+                scored = index.scored_versions(connection)
                 ranked = sorted(
                     scored, key=lambda row: row["best_value"], reverse=self._resolved_mode == "max"
                 )
@@ -509,11 +470,7 @@ class CheckpointOnChange(keras.callbacks.Callback):
                     row for row in ranked[self.keep_best :] if row["best_file"] or row["last_file"]
                 ]
                 for row in dropped:
-                    connection.execute(
-                        "UPDATE versions SET best_file = NULL, last_file = NULL, files_deleted = 1"
-                        " WHERE id = ?",
-                        (row["id"],),
-                    )
+                    index.forget_files(connection, row["id"])
         except (sqlite3.Error, OSError) as error:
             raise self._failure(error, "the index (keep_best)") from error
         for row in dropped:

@@ -174,9 +174,10 @@ class History:
         self.close()
         return False
 
-    def _query(self, sql, parameters=()):
+    def _query(self, query, *arguments):
+        """Runs an `index` query on the reading connection; damage raises the clear error."""
         try:
-            return self._connection.execute(sql, parameters).fetchall()
+            return query(self._connection, *arguments)
         except sqlite3.DatabaseError as error:
             if index.is_damage(error):
                 raise store.damaged_index_error("History", self.directory, str(error)) from error
@@ -190,7 +191,7 @@ class History:
     # -- reading -----------------------------------------------------------------------
 
     def _rows(self):
-        return self._query("SELECT * FROM versions ORDER BY id")
+        return self._query(index.versions)
 
     def _version(self, row, configurations):
         parent_configuration = configurations.get(row["parent"])
@@ -261,7 +262,7 @@ class History:
 
     def epochs(self, version_id):
         """The recorded epochs of a version: list of dicts with `epoch`, `metrics`, `wall_time`."""
-        rows = self._query("SELECT * FROM epochs WHERE version = ? ORDER BY step", (version_id,))
+        rows = self._query(index.epochs, version_id)
         return [
             {
                 "step": r["step"],

@@ -212,3 +212,126 @@ def set_meta(connection, key, value):
 
 def now():
     return time.time()
+
+
+# -- versions and epochs: every query of the history, named ----------------------------
+
+
+def version_ids(connection):
+    """The ids of the indexed versions, ascending."""
+    return [row[0] for row in connection.execute("SELECT id FROM versions ORDER BY id")]
+
+
+def versions(connection):
+    """Every version row (`sqlite3.Row`), by id."""
+    return connection.execute("SELECT * FROM versions ORDER BY id").fetchall()
+
+
+def version(connection, version_id):
+    """The row of one version, or `None`."""
+    return connection.execute("SELECT * FROM versions WHERE id = ?", (version_id,)).fetchone()
+
+
+def version_with_fingerprint(connection, digest):
+    """The id of the version with this configuration fingerprint, or `None`."""
+    row = connection.execute("SELECT id FROM versions WHERE fingerprint = ?", (digest,)).fetchone()
+    return None if row is None else row["id"]
+
+
+def largest_version_id(connection):
+    """The largest version id in the index, `0` when it has none."""
+    return connection.execute("SELECT max(id) FROM versions").fetchone()[0] or 0
+
+
+def fingerprints(connection):
+    """`{version id: configuration fingerprint}`."""
+    return dict(connection.execute("SELECT id, fingerprint FROM versions").fetchall())
+
+
+def referenced_files(connection):
+    """The model files the index names (relative paths, normalised)."""
+    referenced = set()
+    for row in connection.execute("SELECT best_file, last_file FROM versions"):
+        referenced.update(os.path.normpath(name) for name in row if name)
+    return referenced
+
+
+def add_version(connection, version_id, parent, digest, configuration, monitor, mode):
+    """Indexes a new version (no epochs, no files yet)."""
+    connection.execute(
+        "INSERT INTO versions(id, parent, fingerprint, configuration, created,"
+        " monitor, mode) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (version_id, parent, digest, json.dumps(configuration, sort_keys=True), now(), monitor,
+         mode),
+    )  # fmt: skip
+
+
+def add_epoch(connection, version_id, step, epoch, metrics, seconds, mode):
+    """Records an epoch of a version and adds its time to the version's."""
+    connection.execute(
+        "INSERT INTO epochs(version, step, epoch, metrics, wall_time) VALUES (?, ?, ?, ?, ?)",
+        (version_id, step, epoch, json.dumps(metrics), seconds),
+    )
+    connection.execute(
+        "UPDATE versions SET epochs = epochs + 1, wall_time = wall_time + ?, mode = ?"
+        " WHERE id = ?",
+        (seconds, mode, version_id),
+    )
+
+
+def set_best(connection, version_id, value, step, file):
+    """Names `file` the best model of a version (the monitored `value` at `step`)."""
+    connection.execute(
+        "UPDATE versions SET best_value = ?, best_epoch = ?, best_file = ?, "
+        "files_deleted = 0 WHERE id = ?",
+        (value, step, file, version_id),
+    )
+
+
+def set_last_file(connection, version_id, file):
+    """Names `file` the model of a version at the end of its training."""
+    connection.execute("UPDATE versions SET last_file = ? WHERE id = ?", (file, version_id))
+
+
+def scored_versions(connection):
+    """The rows (`id, best_value, best_file, last_file`) of the versions with a best value."""
+    return connection.execute(
+        "SELECT id, best_value, best_file, last_file FROM versions WHERE best_value IS NOT NULL"
+    ).fetchall()
+
+
+def forget_files(connection, version_id):
+    """Marks the model files of a version deleted (its record stays)."""
+    connection.execute(
+        "UPDATE versions SET best_file = NULL, last_file = NULL, files_deleted = 1 WHERE id = ?",
+        (version_id,),
+    )
+
+
+def epochs(connection, version_id=None):
+    """The epoch rows of one version by step, or of every version when `version_id` is None."""
+    if version_id is None:
+        return connection.execute("SELECT * FROM epochs").fetchall()
+    return connection.execute(
+        "SELECT * FROM epochs WHERE version = ? ORDER BY step", (version_id,)
+    ).fetchall()
+
+
+def meta(connection):
+    """`{key: JSON text}` of the meta table."""
+    return {row["key"]: row["value"] for row in connection.execute("SELECT key, value FROM meta")}
+
+
+def copy_version(connection, row):
+    """Inserts a version row as read from another index (a rebuild), every column kept."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    connection.execute(f"INSERT INTO versions({columns}) VALUES ({marks})", tuple(row.values()))
+
+
+def copy_epoch(connection, row):
+    """Inserts an epoch row as read from another index (a rebuild)."""
+    connection.execute(
+        "INSERT INTO epochs(version, step, epoch, metrics, wall_time) VALUES (?, ?, ?, ?, ?)",
+        (row["version"], row["step"], row["epoch"], row["metrics"], row["wall_time"]),
+    )

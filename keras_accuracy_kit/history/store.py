@@ -188,7 +188,7 @@ def write_error(owner, what, error, state=""):
 
 def unindexed_versions(connection, directory):
     """`{id: [model files]}` of version directories holding model files the index lacks."""
-    known = {row[0] for row in connection.execute("SELECT id FROM versions")}
+    known = set(index.version_ids(connection))
     found = collections.defaultdict(list)
     for path in model_files(directory):
         version = _version_of(path)
@@ -212,13 +212,9 @@ def _read_index(path):
         problem = index.damage(connection)
         if problem is not None:
             return {}, [], {}, problem
-        versions = {
-            row["id"]: dict(row) for row in connection.execute("SELECT * FROM versions")
-        }
-        epochs = [dict(row) for row in connection.execute("SELECT * FROM epochs")]
-        meta = {
-            row["key"]: row["value"] for row in connection.execute("SELECT key, value FROM meta")
-        }
+        versions = {row["id"]: dict(row) for row in index.versions(connection)}
+        epochs = [dict(row) for row in index.epochs(connection)]
+        meta = index.meta(connection)
         return versions, epochs, meta, None
     except sqlite3.DatabaseError as error:
         return {}, [], {}, str(error)
@@ -342,22 +338,13 @@ def rebuild(directory):
         try:
             with index.transaction(connection):
                 for row in sorted(versions.values(), key=lambda r: r["id"]):
-                    columns = ", ".join(row)
-                    marks = ", ".join("?" for _ in row)
-                    connection.execute(
-                        f"INSERT INTO versions({columns}) VALUES ({marks})", tuple(row.values())
-                    )
+                    index.copy_version(connection, row)
                 seen = set()
                 for row in epoch_rows:
                     key = (row["version"], row["step"])
                     if row["version"] in versions and key not in seen:
                         seen.add(key)
-                        connection.execute(
-                            "INSERT INTO epochs(version, step, epoch, metrics, wall_time) "
-                            "VALUES (?, ?, ?, ?, ?)",
-                            (row["version"], row["step"], row["epoch"], row["metrics"],
-                             row["wall_time"]),
-                        )  # fmt: skip
+                        index.copy_epoch(connection, row)
                 for key in ("base_version", "current_version"):
                     if key in meta:
                         index.set_meta(connection, key, json.loads(meta[key]))

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 from keras_accuracy_kit.transfer import FeatureExtractor
-from keras_accuracy_kit.transfer import feature_extractor as feature_extractor_module
+from keras_accuracy_kit.transfer import hub_source as hub_source_module
 from tests.conftest import ROOT
 from tests.transfer import savedmodels
 
@@ -189,7 +189,7 @@ def test_an_offline_hub_handle_fails_at_once_with_the_cache_path(tmp_path, monke
     def unreachable(address, timeout):
         raise OSError("Network is unreachable")
 
-    monkeypatch.setattr(feature_extractor_module.socket, "create_connection", unreachable)
+    monkeypatch.setattr(hub_source_module.socket, "create_connection", unreachable)
     digest = hashlib.sha1(HUB_HANDLE.encode("utf8")).hexdigest()
     with pytest.raises(ValueError, match=rf"tfhub\.dev is unreachable .*cache/{digest}'.*local"):
         FeatureExtractor(HUB_HANDLE)
@@ -248,4 +248,114 @@ def test_keras_file_keeps_fine_tuned_weights_while_the_source_still_exists(tmp_p
 def test_hub_cache_path_is_where_tensorflow_hub_caches(tmp_path, monkeypatch):
     resolver = pytest.importorskip("tensorflow_hub.compressed_module_resolver")
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
-    assert feature_extractor_module.hub_cache_path(HUB_HANDLE) == resolver._module_dir(HUB_HANDLE)
+    assert hub_source_module.hub_cache_path(HUB_HANDLE) == resolver._module_dir(HUB_HANDLE)
+
+
+# D32 (issue 15): every broken handle is a ValueError at construction naming it and the fix.
+
+
+@pytest.fixture
+def http_404_url():
+    """A local HTTP server on 127.0.0.1 that answers 404 to everything (no network)."""
+    import http.server
+    import threading
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server hook name
+            self.send_error(404, "Not Found")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/models/missing/1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_d32_a_host_answering_404_names_the_handle_and_the_fix(tmp_path, monkeypatch, http_404_url):
+    pytest.importorskip("tensorflow_hub")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match=r"answered HTTP 404.*Check the URL") as caught:
+        FeatureExtractor(http_404_url)
+    assert repr(http_404_url) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "handle, expected",
+    [
+        ("https://[::1/x", r"well-formed URL.*Invalid IPv6 URL.*in brackets"),
+        ("https://tfhub.dev:99999/x", r"well-formed URL.*port is 0-65535"),
+        ("https:///x", r"URL must name a host.*https://host/path"),
+        ("ftp://example.com/model", r"scheme 'ftp'.*local SavedModel directory"),
+    ],
+)
+def test_d32_a_malformed_url_fails_before_any_download(handle, expected, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("no connection may be tried for a malformed URL")
+
+    monkeypatch.setattr(hub_source_module.socket, "create_connection", no_network)
+    with pytest.raises(ValueError, match=expected) as caught:
+        FeatureExtractor(handle)
+    assert repr(handle) in str(caught.value)
+
+
+def test_d32_an_empty_or_garbage_saved_model_pb_says_save_again(tmp_path):
+    for name, content in (("empty", b""), ("garbage", b"\x00not a protobuf\xff" * 8)):
+        directory = tmp_path / name
+        directory.mkdir()
+        (directory / "saved_model.pb").write_bytes(content)
+        with pytest.raises(ValueError, match=r"handle=.*(0 MetaGraphs|cannot be parsed).*again"):
+            FeatureExtractor(directory)
+
+
+def test_d32_an_untraced_call_is_refused_at_construction(tmp_path):
+    class Untraced(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.kernel = tf.Variable(tf.ones([savedmodels.INPUT_DIM, 2]))
+
+        @tf.function  # no input_signature and never called: nothing traced
+        def __call__(self, inputs):
+            return tf.matmul(inputs, self.kernel)
+
+    tf.saved_model.save(Untraced(), str(tmp_path / "untraced"))
+    with pytest.raises(ValueError, match=r"`__call__` was traced before saving.*input_signature"):
+        FeatureExtractor(tmp_path / "untraced")
+    # The same module traced once (for any batch size) loads and runs.
+    traced = Untraced()
+    traced.__call__.get_concrete_function(tf.TensorSpec([None, savedmodels.INPUT_DIM]))
+    tf.saved_model.save(traced, str(tmp_path / "traced"))
+    assert FeatureExtractor(tmp_path / "traced")(_data(2)[0]).shape == (2, 2)
+
+
+@pytest.mark.parametrize("source_still_exists", [True, False])
+def test_keras_file_keeps_the_optimizer_state_of_a_fine_tuned_savedmodel(
+    tmp_path, source_still_exists
+):
+    # The known bug: the optimizer was built before `load_assets` made the SavedModel's
+    # variables, so its state was skipped ("6 variables whereas the saved optimizer has
+    # 10") or bound to replaced variables, and `fit` on the loaded model failed with
+    # "Unknown variable".
+    source = savedmodels.save_hub_style(tmp_path / "hub")
+    model = _classifier(FeatureExtractor(source, trainable=True))
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    inputs, targets = _data()
+    model.fit(inputs, targets, epochs=2, verbose=0)
+    model.save(tmp_path / "model.keras")
+    if not source_still_exists:
+        shutil.rmtree(source)
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert int(loaded.optimizer.iterations.numpy()) == int(model.optimizer.iterations.numpy())
+    for saved, restored in zip(model.optimizer.variables, loaded.optimizer.variables):
+        assert saved.path == restored.path
+        np.testing.assert_array_equal(saved.numpy(), restored.numpy())
+    # Training on continues exactly where the original continues (Adam's moments included).
+    model.fit(inputs, targets, epochs=1, shuffle=False, verbose=0)
+    loaded.fit(inputs, targets, epochs=1, shuffle=False, verbose=0)
+    np.testing.assert_allclose(
+        loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0), rtol=1e-5
+    )
+    assert loaded.get_layer(index=1).get_config()["variable_specs"][0]["path"] == "root.kernel"

@@ -41,8 +41,6 @@ def check_choice(owner, arg, value, choices):
 #: Below this many values (e.g. one 32x32 image in a per-image `map`), launching an XLA
 #: kernel inside `tf.data` costs more than the TensorFlow ops it replaces.
 MIN_JIT_ELEMENTS = 1 << 16
-#: The values of every `jit_compile` argument of the kit.
-JIT_COMPILE_CHOICES = ("auto", True, False)
 
 
 def check_jit_compile(owner, jit_compile):
@@ -72,22 +70,36 @@ def check_bool(owner, arg, value):
     )
 
 
-def check_positive_int(owner, arg, value, example=None):
-    """Returns `value` as an int if it is a positive integer, else raises ValueError.
+def check_int(owner, arg, value, minimum=1, example=None):
+    """Returns `value` as an int if it is an integer of at least `minimum`, else raises.
+
+    The hint names this argument's own example (`e.g. epochs=10`), never a generic one.
 
     Args:
         owner: String. Name used in error messages.
         arg: String. The argument's name.
         value: The value to check.
-        example: Optional. A good value, shown in the error (`e.g. arg=example`).
+        minimum: Int. The smallest valid value. Defaults to `1`.
+        example: Optional. A good value of this argument, shown in the error.
+
+    Example:
+
+    >>> check_int("Demo", "min_blocks", 0, minimum=0)
+    0
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) <= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
+        expectation = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
         hint = f", e.g. {arg}={example!r}" if example is not None else ""
         raise ValueError(
-            f"{owner}: `{arg}` must be a positive integer. Received: {arg}={value!r}. "
-            f"Pass a whole number of at least 1{hint}."
+            f"{owner}: `{arg}` must be {expectation}. Received: {arg}={value!r}. "
+            f"Pass a whole number of at least {minimum}{hint}."
         )
     return int(value)
+
+
+def check_positive_int(owner, arg, value, example=None):
+    """`check_int` with `minimum=1`: returns `value` as an int if it is a positive integer."""
+    return check_int(owner, arg, value, minimum=1, example=example)
 
 
 #: The largest image height or width the kit resizes to (the largest JPEG side).

@@ -4,8 +4,8 @@ import numbers
 
 import keras
 
+from keras_accuracy_kit._core import checks
 from keras_accuracy_kit.search import blocks as blocks_lib
-from keras_accuracy_kit.search.arguments import check_count
 from keras_accuracy_kit.search.requirements import import_keras_tuner
 
 keras_tuner = import_keras_tuner()
@@ -74,8 +74,8 @@ class DepthSearch(keras_tuner.HyperModel):
         owner = "DepthSearch"
         self.block = block
         self._block_fn = blocks_lib.get_block(owner, block)
-        self.min_blocks = check_count(owner, "min_blocks", min_blocks, minimum=0)
-        self.max_blocks = check_count(owner, "max_blocks", max_blocks, minimum=1)
+        self.min_blocks = checks.check_int(owner, "min_blocks", min_blocks, minimum=0, example=1)
+        self.max_blocks = checks.check_int(owner, "max_blocks", max_blocks, example=6)
         if self.min_blocks > self.max_blocks:
             raise ValueError(
                 f"{owner}: `min_blocks` must be at most `max_blocks`. Received: "
@@ -89,7 +89,9 @@ class DepthSearch(keras_tuner.HyperModel):
             )
         self.head = head
         self.input_shape = _input_shape(owner, input_shape)
-        self.num_classes = check_count(owner, "num_classes", num_classes, minimum=2)
+        self.num_classes = checks.check_int(
+            owner, "num_classes", num_classes, minimum=2, example=10
+        )
         self.learning_rate = _learning_rate(owner, learning_rate)
 
     def build(self, hp):

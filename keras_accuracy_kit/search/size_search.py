@@ -6,7 +6,6 @@ import tensorflow as tf
 
 from keras_accuracy_kit import transforms
 from keras_accuracy_kit._core import checks
-from keras_accuracy_kit.search.arguments import check_count
 from keras_accuracy_kit.search.depth_search import DepthSearch
 from keras_accuracy_kit.search.requirements import import_keras_tuner
 from keras_accuracy_kit.transforms.functional import geometry
@@ -102,7 +101,7 @@ class SizeSearch(keras_tuner.HyperModel):
         if channels is None:
             shape = getattr(hypermodel, "input_shape", None)
             channels = shape[-1] if shape else 3
-        self.channels = check_count(owner, "channels", channels)
+        self.channels = checks.check_int(owner, "channels", channels, example=3)
         self.color_spaces = _color_spaces(owner, color_spaces, self.channels)
         self.augment_strengths = _strengths(owner, augment_strengths)
         self.seed = seed

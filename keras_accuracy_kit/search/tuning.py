@@ -19,7 +19,6 @@ from keras_accuracy_kit._core.announce import announce
 from keras_accuracy_kit.callbacks.progressive_epochs import ProgressiveEpochs
 from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
 from keras_accuracy_kit.search import distributed
-from keras_accuracy_kit.search.arguments import check_count
 from keras_accuracy_kit.search.hparams_logger import HParamsLogger
 from keras_accuracy_kit.search.requirements import import_keras_tuner
 
@@ -372,10 +371,10 @@ def tune(
     """
     owner = "tune"
     checks.check_choice(owner, "strategy", strategy, STRATEGIES)
-    max_trials = check_count(owner, "max_trials", max_trials)
-    epochs = check_count(owner, "epochs", epochs)
+    max_trials = checks.check_int(owner, "max_trials", max_trials, example=10)
+    epochs = checks.check_int(owner, "epochs", epochs, example=10)
     if keep_best is not None:
-        keep_best = check_count(owner, "keep_best", keep_best)
+        keep_best = checks.check_int(owner, "keep_best", keep_best, example=2)
     # Checked now, not as a failed trial: the callback is built again in every trial.
     ProgressiveEpochs(initial_epochs=initial_epochs, extension=extension)
     if role is None:
@@ -538,7 +537,7 @@ def _as_dataset(owner, arg, data, batch_size, shuffle_seed=None):
     if isinstance(data, tf.data.Dataset):
         return data
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        batch_size = check_count(owner, "batch_size", batch_size)
+        batch_size = checks.check_int(owner, "batch_size", batch_size, example=32)
         dataset = tf.data.Dataset.from_tensor_slices(tuple(data))
         if shuffle_seed is not None:
             dataset = dataset.shuffle(len(data[0]), seed=shuffle_seed)

@@ -49,8 +49,6 @@ _IGNORED_WHEN_DEFAULT = {
 # larger ones the work per image outweighs the per-element cost that grouping saves, and
 # the batching and unbatching copies cost more than they save.
 _GROUP_MAX_VALUES = 1 << 16
-# Arguments that exist only in get_config (Keras layer bookkeeping).
-_LAYER_KEYS = ("name", "trainable", "dtype")
 
 
 def _error(arg, expectation, value, fix):

@@ -104,3 +104,26 @@ def test_image_values_check_in_a_graph_names_the_values_and_the_fix():
         check(tf.zeros([1, 0, 2, 3]))
     uint8 = tf.function(lambda x: checks.check_image_values("Demo", x, (0.0, 1.0)))
     assert uint8(tf.fill([2, 2, 3], tf.constant(255, tf.uint8))).dtype == tf.uint8
+
+
+@pytest.mark.parametrize(
+    "arg, value, minimum, example, message",
+    [
+        ("epochs", 0, 1, 10, r"^Demo: `epochs` must be a positive integer\. Received: epochs=0\. "
+         r"Pass a whole number of at least 1, e\.g\. epochs=10\.$"),
+        ("min_blocks", -1, 0, 1, r"`min_blocks` must be an integer of at least 0\. Received: "
+         r"min_blocks=-1\. Pass a whole number of at least 0, e\.g\. min_blocks=1\.$"),
+        ("num_classes", 1, 2, 10, r"`num_classes` must be an integer of at least 2\. Received: "
+         r"num_classes=1\. Pass a whole number of at least 2, e\.g\. num_classes=10\.$"),
+        ("channels", 3.0, 1, 3, r"Received: channels=3\.0\. .* e\.g\. channels=3\.$"),
+        ("batch_size", True, 1, 32, r"Received: batch_size=True\. .* e\.g\. batch_size=32\.$"),
+    ],
+)
+def test_check_int_hint_is_the_argument_s_own_example(arg, value, minimum, example, message):
+    with pytest.raises(ValueError, match=message):
+        checks.check_int("Demo", arg, value, minimum=minimum, example=example)
+
+
+def test_check_int_returns_a_python_int_at_and_above_the_minimum():
+    assert checks.check_int("Demo", "min_blocks", np.int64(0), minimum=0) == 0
+    assert type(checks.check_int("Demo", "epochs", np.int32(7))) is int

@@ -129,7 +129,7 @@ def test_bad_arguments_are_errors(tmp_path):
         kit.search.tune(depth_search(), train, validation, strategy="grid", directory=tmp_path)
     with pytest.raises(ValueError, match="`train` and `validation` must be given"):
         kit.search.tune(depth_search(), directory=tmp_path)
-    with pytest.raises(ValueError, match="`keep_best` must be an integer of at least 1"):
+    with pytest.raises(ValueError, match="`keep_best` must be a positive integer"):
         kit.search.tune(depth_search(), train, validation, keep_best=0, directory=tmp_path)
     with pytest.raises(ValueError, match="ProgressiveEpochs: `initial_epochs` must be a positive"):
         kit.search.tune(depth_search(), train, validation, initial_epochs=0, directory=tmp_path)

@@ -109,3 +109,18 @@ def test_empty_results_are_refused():
     with pytest.raises(ValueError, match="same non-empty set of images"):
         decide(np.array([], bool), np.array([], bool))
     assert decide(np.array([True]), np.array([False]), min_delta=0.5).kept  # one image is enough
+
+
+def test_the_gain_interval_is_the_paired_normal_one_derived_by_hand():
+    # 100 images, 12 wins, 2 losses: differences +1 (12), -1 (2), 0 (86); mean 0.1; the
+    # sample variance is (12 * 0.9**2 + 2 * 1.1**2 + 86 * 0.1**2) / 99 = 13 / 99.
+    candidate, best = _results(100, 12, 2)
+    decision = decide(candidate, best)
+    half_width = 1.96 * (13 / 99) ** 0.5 / 10
+    assert decision.gain == pytest.approx(0.1, abs=1e-12)
+    assert decision.low == pytest.approx(0.1 - half_width, abs=1e-12)
+    assert decision.high == pytest.approx(0.1 + half_width, abs=1e-12)
+    assert decision.interval() == f"+0.100 [{0.1 - half_width:+.3f}, {0.1 + half_width:+.3f}]"
+    # One image: no spread to estimate, the interval is the gain itself (not NaN).
+    single = decide(np.array([True]), np.array([False]))
+    assert single.low == single.high == single.gain == 1.0

@@ -62,6 +62,8 @@ def test_size_search_composes_with_searched_learning_rate_colour_and_augmentatio
         search, train, validation, strategy="random", max_trials=1, epochs=1,
         directory=tmp_path,
     )  # fmt: skip
+    # One trial ran and was trained once (a loop over zero trials would check nothing).
+    assert len(result.trials) == len(depth.trained) == 1
     for row, trained in zip(result.trials, depth.trained):
         assert {"image_size", "color_space", "augment_strength", "learning_rate"} <= set(
             row["values"]

@@ -52,10 +52,18 @@ def test_dataset_apply_reproduces_and_each_epoch_differs(cls):
 
 @pytest.mark.parametrize("cls", [MixUp, CutMix])
 def test_dicts_keep_their_other_keys(cls):
-    images, _ = constant_images(4)
-    element = {"images": images, "labels": tf.one_hot([0, 1, 2, 3], 4), "weights": np.ones(4)}
+    images, _ = constant_images(8)  # (with 4, seed 0 happens to draw the identity pairing)
+    weights = np.arange(8, dtype=np.float32)
+    element = {"images": images, "labels": tf.one_hot(np.arange(8) % 4, 4), "weights": weights}
     out = cls(seed=0)(element)
     assert sorted(out) == ["images", "labels", "weights"]
+    # The other keys pass through untouched; images and labels are mixed exactly as the
+    # same seed mixes an `(images, labels)` pair.
+    np.testing.assert_array_equal(out["weights"], element["weights"])
+    images_reference, labels_reference = cls(seed=0)((images, element["labels"]))
+    np.testing.assert_allclose(out["images"], images_reference, atol=1e-6)
+    np.testing.assert_allclose(out["labels"], labels_reference, atol=1e-6)
+    assert not np.allclose(out["images"], images)  # mixed, not passed through
 
 
 @pytest.mark.parametrize("cls", [MixUp, CutMix])

@@ -1,0 +1,34 @@
+"""tools/mutation_check.py: the mutants it makes (the runs themselves take minutes)."""
+
+import ast
+
+from tests.conftest import load_script
+
+SOURCE = '''
+def keep(gain, threshold, scores):
+    """A docstring is never mutated."""
+    return gain > threshold and scores.argmax(-1) == 0
+'''
+
+
+def test_each_site_gives_one_mutant_that_parses_and_differs():
+    tool = load_script("tools", "mutation_check")
+    found = [(line, change) for line, change, _ in tool.mutants(SOURCE)]
+    assert found == [
+        (4, "and -> or"),
+        (4, "> -> >="),
+        (4, "== -> !="),
+        (4, ".argmax -> .argmin"),
+        (4, "1 -> 2"),
+        (4, "0 -> 1"),
+    ]
+    original = ast.unparse(ast.parse(SOURCE))
+    for _, _, mutated in tool.mutants(SOURCE):
+        assert mutated != original and "A docstring is never mutated." in mutated
+
+
+def test_every_target_names_an_existing_module_and_tests():
+    tool = load_script("tools", "mutation_check")
+    for module, tests in tool.TARGETS.values():
+        assert (tool.ROOT / module).is_file(), module
+        assert all((tool.ROOT / test).exists() for test in tests), tests

@@ -52,6 +52,12 @@ class FeatureExtractor(keras.layers.Layer):
     artifact (`serve` / `serving_default`). Build it inside `strategy.scope()` under
     `tf.distribute`. A `.keras` file loads after `import keras_accuracy_kit`.
 
+    The handle picks one source (`layer.source`): `SavedModelSource` for a directory or
+    `file://` URL, `HubSource` for an `http(s)://` URL, `NamedBackboneSource` for a registry
+    name. A handle that cannot work (a missing or unreadable SavedModel, a malformed URL, a
+    host answering an HTTP error, a `__call__` never traced) fails at construction with a
+    `ValueError` naming it and the fix.
+
     Input shape: what the SavedModel expects, with a batch axis.
     Output shape: what it returns (the `output_key` entry of a dict output).
 

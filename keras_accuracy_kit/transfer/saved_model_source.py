@@ -15,6 +15,14 @@ from keras_accuracy_kit.transfer import saved_model_reading as reading
 
 _OWNER = "FeatureExtractor"
 
+#: The dtypes a `variable_specs` entry may name: TensorFlow's numeric and bool types.
+_VARIABLE_DTYPES = frozenset(
+    dtype.name
+    for dtype in (tf.float16, tf.bfloat16, tf.float32, tf.float64, tf.int8, tf.int16)
+    + (tf.int32, tf.int64, tf.uint8, tf.uint16, tf.uint32, tf.uint64, tf.bool)
+    + (tf.complex64, tf.complex128)
+)
+
 #: Keras safe mode while deserializing -> the check of a SavedModel found by its handle.
 _CHECKS = {True: "refuse", False: None, None: "warn"}
 
@@ -141,6 +149,8 @@ class SavedModelSource:
         the variables must exist (and stay the same objects) by then, or the optimizer's
         state is skipped and `fit` fails on unknown variables.
         """
+        for spec in self.variable_specs:
+            _check_spec(spec)
         was_locked = layer._tracker.locked
         layer._tracker.unlock()
         with tf.init_scope(), keras.name_scope(layer.name):
@@ -348,6 +358,24 @@ class SavedModelSource:
             }
             for index, variable in enumerate(variables)
         ]
+
+
+def _check_spec(spec):
+    """A `variable_specs` entry must be what `get_config` writes (a file may be edited)."""
+    keys = {"path", "shape", "dtype", "trainable", "name"}
+    valid = isinstance(spec, dict) and set(spec) == keys
+    valid = valid and isinstance(spec["path"], str) and spec["path"].startswith("root.")
+    valid = valid and isinstance(spec["shape"], (list, tuple))
+    valid = valid and all(type(size) is int and size >= 0 for size in spec["shape"])
+    valid = valid and isinstance(spec["name"], str) and isinstance(spec["trainable"], bool)
+    valid = valid and isinstance(spec["dtype"], str) and spec["dtype"] in _VARIABLE_DTYPES
+    if not valid:
+        raise ValueError(
+            f"{_OWNER}: each entry of `variable_specs` must be a dict with keys {sorted(keys)} "
+            "as `get_config` writes it (a numeric dtype). Received: "
+            f"variable_specs entry={spec!r}. Save the model again, or drop `variable_specs` "
+            "from the config."
+        )
 
 
 def own_variables(layer):

@@ -359,3 +359,24 @@ def test_keras_file_keeps_the_optimizer_state_of_a_fine_tuned_savedmodel(
         loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0), rtol=1e-5
     )
     assert loaded.get_layer(index=1).get_config()["variable_specs"][0]["path"] == "root.kernel"
+
+
+def test_variable_specs_of_a_config_are_checked_before_any_variable_is_made(tmp_path):
+    source = savedmodels.save_hub_style(tmp_path / "hub")
+    config = FeatureExtractor(source).get_config()
+    assert [spec["path"] for spec in config["variable_specs"]] == [
+        "root.kernel",
+        "root.bias",
+        "root.moving_scale",
+    ]
+    for bad in ({"path": "root.kernel"}, {**config["variable_specs"][0], "shape": [-1, 3]}):
+        edited = {**config, "variable_specs": [bad]}
+        with pytest.raises(ValueError, match=r"`variable_specs` must be a dict with keys"):
+            FeatureExtractor.from_config(edited)
+    # Specs of another layout than the SavedModel's are refused, not silently replaced.
+    wrong = {**config, "variable_specs": [{**config["variable_specs"][0], "path": "root.bias"}]}
+    with pytest.raises(ValueError, match=r"handle=.*failed to load.*incompatible tensor"):
+        FeatureExtractor.from_config(wrong)
+    fewer = {**config, "variable_specs": config["variable_specs"][:1]}
+    with pytest.raises(ValueError, match=r"saved variables must be those of its SavedModel"):
+        FeatureExtractor.from_config(fewer)

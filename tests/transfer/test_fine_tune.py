@@ -397,10 +397,11 @@ def test_named_backbone_unfreezes_top_layers_and_keeps_batch_norm_in_inference(t
         image_size=(32, 32),
         weights=None,
     )
-    assert [layer.name for layer in model.layers][1:5] == [
+    assert [layer.name for layer in model.layers][1:6] == [
         "value_range",
         "gray_to_rgb",
         "resize",
+        "resized_value_range",  # Resize outputs [0, 1]; the backbone reads its own range
         "feature_extractor",
     ]
     backbone = model.get_layer("feature_extractor").backbone_model

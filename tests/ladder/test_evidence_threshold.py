@@ -124,3 +124,9 @@ def test_the_gain_interval_is_the_paired_normal_one_derived_by_hand():
     # One image: no spread to estimate, the interval is the gain itself (not NaN).
     single = decide(np.array([True]), np.array([False]))
     assert single.low == single.high == single.gain == 1.0
+
+
+def test_the_auto_rule_states_its_p_value_and_threshold():
+    candidate, best = _results(100, 3, 0)  # p = 1/8
+    assert decide(candidate, best).rule == "McNemar p=0.125 (keep at <= 0.10)"
+    assert decide(candidate, best, confidence=0.8).rule == "McNemar p=0.125 (keep at <= 0.20)"

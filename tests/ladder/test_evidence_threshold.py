@@ -130,3 +130,7 @@ def test_the_auto_rule_states_its_p_value_and_threshold():
     candidate, best = _results(100, 3, 0)  # p = 1/8
     assert decide(candidate, best).rule == "McNemar p=0.125 (keep at <= 0.10)"
     assert decide(candidate, best, confidence=0.8).rule == "McNemar p=0.125 (keep at <= 0.20)"
+
+
+def test_the_tail_of_a_single_discordant_image_is_a_coin():
+    assert binomial_tail(1, 1) == 0.5 and binomial_tail(0, 1) == 1.0 and binomial_tail(2, 1) == 0.0

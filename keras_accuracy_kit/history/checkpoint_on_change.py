@@ -385,13 +385,11 @@ class CheckpointOnChange(keras.callbacks.Callback):
                     )
                     index.set_best(connection, self.version_id, value, step, candidate)
                     old_file = row["best_file"]
-        except (sqlite3.Error, OSError) as error:
+        except BaseException as error:
             if candidate is not None:
                 self._remove_model(candidate)
-            raise self._failure(error, what, state) from error
-        except BaseException:
-            if candidate is not None:
-                self._remove_model(candidate)
+            if isinstance(error, (sqlite3.Error, OSError)):
+                raise self._failure(error, what, state) from error
             raise
         if candidate is not None and not improved:
             self._remove_model(candidate)  # another process committed a better one
@@ -439,13 +437,11 @@ class CheckpointOnChange(keras.callbacks.Callback):
                     )
                     index.set_last_file(connection, self.version_id, candidate)
                     used, old_file = True, row["last_file"]
-        except (sqlite3.Error, OSError) as error:
+        except BaseException as error:
             if candidate is not None:
                 self._remove_model(candidate)
-            raise self._failure(error, what, state) from error
-        except BaseException:
-            if candidate is not None:
-                self._remove_model(candidate)
+            if isinstance(error, (sqlite3.Error, OSError)):
+                raise self._failure(error, what, state) from error
             raise
         if candidate is not None and not used:
             self._remove_model(candidate)

@@ -36,8 +36,8 @@ def ladder(tmp_path_factory):
         train,
         validation,
         tricks=["epochs"],
-        epochs=6,
-        budget=40,  # epochs
+        epochs=10,
+        budget=80,  # epochs
         folds=1,
         ensemble=False,
         tta=False,
@@ -54,8 +54,8 @@ def test_best_accuracy_is_sklearns_accuracy_of_the_best_models_predictions(ladde
     predictions = result.best_model.predict(images, verbose=0).argmax(-1)
     reference = accuracy_score(labels, predictions)
     assert result.best_accuracy == pytest.approx(reference, abs=1e-12)
-    # Trained, not chance: an `argmin` scorer would report near 0 for a model this good.
-    assert reference > 0.5
+    # Trained, three times chance (10 classes): an `argmin` scorer reports under 0.1.
+    assert reference > 0.3
 
 
 def test_the_best_steps_accuracy_and_the_kept_steps_agree_with_the_reference(ladder):

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw
 
+from keras_accuracy_kit._core import checks
 from keras_accuracy_kit.reporting import evaluation, rendering
 from keras_accuracy_kit.reporting.figure import finish
 from keras_accuracy_kit.reporting.image_grid import image_grid
@@ -114,15 +115,7 @@ class Interpretation:
             raise TypeError(
                 f"{OWNER}: `model` must be a Keras model. Received: model={model!r}."
             )
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, numbers.Integral)
-            or batch_size < 1
-        ):
-            raise ValueError(
-                f"{OWNER}: `batch_size` must be a positive integer. Received: "
-                f"batch_size={batch_size!r}."
-            )
+        batch_size = checks.check_positive_int(OWNER, "batch_size", batch_size, example=256)
         images, labels, outputs = [], [], []
         for batch_images, batch_labels in _batches(dataset, batch_size):
             images.append(np.asarray(batch_images))

@@ -1,7 +1,6 @@
 """`kit.improve`: climb the seed article's ladder of tricks and keep what pays."""
 
 import dataclasses
-import inspect
 import os
 import time
 import warnings
@@ -22,7 +21,14 @@ from keras_accuracy_kit.ladder import members as members_lib
 from keras_accuracy_kit.ladder.budget import Budget, StopAtDeadline
 from keras_accuracy_kit.ladder.reference_cnn import reference_cnn
 from keras_accuracy_kit.ladder.result import ImproveResult, Step
-from keras_accuracy_kit.ladder.rungs import DEFAULT_AUGMENT, RUNGS, TRICKS, Config, describe_augment
+from keras_accuracy_kit.ladder.rungs import (
+    DEFAULT_AUGMENT,
+    RUNGS,
+    TRICKS,
+    Config,
+    default_depth,
+    describe_augment,
+)
 from keras_accuracy_kit.ladder.test_time_augmentation import TestTimeAugmentation
 from keras_accuracy_kit.reporting import evaluation
 from keras_accuracy_kit.reporting.accuracy_report import AccuracyReport
@@ -895,13 +901,8 @@ class _Ladder:
         """`config.hparams()` with the values in effect, not 0 for "as the baseline": the
         build function's default depth and the size the images are trained at."""
         values = config.hparams()
-        depth = config.depth
         build = None if config.transfer else self.build_function(config)
-        if depth is None and build is not None:
-            parameter = inspect.signature(build).parameters.get("depth")
-            default = None if parameter is None else parameter.default
-            depth = default if isinstance(default, int) and not isinstance(default, bool) else None
-        values["depth"] = depth or 0
+        values["depth"] = config.depth or default_depth(build) or 0
         values["image_size"] = int(max(self._input_shape(config)[:2]))
         return values
 

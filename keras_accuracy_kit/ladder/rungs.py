@@ -224,9 +224,15 @@ class Depth(Rung):
         return None
 
     def candidates(self, context, base):
-        default = inspect.signature(context.build_function(base)).parameters["depth"].default
-        depth = (base.depth or (default if isinstance(default, int) else 1)) + 1
+        depth = (base.depth or default_depth(context.build_function(base)) or 1) + 1
         return [(f"depth {depth}", dataclasses.replace(base, depth=depth))]
+
+
+def default_depth(build):
+    """The int default of `build`'s `depth` argument, or None."""
+    parameter = None if build is None else inspect.signature(build).parameters.get("depth")
+    default = None if parameter is None else parameter.default
+    return default if isinstance(default, int) and not isinstance(default, bool) else None
 
 
 class Transfer(Rung):

@@ -10,95 +10,26 @@ keras-tuner's 20-second polling.
 """
 
 import contextlib
-import json
 import logging
 import os
 import time
 from concurrent import futures
 
-from keras_accuracy_kit._core import atomic
-
-#: The file in the project directory where the chief publishes its address.
-ADDRESS_FILE = "oracle_address.json"
-#: Roles of `kit.search.tune(..., role=...)`.
-ROLES = ("chief", "worker")
-ENVIRONMENT = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
+# The conventions shared with `kit.improve`'s chief and workers (address file, waits,
+# keras-tuner's variables) live in `_core`, below both.
+from keras_accuracy_kit._core.tuner_cluster import (  # noqa: F401
+    ADDRESS_FILE,
+    ENVIRONMENT,
+    ROLES,
+    address_path,
+    publish_address,
+    read_address,
+    role_from_environment,
+    tuner_environment,
+    wait_for_chief,
+)
 
 logger = logging.getLogger("keras_accuracy_kit.search")
-
-
-@contextlib.contextmanager
-def tuner_environment(tuner_id, ip, port):
-    """Sets keras-tuner's three variables for the duration of the block, then restores them."""
-    saved = {name: os.environ.get(name) for name in ENVIRONMENT}
-    os.environ.update(
-        KERASTUNER_TUNER_ID=str(tuner_id),
-        KERASTUNER_ORACLE_IP=str(ip),
-        KERASTUNER_ORACLE_PORT=str(port),
-    )
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def role_from_environment():
-    """`"chief"`/`"worker"` when keras-tuner's variables select distributed mode, else None."""
-    if "KERASTUNER_ORACLE_IP" not in os.environ:
-        return None
-    return "chief" if "chief" in os.environ.get("KERASTUNER_TUNER_ID", "") else "worker"
-
-
-def address_path(project_dir):
-    return os.path.join(project_dir, ADDRESS_FILE)
-
-
-def publish_address(project_dir, ip, port):
-    """Writes `{"ip", "port", "pid"}` atomically where workers look for the chief."""
-    payload = json.dumps({"ip": ip, "port": int(port), "pid": os.getpid()}).encode()
-    atomic.atomic_write_bytes(address_path(project_dir), payload)
-
-
-def read_address(project_dir, timeout):
-    """Waits up to `timeout` seconds for the chief's address file; returns `(ip, port)`."""
-    path = address_path(project_dir)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with open(path) as stream:
-                address = json.load(stream)
-            return address["ip"], int(address["port"])
-        except (OSError, ValueError, KeyError):
-            if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"kit.search.tune: no chief published its address within {timeout:g} s. "
-                    f"Received: no readable {path!r}. Start `kak tune --chief` with the same "
-                    "`--directory` and `--project-name` first, or pass the chief's address "
-                    "with `--oracle-ip`/`--oracle-port` (KERASTUNER_ORACLE_IP/PORT)."
-                ) from None
-            time.sleep(0.2)
-
-
-def wait_for_chief(ip, port, timeout):
-    """Raises TimeoutError unless the chief's gRPC server answers within `timeout` seconds."""
-    import grpc
-
-    channel = grpc.insecure_channel(f"{ip}:{port}")
-    try:
-        grpc.channel_ready_future(channel).result(timeout=timeout)
-    except grpc.FutureTimeoutError:
-        raise TimeoutError(
-            f"kit.search.tune: no chief answered at {ip}:{port} within {timeout:g} s. "
-            f"Received: oracle_ip={ip!r}, oracle_port={port!r}. Check that `kak tune "
-            "--chief` runs and that this machine can reach that address, or raise "
-            "`timeout`."
-        ) from None
-    finally:
-        channel.close()
 
 
 def serve_oracle(oracle, ip, port, project_dir, timeout, poll_seconds=0.2):

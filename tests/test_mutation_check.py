@@ -32,3 +32,13 @@ def test_every_target_names_an_existing_module_and_tests():
     for module, tests in tool.TARGETS.values():
         assert (tool.ROOT / module).is_file(), module
         assert all((tool.ROOT / test).exists() for test in tests), tests
+
+
+def test_a_sample_is_seeded_sorted_and_within_the_mutants():
+    tool = load_script("tools", "mutation_check")
+    assert tool.select(5) == [0, 1, 2, 3, 4]
+    assert tool.select(5, max_mutants=2) == [0, 1]
+    sample = tool.select(100, sample=10, seed=3)
+    assert sample == sorted(set(sample)) and len(sample) == 10 and max(sample) < 100
+    assert tool.select(100, sample=10, seed=3) == sample != tool.select(100, sample=10, seed=4)
+    assert tool.select(4, sample=10) == [0, 1, 2, 3]

@@ -47,7 +47,10 @@ class AccuracyReport(keras.callbacks.Callback):
     - at train end, on `validation_data`: a confusion-matrix image, a grid of the worst
       predicted images captioned with their true and predicted class, per-class
       accuracy scalars, and the plugin's JSON summary (label, order, best value, what
-      changed versus the parent `CheckpointOnChange` version and the delta to it).
+      changed versus the parent `CheckpointOnChange` version and the delta to it);
+    - after it, when you call `record_decision(...)`: whether the run was kept, its gain
+      over the best so far with the interval, and the rule (the tab's kept mark and
+      deltas; `kit.improve` records its own).
 
     Keras 3 callbacks do not see the validation data, so pass it here. Place the report
     last in `callbacks=` so that it sees what the other callbacks put into the logs.
@@ -57,9 +60,11 @@ class AccuracyReport(keras.callbacks.Callback):
 
     To lay out a ladder of runs (a baseline, then one trick at a time), give each run its
     own `logdir` under one parent, a `change=` label and an `order=`; the tab sorts runs by
-    `order` (then by start time) and computes every run's delta to the previous run and to
-    the first (the baseline). Under `tf.distribute` every worker evaluates, only the chief
-    writes.
+    `order` (then by start time); a run is kept when it beats the best kept run before it
+    in the direction of `mode` (unless `record_decision` says otherwise), and its delta is
+    taken against that best so far. Several `fit` calls before `on_train_end` (a
+    fine-tuning recipe's phases) make one run. Under `tf.distribute` every worker
+    evaluates, only the chief writes.
 
     Args:
         logdir: Path. The run's directory, e.g. `"runs/ladder/02-augment"`.
@@ -196,9 +201,14 @@ class AccuracyReport(keras.callbacks.Callback):
         self.settings, self.trick_names = trick_settings(self.tricks)
         self._writer = None
         self._start_time = None
+        self._end_time = None
         self._epochs = 0
         self._best = None
         self._best_epoch = None
+        self._training = False  # between the first on_train_begin and on_train_end
+        self._result = None
+        self._summary_step = None  # the step of the summary written, once training ended
+        self.decision = None
         if distribution.is_chief():
             checks.ensure_writable_directory(OWNER, "logdir", self.logdir)
 
@@ -218,7 +228,12 @@ class AccuracyReport(keras.callbacks.Callback):
     # -- fit hooks ---------------------------------------------------------------------
 
     def on_train_begin(self, logs=None):
+        if self._training:  # another phase of the same run (fine-tuning): one run, one writer
+            return
+        self._training = True
         self._start_time = time.time()
+        self._end_time = None
+        self._summary_step = None
         self._epochs = 0
         self._best = None
         self._best_epoch = None
@@ -253,23 +268,97 @@ class AccuracyReport(keras.callbacks.Callback):
         self._writer.flush()
 
     def on_train_end(self, logs=None):
+        self._training = False
+        self._end_time = time.time()
         result = self._evaluate() if self.validation_data is not None else None
+        self._result = result
         if self._writer is None:
             return
         step = max(self._epochs - 1, 0)
-        summary = self.summary(result)
         with self._writer.as_default():
             if result is not None:
                 self._write_evaluation(result, step)
-            tf.summary.write(
-                schema.SUMMARY_TAG,
-                tf.constant(json.dumps(summary, sort_keys=True)),
-                step=step,
-                metadata=_plugin_metadata(summary_pb2.DATA_CLASS_TENSOR),
-            )
+            self._write_summary(step)
         self._writer.flush()
         self._writer.close()
         self._writer = None
+
+    def record_decision(self, kept, value=None, gain=None, low=None, high=None, rule="", note=""):
+        """Records whether this run was kept, and why; the tab shows it as the run's mark.
+
+        Without it the tab decides by itself (kept when the run beats the best kept run
+        before it). A ladder that judges runs on more than the best value (`kit.improve`:
+        a paired test on the same images) records its decision here, so that the tab
+        shows the numbers of its own table. Before `on_train_end` the decision goes into
+        the summary written then; after it, the summary is written again with it (the
+        tab reads the latest).
+
+        Args:
+            kept: True, False, or None (not decided yet: the tab shows it as pending).
+            value: Optional float. The value the decision compared (e.g. the accuracy
+                on the judged images); the tab shows it in place of `best`.
+            gain: Optional float. `value` minus the best so far's.
+            low: Optional float. Lower end of the gain's 95 % interval.
+            high: Optional float. Upper end of the gain's 95 % interval.
+            rule: String. The rule and its evidence, e.g. `"McNemar p=0.090 (keep at
+                <= 0.10)"`.
+            note: String. Why it was skipped, cut or changed.
+
+        Example:
+
+        ```python
+        report.record_decision(True, value=0.93, gain=0.02, low=0.004, high=0.036,
+                               rule="McNemar p=0.031 (keep at <= 0.10)")
+        ```
+        """
+        if kept is not None and not isinstance(kept, bool):
+            raise TypeError(
+                f"{OWNER}: `kept` must be True, False or None (pending). Received: "
+                f"kept={kept!r}. Pass bool(...) of your decision."
+            )
+        given = {"value": value, "gain": gain, "low": low, "high": high}
+        for name, number in given.items():
+            if number is not None and (
+                isinstance(number, bool) or not isinstance(number, numbers.Real)
+            ):
+                raise TypeError(
+                    f"{OWNER}: `{name}` must be a number or None. Received: "
+                    f"{name}={number!r}."
+                )
+        for name, text in (("rule", rule), ("note", note)):
+            if not isinstance(text, str):
+                raise TypeError(
+                    f"{OWNER}: `{name}` must be a string. Received: {name}={text!r}."
+                )
+        self.decision = {
+            schema.KEY_KEPT: kept,
+            **{
+                key: _as_float(given[name])
+                for key, name in (
+                    (schema.KEY_VALUE, "value"),
+                    (schema.KEY_GAIN, "gain"),
+                    (schema.KEY_LOW, "low"),
+                    (schema.KEY_HIGH, "high"),
+                )
+            },
+            schema.KEY_RULE: rule,
+            schema.KEY_NOTE: note,
+        }
+        if self._summary_step is not None:  # written already: again, one step later
+            writer = tf.summary.create_file_writer(self.logdir)
+            with writer.as_default():
+                self._write_summary(self._summary_step + 1)
+            writer.flush()
+            writer.close()
+
+    def _write_summary(self, step):
+        tf.summary.write(
+            schema.SUMMARY_TAG,
+            tf.constant(json.dumps(self.summary(self._result), sort_keys=True)),
+            step=step,
+            metadata=_plugin_metadata(summary_pb2.DATA_CLASS_TENSOR),
+        )
+        self._summary_step = step
 
     # -- what is written ---------------------------------------------------------------
 
@@ -311,7 +400,9 @@ class AccuracyReport(keras.callbacks.Callback):
             schema.KEY_ORDER: self.order,
             schema.KEY_START_TIME: self._start_time,
             schema.KEY_WALL_TIME: (
-                None if self._start_time is None else time.time() - self._start_time
+                None
+                if self._start_time is None
+                else (self._end_time or time.time()) - self._start_time
             ),
             schema.KEY_MONITOR: self.monitor,
             schema.KEY_MODE: None if self._best is None else self._best.mode,
@@ -329,6 +420,7 @@ class AccuracyReport(keras.callbacks.Callback):
             schema.KEY_PER_CLASS_ACCURACY: None,
             schema.KEY_WORST: [],
             schema.KEY_HPARAMS: self.run_hparams(),
+            schema.KEY_DECISION: None if self.decision is None else dict(self.decision),
         }
         if result is not None:
             summary[schema.KEY_CLASS_NAMES] = self._names(result.confusion_matrix.shape[0])

@@ -35,11 +35,23 @@ KEY_CONFUSION_MATRIX = "confusion_matrix"
 KEY_PER_CLASS_ACCURACY = "per_class_accuracy"
 KEY_WORST = "worst"
 KEY_HPARAMS = "hparams"
+#: The ladder's decision on the run (`AccuracyReport.record_decision`): an object with
+#: the keys below, `kept` null while it is pending; null for a run outside a ladder.
+KEY_DECISION = "decision"
 #: Keys of each item of `worst`: class indices and the predicted probabilities.
 KEY_TRUE = "true"
 KEY_PREDICTED = "predicted"
 KEY_TRUE_PROBABILITY = "true_probability"
 KEY_PREDICTED_PROBABILITY = "predicted_probability"
+#: Keys of `decision`: kept, the judged value, the gain over the best so far and its 95 %
+#: interval, the rule with its evidence (p-value, threshold), a note.
+KEY_KEPT = "kept"
+KEY_VALUE = "value"
+KEY_GAIN = "gain"
+KEY_LOW = "low"
+KEY_HIGH = "high"
+KEY_RULE = "rule"
+KEY_NOTE = "note"
 
 SUMMARY_KEYS = (
     KEY_SCHEMA_VERSION,
@@ -61,5 +73,7 @@ SUMMARY_KEYS = (
     KEY_PER_CLASS_ACCURACY,
     KEY_WORST,
     KEY_HPARAMS,
+    KEY_DECISION,
 )
 WORST_KEYS = (KEY_TRUE, KEY_PREDICTED, KEY_TRUE_PROBABILITY, KEY_PREDICTED_PROBABILITY)
+DECISION_KEYS = (KEY_KEPT, KEY_VALUE, KEY_GAIN, KEY_LOW, KEY_HIGH, KEY_RULE, KEY_NOTE)

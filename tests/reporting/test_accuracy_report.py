@@ -31,7 +31,8 @@ def values(accumulator, tag):
 
 
 def kit_summary(accumulator):
-    (event,) = accumulator.Tensors(schema.SUMMARY_TAG)
+    """The latest summary (the tab reads the latest: `record_decision` writes it again)."""
+    event = accumulator.Tensors(schema.SUMMARY_TAG)[-1]
     return json.loads(tf.make_ndarray(event.tensor_proto).item())
 
 
@@ -214,3 +215,75 @@ def test_dataset_validation_data_with_one_hot_labels(tmp_path):
         summary["confusion_matrix"], confusion_matrix(y_val, predicted, labels=range(10))
     )
     assert len(summary["worst"]) == 5
+
+
+def test_a_decision_after_training_writes_the_summary_again_with_it(tmp_path):
+    _, history, report = fit_run(tmp_path / "run", epochs=2)
+    assert kit_summary(read_back(tmp_path / "run"))["decision"] is None
+    wall_time = kit_summary(read_back(tmp_path / "run"))["wall_time"]
+    report.record_decision(
+        False, value=0.5, gain=-0.25, low=-0.5, high=0.0, rule="gain > min_delta=0", note="n"
+    )
+    accumulator = read_back(tmp_path / "run")
+    steps = [event.step for event in accumulator.Tensors(schema.SUMMARY_TAG)]
+    assert steps == [1, 2]  # the last epoch, then one step later: the latest is read
+    summary = kit_summary(accumulator)
+    assert summary["decision"] == {
+        "kept": False, "value": 0.5, "gain": -0.25, "low": -0.5, "high": 0.0,
+        "rule": "gain > min_delta=0", "note": "n",
+    }  # fmt: skip
+    assert summary["best"] == pytest.approx(max(history.history["val_accuracy"]))
+    assert summary["wall_time"] == pytest.approx(wall_time)  # training's time, not since
+    assert sorted(summary["decision"]) == sorted(schema.DECISION_KEYS)
+
+
+def test_a_decision_before_the_end_goes_into_the_one_summary(tmp_path):
+    report = kit.callbacks.AccuracyReport(tmp_path / "run")
+    report.record_decision(None)  # pending
+    fit_run(tmp_path / "other", epochs=1, callbacks=[report])
+    accumulator = read_back(tmp_path / "run")
+    assert len(accumulator.Tensors(schema.SUMMARY_TAG)) == 1
+    assert kit_summary(accumulator)["decision"]["kept"] is None
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"kept": 1}, r"`kept` must be True, False or None \(pending\). Received: kept=1"),
+        ({"kept": True, "gain": "+1"}, r"`gain` must be a number or None. Received: gain='\+1'"),
+        ({"kept": True, "rule": None}, r"`rule` must be a string. Received: rule=None"),
+    ],
+)
+def test_bad_decisions_are_refused(tmp_path, kwargs, message):
+    report = kit.callbacks.AccuracyReport(tmp_path)
+    with pytest.raises(TypeError, match=message):
+        report.record_decision(**kwargs)
+    assert report.decision is None
+
+
+def test_two_fits_before_train_end_make_one_run_with_one_best(tmp_path):
+    """A fine-tuning recipe's phases (`kit.transfer.fine_tune`): one writer, epochs go on."""
+
+    class Phases(kit.callbacks.AccuracyReport):
+        def on_train_end(self, logs=None):  # the recipe's caller ends the run itself
+            pass
+
+    (x, y), (x_val, y_val) = digits()
+    from tests.reporting.digits import tiny_model
+
+    model = tiny_model()
+    report = Phases(tmp_path / "run", validation_data=(x_val, y_val))
+    first = model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+                      callbacks=[report])  # fmt: skip
+    second = model.fit(x, y, validation_data=(x_val, y_val), epochs=4, initial_epoch=2,
+                       verbose=0, callbacks=[report])  # fmt: skip
+    kit.callbacks.AccuracyReport.on_train_end(report)
+    accumulator = read_back(tmp_path / "run")
+    history = first.history["val_accuracy"] + second.history["val_accuracy"]
+    assert values(accumulator, "epoch/val_accuracy") == pytest.approx(history)
+    assert [e.step for e in accumulator.Tensors("epoch/val_accuracy")] == [0, 1, 2, 3]
+    summary = kit_summary(accumulator)
+    assert summary["epochs"] == 4
+    assert summary["best"] == pytest.approx(max(history))
+    assert summary["best_epoch"] == int(np.argmax(history))
+    assert len(os.listdir(tmp_path / "run")) == 1  # one event file: one writer

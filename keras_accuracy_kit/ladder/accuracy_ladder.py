@@ -354,6 +354,7 @@ class _Ladder:
             decision.gain, decision.low, decision.high, decision.rule
         )  # fmt: skip
         step.kept = decision.kept
+        self._step_report.record(step)
         self._announce(
             f"    {'kept' if decision.kept else 'not kept'}: gain {decision.interval()}, "
             f"{decision.rule}"
@@ -395,6 +396,7 @@ class _Ladder:
             else:  # more members of a kept ensemble: recorded, not judged again
                 step.kept, step.rule = True, "one more seed of the kept ensemble"
                 step.delta = step.val_accuracy - best.accuracy(self.labels)
+                self._step_report.record(step)
             current, seeds = candidate, seeds + 1
         return current
 
@@ -613,6 +615,9 @@ class _Ladder:
             note=note,
         )
         self.steps.append(step)
+        self._step_report = report  # `_judge` records the decision in the step's run
+        if parent is None:
+            report.record(step)  # the baseline is kept as it is
         self._step_seconds.append(step.seconds)
         self._announce(
             f"    accuracy {step.val_accuracy:.4f} in {epochs_run} epochs, {step.seconds:.1f}s"
@@ -1000,7 +1005,18 @@ class _StepReport(AccuracyReport):
     def finish(self, evidence, probabilities, pipeline):
         self._judged = (evidence, probabilities, pipeline)
         self.validation_data = "judged images"  # not None: the report evaluates `_batches`
+        if self.decision is None:
+            self.record_decision(None)  # pending: the tab shows it until `record`
         AccuracyReport.on_train_end(self)
+
+    def record(self, step):
+        """Writes the ladder's decision on `step` into its run: the tab then shows the
+        numbers of `ImproveResult.table()` (accuracy, gain over the best so far, interval,
+        rule, kept)."""
+        self.record_decision(
+            bool(step.kept), value=step.val_accuracy, gain=step.delta, low=step.low,
+            high=step.high, rule=step.rule, note=step.note,
+        )  # fmt: skip
 
     def _num_outputs(self):
         judged = getattr(self, "_judged", None)

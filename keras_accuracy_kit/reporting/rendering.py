@@ -15,6 +15,17 @@ from keras_accuracy_kit.reporting.image_grid import image_grid
 #: Pixels of one worst-prediction cell (the image, letterboxed) and of its two caption lines.
 CELL_SIZE = 96
 CAPTION_HEIGHT = 26
+#: The worst-prediction grid: larger cells, three caption lines in a scalable font (legible
+#: at the Images tab's card size): true class, predicted class with its probability (red
+#: only for an error), the true class's probability.
+WORST_CELL_SIZE = 112
+WORST_LINE_HEIGHT = 16
+WORST_CAPTION_HEIGHT = 3 * WORST_LINE_HEIGHT + 4
+WORST_FONT_SIZE = 13
+#: Caption colours: an error's predicted class, a correct one's, and the other lines.
+ERROR_COLOR = (183, 28, 28)
+CORRECT_COLOR = (27, 94, 32)
+TEXT_COLOR = (33, 33, 33)
 #: Pixels of one confusion-matrix cell.
 MATRIX_CELL_SIZE = 34
 #: Above this many classes the confusion matrix is too large to draw (its numbers are
@@ -68,6 +79,15 @@ def _font():
     return ImageFont.load_default()
 
 
+@functools.lru_cache(maxsize=1)
+def _caption_font():
+    """Pillow's scalable default font at `WORST_FONT_SIZE` (its bitmap font without FreeType)."""
+    try:
+        return ImageFont.load_default(size=WORST_FONT_SIZE)
+    except (TypeError, ImportError, OSError):  # an old Pillow, or one built without FreeType
+        return ImageFont.load_default()
+
+
 def _short(text, length):
     text = str(text)
     return text if len(text) <= length else text[: length - 1] + "…"
@@ -97,8 +117,69 @@ def captioned_cell(image, lines):
     return np.asarray(canvas, np.float32) / 255.0
 
 
+def worst_caption(item, class_names):
+    """The caption lines of one worst prediction: `[(text, RGB colour)]`, three lines.
+
+    The predicted class is red only when it is wrong: the worst predictions are those with
+    the lowest probability of the true class, and some of them are right (with low
+    confidence), which is not an error.
+
+    Example:
+
+    >>> from keras_accuracy_kit.reporting.evaluation import WorstPrediction
+    >>> worst_caption(WorstPrediction(None, 1, 1, 0.4, 0.4), ["cat", "dog"])
+    [('true dog', (33, 33, 33)), ('pred dog 40%', (27, 94, 32)), ('p(true) 40%', (33, 33, 33))]
+    >>> worst_caption(WorstPrediction(None, 1, 0, 0.1, 0.9), ["cat", "dog"])[1]
+    ('pred cat 90%', (183, 28, 28))
+    """
+    correct = item.true == item.predicted
+    return [
+        (f"true {class_names[item.true]}", TEXT_COLOR),
+        (
+            f"pred {class_names[item.predicted]} {item.predicted_probability:.0%}",
+            CORRECT_COLOR if correct else ERROR_COLOR,
+        ),
+        (f"p(true) {item.true_probability:.0%}", TEXT_COLOR),
+    ]
+
+
+def worst_cell(image, lines):
+    """One image letterboxed into a `WORST_CELL_SIZE` square above coloured caption lines.
+
+    Args:
+        image: Float array `(H, W, 3)` in [0, 1].
+        lines: List of `(text, RGB colour)`, at most three (`worst_caption`).
+
+    Returns:
+        Float32 array `(WORST_CELL_SIZE + WORST_CAPTION_HEIGHT, WORST_CELL_SIZE, 3)` in
+        [0, 1].
+    """
+    size = WORST_CELL_SIZE
+    canvas = Image.new("RGB", (size, size + WORST_CAPTION_HEIGHT), "white")
+    canvas.paste(_letterboxed(image, size), (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    font = _caption_font()
+    for row, (text, color) in enumerate(lines[:3]):
+        y = size + 2 + WORST_LINE_HEIGHT * row
+        draw.text((3, y), _short(text, 17), fill=color, font=font)
+    return np.asarray(canvas, np.float32) / 255.0
+
+
+def _letterboxed(image, size):
+    height, width = image.shape[:2]
+    scale = size / max(height, width)
+    shape = (max(1, round(width * scale)), max(1, round(height * scale)))
+    picture = Image.fromarray(np.round(image * 255).astype(np.uint8)).resize(
+        shape, Image.Resampling.NEAREST
+    )
+    box = Image.new("RGB", (size, size), "white")
+    box.paste(picture, ((size - shape[0]) // 2, (size - shape[1]) // 2))
+    return box
+
+
 def worst_predictions_grid(worst, class_names, num_columns=8):
-    """The worst predictions as one grid image, each captioned with true and predicted class.
+    """The worst predictions as one grid image, each captioned with true and predicted
+    class and the probabilities (`worst_caption`: red only for errors).
 
     Args:
         worst: List of `evaluation.WorstPrediction`.
@@ -114,19 +195,15 @@ def worst_predictions_grid(worst, class_names, num_columns=8):
         image = to_display_image(item.image)
         if image is None:
             return None
-        cells.append(
-            captioned_cell(
-                image,
-                [
-                    f"true {class_names[item.true]}",
-                    f"pred {class_names[item.predicted]} {item.predicted_probability:.2f}",
-                ],
-            )
-        )
+        cells.append(worst_cell(image, worst_caption(item, class_names)))
     if not cells:
         return None
     rows = [np.stack(cells[i : i + num_columns]) for i in range(0, len(cells), num_columns)]
-    return image_grid(rows, cell_size=(CELL_SIZE + CAPTION_HEIGHT, CELL_SIZE), background=1.0)
+    return image_grid(
+        rows,
+        cell_size=(WORST_CELL_SIZE + WORST_CAPTION_HEIGHT, WORST_CELL_SIZE),
+        background=1.0,
+    )
 
 
 def confusion_matrix_image(matrix, class_names):

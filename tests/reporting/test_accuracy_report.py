@@ -111,8 +111,8 @@ def test_images_for_the_images_tab(report_run):
     assert metadata.plugin_data.plugin_name == "images"
     (event,) = accumulator.Tensors("report/worst_predictions")
     width, height = (int(v) for v in tf.make_ndarray(event.tensor_proto)[:2])
-    cell_height = rendering.CELL_SIZE + rendering.CAPTION_HEIGHT + 2
-    assert (height, width) == (2 * cell_height, 8 * (rendering.CELL_SIZE + 2))
+    cell_height = rendering.WORST_CELL_SIZE + rendering.WORST_CAPTION_HEIGHT + 2
+    assert (height, width) == (2 * cell_height, 8 * (rendering.WORST_CELL_SIZE + 2))
     assert accumulator.SummaryMetadata("report/confusion_matrix").plugin_data.plugin_name == (
         "images"
     )

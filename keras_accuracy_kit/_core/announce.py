@@ -1,16 +1,12 @@
 """One line of progress, printed the way Keras' own callbacks print theirs."""
 
-import logging
+from keras_accuracy_kit._core import keras_compat
 
 
 def announce(message, logger_name=__name__):
     """Prints `message` like Keras' callbacks (honouring its interactive-logging switch).
 
-    Falls back to `logging` (logger `logger_name`, level INFO) if Keras moves its helper.
+    Falls back to `logging` (logger `logger_name`, level INFO) if Keras moves its helper
+    (`keras_compat.print_message`).
     """
-    try:
-        from keras.src.utils.io_utils import print_msg
-    except ImportError:  # Keras moved it: fall back to logging.
-        logging.getLogger(logger_name).info(message)
-        return
-    print_msg(message)
+    keras_compat.print_message(message, logger_name)

@@ -54,8 +54,15 @@ def check_jit_compile(owner, jit_compile):
     )
 
 
-def check_bool(owner, arg, value):
-    """Returns `value` as a bool if it is True or False (numpy's too), else raises TypeError.
+def check_bool(owner, arg, value, error=TypeError):
+    """Returns `value` as a bool if it is True or False (numpy's too), else raises `error`.
+
+    Args:
+        owner: String. Name used in error messages.
+        arg: String. The argument's name.
+        value: The value to check.
+        error: The exception class raised. Defaults to `TypeError` (`ValueError` where a
+            class has always raised that).
 
     Example:
 
@@ -64,7 +71,7 @@ def check_bool(owner, arg, value):
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise TypeError(
+    raise error(
         f"{owner}: `{arg}` must be True or False. Received: {arg}={value!r}. Pass {arg}=True "
         f"or {arg}=False."
     )
@@ -100,6 +107,46 @@ def check_int(owner, arg, value, minimum=1, example=None):
 def check_positive_int(owner, arg, value, example=None):
     """`check_int` with `minimum=1`: returns `value` as an int if it is a positive integer."""
     return check_int(owner, arg, value, minimum=1, example=example)
+
+
+def _is_finite_number(value):
+    return (
+        isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    )
+
+
+def check_pair(owner, arg, value, minimum=-math.inf, example=None, allow_none=False):
+    """Returns `value` as a list `[low, high]` of floats if it is a pair of finite numbers
+    with `minimum <= low <= high` (or None, if `allow_none`), else raises a ValueError.
+
+    Args:
+        owner: String. Name used in error messages.
+        arg: String. The argument's name.
+        value: The value to check: a list or tuple of two numbers.
+        minimum: Float. The smallest valid `low`. Defaults to no bound.
+        example: Optional string. A good value of this argument, shown in the error.
+        allow_none: Bool. Whether None is valid (and returned). Defaults to `False`.
+
+    Example:
+
+    >>> check_pair("Demo", "brightness_range", (0.8, 1.2), minimum=0)
+    [0.8, 1.2]
+    """
+    if value is None and allow_none:
+        return None
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(_is_finite_number(v) for v in value)
+        and minimum <= value[0] <= value[1]
+    ):
+        return [float(v) for v in value]
+    bound = f"{minimum} <= low <= high" if minimum != -math.inf else "low <= high"
+    hint = f"; e.g. {arg}={example}" if example is not None else ""
+    raise ValueError(
+        f"{owner}: `{arg}` must be {'None or ' if allow_none else ''}a pair (low, high) with "
+        f"{bound}. Received: {arg}={value!r}. Swap an inverted pair{hint}."
+    )
 
 
 #: The largest image height or width the kit resizes to (the largest JPEG side).
@@ -326,44 +373,53 @@ def check_image_values(owner, images, value_range):
     )
     if tf.executing_eagerly():
         if is_float and tf.size(images) > 0:
-            minimum = float(tf.reduce_min(images))
-            maximum = float(tf.reduce_max(images))
-            if not lowest <= minimum <= maximum <= highest:  # False for NaN
-                finite = math.isfinite(minimum) and math.isfinite(maximum)
-                raise ValueError(
-                    f"{expectation} {minimum!r} to {maximum!r}. "
-                    f"{_VALUE_RANGE_FIX if finite else _NON_FINITE_FIX}"
-                )
+            _raise_if_out_of_range(images, lowest, highest, expectation)
         return images
     assertions = []
     if not size_known:
-        height_and_width = tf.shape(images)[rank - 3 : rank - 1]
-        assertions.append(
-            tf.debugging.Assert(
-                tf.reduce_all(height_and_width > 0),
-                [
-                    f"{owner}: `images` must be at least 1 pixel high and wide. Received: "
-                    "images.shape=",
-                    tf.shape(images),
-                    _EMPTY_IMAGE_FIX,
-                ],
-                summarize=4,
-            )
-        )
+        assertions.append(_assert_not_empty(owner, images))
     if is_float:
-        minimum, maximum = tf.reduce_min(images), tf.reduce_max(images)
-        in_range = (tf.cast(minimum, tf.float64) >= lowest) & (
-            tf.cast(maximum, tf.float64) <= highest
-        )
-        assertions.append(
-            tf.debugging.Assert(
-                (tf.size(images) == 0) | in_range,
-                [expectation, minimum, "to", maximum, _VALUE_RANGE_FIX, _NON_FINITE_FIX],
-                summarize=4,
-            )
-        )
+        assertions.append(_assert_in_range(images, lowest, highest, expectation))
     with tf.control_dependencies(assertions):
         return tf.identity(images)
+
+
+def _raise_if_out_of_range(images, lowest, highest, expectation):
+    minimum = float(tf.reduce_min(images))
+    maximum = float(tf.reduce_max(images))
+    if not lowest <= minimum <= maximum <= highest:  # False for NaN
+        finite = math.isfinite(minimum) and math.isfinite(maximum)
+        raise ValueError(
+            f"{expectation} {minimum!r} to {maximum!r}. "
+            f"{_VALUE_RANGE_FIX if finite else _NON_FINITE_FIX}"
+        )
+
+
+def _assert_not_empty(owner, images):
+    rank = images.shape.rank
+    height_and_width = tf.shape(images)[rank - 3 : rank - 1]
+    return tf.debugging.Assert(
+        tf.reduce_all(height_and_width > 0),
+        [
+            f"{owner}: `images` must be at least 1 pixel high and wide. Received: "
+            "images.shape=",
+            tf.shape(images),
+            _EMPTY_IMAGE_FIX,
+        ],
+        summarize=4,
+    )
+
+
+def _assert_in_range(images, lowest, highest, expectation):
+    minimum, maximum = tf.reduce_min(images), tf.reduce_max(images)
+    in_range = (tf.cast(minimum, tf.float64) >= lowest) & (
+        tf.cast(maximum, tf.float64) <= highest
+    )
+    return tf.debugging.Assert(
+        (tf.size(images) == 0) | in_range,
+        [expectation, minimum, "to", maximum, _VALUE_RANGE_FIX, _NON_FINITE_FIX],
+        summarize=4,
+    )
 
 
 def check_image_dtype(owner, dtype):

@@ -1,10 +1,14 @@
-"""Per-call stateless seeds from an atomic counter: safe under parallel `dataset.map`.
+"""Stateless seeds for random transforms: per call, or per dataset element.
 
-A transform called many times (each `dataset.map` element, each training step) needs a new
+Per call: a transform called many times (each `dataset.map` element, each training step) needs a new
 seed per call. Reading a counter and then incrementing it is a race under
 `num_parallel_calls`: two calls can read the same value and get the same augmentation.
 `tf.raw_ops.RngReadAndSkip` reads and advances a counter in one atomic op, so every call
 gets a distinct seed, in any thread.
+
+Per element: `map_with_seeds` zips a dataset with `tf.data.Dataset.random(seed)`, so each
+element gets its own seed, the same in every run whatever the parallelism, and new ones on
+each new iterator (each epoch).
 """
 
 import random
@@ -40,3 +44,39 @@ def next_call_seed(counter, base):
         resource=counter.handle, alg=_PHILOX, delta=tf.constant(1, tf.uint64)
     )
     return tf.stack([tf.constant(base, tf.int64), old[0]])
+
+
+def map_with_seeds(dataset, function, seed, num_parallel_calls=tf.data.AUTOTUNE):
+    """Maps `function(element, element_seed)` over `dataset`, one stateless seed per element.
+
+    The seed of an element is `(seed, r)` with `r` from `tf.data.Dataset.random(seed,
+    rerandomize_each_iteration=True)`: identical batches in every run of the same pipeline,
+    also with parallel calls (the map holds no state), and new seeds on each new iterator.
+
+    Args:
+        dataset: A `tf.data.Dataset`.
+        function: Callable `(element, seed) -> element`, `seed` a `[2]` int64 tensor.
+        seed: Optional int. None draws a random base.
+        num_parallel_calls: Int or `tf.data.AUTOTUNE`. Defaults to `tf.data.AUTOTUNE`.
+
+    Returns:
+        The mapped dataset, in the original order.
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> data = tf.data.Dataset.range(3)
+    >>> pairs = map_with_seeds(data, lambda x, seed: (x, seed[0]), seed=7)
+    >>> [(int(x), int(s)) for x, s in pairs]
+    [(0, 7), (1, 7), (2, 7)]
+    """
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    base = 0 if seed is None else seed
+
+    @tf.autograph.experimental.do_not_convert
+    def seeded(element, random_value):
+        return function(element, tf.stack([tf.constant(base, tf.int64), random_value]))
+
+    return tf.data.Dataset.zip((dataset, seeds)).map(
+        seeded, num_parallel_calls=num_parallel_calls, deterministic=True
+    )

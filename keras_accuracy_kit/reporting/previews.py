@@ -8,9 +8,8 @@ flow one way, see `tests/test_layering.py`): the functions here register themsel
 
 import tensorflow as tf
 
-from keras_accuracy_kit._core import checks, late_bound
+from keras_accuracy_kit._core import checks, elements, late_bound
 from keras_accuracy_kit.reporting.image_grid import image_grid, write_image_grid
-from keras_accuracy_kit.transforms.augment import take_images
 
 
 def write_augment_preview(
@@ -25,7 +24,7 @@ def write_augment_preview(
     """
     num_images = checks.check_positive_int("Augment.preview", "num_images", num_images, 8)
     num_copies = checks.check_positive_int("Augment.preview", "num_copies", num_copies, 3)
-    images = take_images(dataset, num_images, owner="Augment.preview")
+    images = elements.take_images(dataset, num_images, owner="Augment.preview")
     originals = augment._scale_only(images)
     seed = tf.constant([0 if augment.seed is None else augment.seed, 0], tf.int64)
     rows = [originals]

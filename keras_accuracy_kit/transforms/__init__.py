@@ -6,7 +6,7 @@ single images or batches, uint8 or float, and sits inside a model as a layer.
 
 from keras_accuracy_kit.transforms import functional
 from keras_accuracy_kit.transforms.augment import Augment
-from keras_accuracy_kit.transforms.check_invariance import (
+from keras_accuracy_kit.transforms.invariance import (
     InvarianceReport,
     InvarianceRow,
     check_invariance,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import tensorflow as tf
 
-from keras_accuracy_kit._core import call_seeds, checks
+from keras_accuracy_kit._core import checks, seeds
 
 
 #: The `alpha` values the Beta sampler handles in float32 (outside them the distribution is,
@@ -19,8 +19,12 @@ class MixingTransform:
     """Base of transforms that mix pairs of images AND their labels within a batch.
 
     Subclasses implement `mix(images, labels, seed)` on float images in [0, 1] and float
-    labels `(N, num_classes)`.
+    labels `(N, num_classes)`, and register with `@register_transform` (as label-mixing
+    transforms: `registered_transforms(label_mixing=True)`).
     """
+
+    #: Takes `(images, labels)` batches, not images: not a layer of a model.
+    label_mixing = True
 
     def __init__(self, alpha, seed=None, value_range=(0.0, 1.0)):
         owner = type(self).__name__
@@ -39,7 +43,7 @@ class MixingTransform:
         self.alpha = float(alpha)
         self.seed = checks.check_seed(owner, seed)
         self.value_range = checks.check_value_range(owner, value_range)
-        self._base_seed = call_seeds.base_seed(self.seed)
+        self._base_seed = seeds.base_seed(self.seed)
         self.call_counter = tf.Variable(tf.zeros([3], tf.int64), trainable=False)
 
     @property
@@ -49,7 +53,7 @@ class MixingTransform:
     def __call__(self, *element):
         if len(element) == 1 and isinstance(element[0], tf.data.Dataset):
             return self.apply_to_dataset(element[0])
-        seed = call_seeds.next_call_seed(self.call_counter, self._base_seed)
+        seed = seeds.next_call_seed(self.call_counter, self._base_seed)
         return self.apply_with_seed(element[0] if len(element) == 1 else element, seed)
 
     def apply_with_seed(self, element, seed):
@@ -73,18 +77,7 @@ class MixingTransform:
 
     def apply_to_dataset(self, dataset, num_parallel_calls=tf.data.AUTOTUNE):
         """`dataset.apply(mix)`: one seed per batch from `tf.data.Dataset.random(seed)`."""
-        seeds = tf.data.Dataset.random(seed=self.seed, rerandomize_each_iteration=True)
-        base = 0 if self.seed is None else self.seed
-
-        @tf.autograph.experimental.do_not_convert
-        def mix(element, random_value):
-            return self.apply_with_seed(
-                element, tf.stack([tf.constant(base, tf.int64), random_value])
-            )
-
-        return tf.data.Dataset.zip((dataset, seeds)).map(
-            mix, num_parallel_calls=num_parallel_calls, deterministic=True
-        )
+        return seeds.map_with_seeds(dataset, self.apply_with_seed, self.seed, num_parallel_calls)
 
     def _mix(self, images, labels, seed):
         images = checks.as_image_tensor(self._owner, images)

@@ -2,53 +2,77 @@
 
 import math
 import numbers
-import warnings
-from collections.abc import Mapping
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_accuracy_kit._core import call_seeds, checks, late_bound
+from keras_accuracy_kit._core import checks, elements, keras_compat, late_bound, seeds
+from keras_accuracy_kit.transforms import image_data_generator
 from keras_accuracy_kit.transforms.functional import photometric, projective
 from keras_accuracy_kit.transforms.image_transform import ImageTransform
 from keras_accuracy_kit.transforms.registry import register_transform
 
 POLICIES = ("randaugment", "augmix")
-# Rows of the one uniform draw per call: 0-9 geometry, 10-14 colour, 15-19 erasing.
-_NUM_UNIFORMS = 20
-
-# Keras 2 ImageDataGenerator arguments that Augment cannot honour, with what to use instead.
-_UNSUPPORTED = {
-    "featurewise_center": "Normalize with `keras.layers.Normalization()` adapted on the "
-    "training images (`layer.adapt(images)`), placed first in the model.",
-    "featurewise_std_normalization": "Normalize with `keras.layers.Normalization()` adapted "
-    "on the training images (`layer.adapt(images)`), placed first in the model.",
-    "samplewise_center": "Standardize each image with "
-    "`dataset.map(lambda x, y: (tf.image.per_image_standardization(x), y))` after augmenting.",
-    "samplewise_std_normalization": "Standardize each image with "
-    "`dataset.map(lambda x, y: (tf.image.per_image_standardization(x), y))` after augmenting.",
-    "zca_whitening": "ZCA whitening is not offered: drop it (it rarely helps convolutional "
-    "networks) or normalize with `keras.layers.Normalization()`.",
-    "preprocessing_function": "Map the function yourself before augmenting: "
-    "`dataset.map(function).map(kit.augment(...))`.",
-    "validation_split": "Split the dataset first, e.g. `keras.utils.split_dataset(dataset, "
-    "right_size=0.2)`, and augment only the training part.",
-}
-_IGNORED_WHEN_DEFAULT = {
-    "featurewise_center": False,
-    "featurewise_std_normalization": False,
-    "samplewise_center": False,
-    "samplewise_std_normalization": False,
-    "zca_whitening": False,
-    "zca_epsilon": None,  # only used with zca_whitening
-    "preprocessing_function": None,
-    "validation_split": 0.0,
-}
+#: The named uniforms of one call, drawn together (one op matters for per-image `map`
+#: calls). Their order is fixed: it decides which numbers a seed gives each parameter.
+RANDOM_PARAMETERS = (
+    "rotation",
+    "width_shift",
+    "width_shift_sign",
+    "height_shift",
+    "height_shift_sign",
+    "shear",
+    "zoom_width",
+    "zoom_height",
+    "horizontal_flip",
+    "vertical_flip",
+    "channel_shift",
+    "brightness",
+    "contrast",
+    "hue",
+    "saturation",
+    "erasing_area",
+    "erasing_ratio",
+    "erasing_top",
+    "erasing_left",
+    "erasing_draw",
+)
 # `apply_to_dataset` groups single images below this size (32x32 RGB is 3072 values): on
 # larger ones the work per image outweighs the per-element cost that grouping saves, and
 # the batching and unbatching copies cost more than they save.
 _GROUP_MAX_VALUES = 1 << 16
+# Upper bounds that keep the float32 maths finite; each is far beyond any useful value.
+_MAX_DEGREES = 360.0  # rotation_range, shear_range: a full turn
+_MAX_CHANNEL_SHIFT = 255.0  # already moves every pixel to its image's extremes
+_MAX_FACTOR = 1000.0  # brightness, contrast, saturation, zoom factors
+_MAX_SHIFT = float(checks.MAX_IMAGE_SIDE)  # pixels: the largest image side
+
+#: Every constructor argument with its default (what `get_config` holds besides the layer's).
+DEFAULTS = {
+    "rotation_range": 0.0,
+    "width_shift_range": 0.0,
+    "height_shift_range": 0.0,
+    "shear_range": 0.0,
+    "zoom_range": 0.0,
+    "horizontal_flip": False,
+    "vertical_flip": False,
+    "brightness_range": None,
+    "channel_shift_range": 0.0,
+    "fill_mode": "nearest",
+    "cval": 0.0,
+    "contrast_range": None,
+    "hue_range": 0.0,
+    "saturation_range": None,
+    "erasing_probability": 0.0,
+    "erasing_scale": [0.02, 0.25],
+    "erasing_ratio": [0.3, 3.3],
+    "erasing_value": 0.0,
+    "policy": None,
+    "interpolation": "bilinear",
+    "seed": None,
+    "jit_compile": "auto",
+}
 
 
 def _error(arg, expectation, value, fix):
@@ -59,13 +83,6 @@ def _error(arg, expectation, value, fix):
 
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-# Upper bounds that keep the float32 maths finite; each is far beyond any useful value.
-_MAX_DEGREES = 360.0  # rotation_range, shear_range: a full turn
-_MAX_CHANNEL_SHIFT = 255.0  # already moves every pixel to its image's extremes
-_MAX_FACTOR = 1000.0  # brightness, contrast, saturation, zoom factors
-_MAX_SHIFT = float(checks.MAX_IMAGE_SIDE)  # pixels: the largest image side
 
 
 def _check_at_most(arg, value, maximum, unit):
@@ -89,24 +106,12 @@ def _check_non_negative(arg, value, example, maximum=None, unit=""):
     return value
 
 
-def _check_pair(arg, value, minimum, example, allow_none=True, maximum=None):
-    if value is None and allow_none:
-        return None
-    if (
-        isinstance(value, (list, tuple))
-        and len(value) == 2
-        and all(_is_number(v) and math.isfinite(v) for v in value)
-        and minimum <= value[0] <= value[1]
-    ):
-        if maximum is not None:
-            _check_at_most(arg, value[1], maximum, "a factor")
-        return [float(v) for v in value]
-    raise _error(
-        arg,
-        f"be None or a pair (low, high) with {minimum} <= low <= high",
-        value,
-        f"Swap an inverted pair; e.g. {arg}={example}.",
-    )
+def _check_factor_pair(arg, value, example="(0.8, 1.2)"):
+    """None or a pair of factors `(low, high)`, `0 <= low <= high <= _MAX_FACTOR`."""
+    pair = checks.check_pair("Augment", arg, value, minimum=0, example=example, allow_none=True)
+    if pair is not None:
+        _check_at_most(arg, pair[1], _MAX_FACTOR, "a factor")
+    return pair
 
 
 def _check_shift(arg, value):
@@ -145,6 +150,47 @@ def _check_zoom(value):
         value,
         "Swap an inverted pair, e.g. zoom_range=(0.9, 1.1); factors above 1 zoom out.",
     )
+
+
+def _check_cval(value):
+    if not _is_number(value) or not math.isfinite(value):
+        raise _error("cval", "be a finite number in input units", value, "E.g. cval=0 for black.")
+    return value
+
+
+def _check_in_unit_interval(arg, value, expectation, fix=""):
+    if not _is_number(value) or not 0 <= value <= 1:
+        raise _error(arg, expectation, value, fix)
+    return value
+
+
+def _shift_is_on(value):
+    if isinstance(value, list):
+        return any(value)
+    return bool(value) and not (isinstance(value, numbers.Integral) and value <= 1)
+
+
+def _sample_shift(spec, size, uniform, sign_uniform):
+    """Shifts in pixels from uniforms in [0, 1), with Keras 2's meaning of `spec`."""
+    size = tf.cast(size, tf.float32)
+    if isinstance(spec, list):
+        index = tf.minimum(tf.cast(uniform * len(spec), tf.int32), len(spec) - 1)
+        shift = tf.gather(tf.constant(spec, tf.float32), index)
+        shift = tf.where(sign_uniform < 0.5, -shift, shift)
+        return shift * size if max(spec) < 1 else shift
+    if isinstance(spec, numbers.Integral):
+        # Keras 2: a magnitude in {0, ..., k - 1} and a random sign, so 0 is drawn twice
+        # as often as each other shift in [-(k - 1), k - 1].
+        if int(spec) <= 1:
+            return tf.zeros_like(uniform)
+        shift = tf.minimum(tf.floor(uniform * int(spec)), float(int(spec) - 1))
+        return tf.where(sign_uniform < 0.5, -shift, shift)
+    shift = (2.0 * uniform - 1.0) * float(spec)
+    return shift * size if spec < 1 else shift
+
+
+def _between(uniform, low, high):
+    return low + (high - low) * uniform
 
 
 @register_transform
@@ -287,90 +333,86 @@ class Augment(ImageTransform):
         **kwargs,
     ):
         super().__init__(value_range=value_range, **kwargs)
-        self.rotation_range = _check_non_negative(
-            "rotation_range", rotation_range, 20, _MAX_DEGREES, "degrees"
+        self._set_geometry(
+            rotation_range, width_shift_range, height_shift_range, shear_range, zoom_range
         )
-        self.width_shift_range = _check_shift("width_shift_range", width_shift_range)
-        self.height_shift_range = _check_shift("height_shift_range", height_shift_range)
-        self.shear_range = _check_non_negative(
-            "shear_range", shear_range, 10, _MAX_DEGREES, "degrees"
+        self.horizontal_flip = checks.check_bool(
+            "Augment", "horizontal_flip", horizontal_flip, error=ValueError
         )
-        self.zoom_range = zoom_range if isinstance(zoom_range, numbers.Real) else None
-        self._zoom = _check_zoom(zoom_range)
-        if self.zoom_range is None:
-            self.zoom_range = list(self._zoom)
-        for arg, value in (("horizontal_flip", horizontal_flip), ("vertical_flip", vertical_flip)):
-            if not isinstance(value, bool):
-                raise _error(arg, "be True or False", value, "")
-        self.horizontal_flip = horizontal_flip
-        self.vertical_flip = vertical_flip
-        self.brightness_range = _check_pair(
-            "brightness_range", brightness_range, 0, "(0.8, 1.2)", maximum=_MAX_FACTOR
-        )
-        self.channel_shift_range = _check_non_negative(
-            "channel_shift_range", channel_shift_range, 20, _MAX_CHANNEL_SHIFT, "0-255 units"
+        self.vertical_flip = checks.check_bool(
+            "Augment", "vertical_flip", vertical_flip, error=ValueError
         )
         self.fill_mode = checks.check_choice(
             "Augment", "fill_mode", fill_mode, projective.FILL_MODES
         )
-        if not _is_number(cval) or not math.isfinite(cval):
-            raise _error(
-                "cval", "be a finite number in input units", cval, "E.g. cval=0 for black."
-            )
-        self.cval = cval
-        self.contrast_range = _check_pair(
-            "contrast_range", contrast_range, 0, "(0.8, 1.2)", maximum=_MAX_FACTOR
-        )
-        hue_range = _check_non_negative("hue_range", hue_range, 0.05)
-        if hue_range > 0.5:
-            raise _error(
-                "hue_range", "be at most 0.5 (half the colour circle)", hue_range, "E.g. 0.05."
-            )
-        self.hue_range = hue_range
-        self.saturation_range = _check_pair(
-            "saturation_range", saturation_range, 0, "(0.8, 1.2)", maximum=_MAX_FACTOR
-        )
-        if not _is_number(erasing_probability) or not 0 <= erasing_probability <= 1:
-            raise _error(
-                "erasing_probability", "be a probability in [0, 1]", erasing_probability, ""
-            )
-        self.erasing_probability = erasing_probability
-        self.erasing_scale = _check_pair(
-            "erasing_scale", erasing_scale, 1e-6, "(0.02, 0.25)", allow_none=False
-        )
-        if self.erasing_scale[1] > 1:
-            raise _error(
-                "erasing_scale",
-                "be at most 1 (the whole image)",
-                erasing_scale,
-                "E.g. (0.02, 0.25).",
-            )
-        self.erasing_ratio = _check_pair(
-            "erasing_ratio", erasing_ratio, 1e-6, "(0.3, 3.3)", allow_none=False
-        )
-        if not _is_number(erasing_value) or not 0 <= erasing_value <= 1:
-            raise _error(
-                "erasing_value",
-                "be a number in [0, 1] (output units)",
-                erasing_value,
-                "E.g. erasing_value=0.5 for gray boxes.",
-            )
-        self.erasing_value = erasing_value
-        if policy is not None:
-            checks.check_choice("Augment", "policy", policy, POLICIES)
-        self.policy = policy
+        self.cval = _check_cval(cval)
         self.interpolation = checks.check_choice(
             "Augment", "interpolation", interpolation, projective.INTERPOLATIONS
         )
+        self._set_colour(
+            brightness_range, channel_shift_range, contrast_range, hue_range, saturation_range
+        )
+        self._set_erasing(erasing_probability, erasing_scale, erasing_ratio, erasing_value)
+        if policy is not None:
+            checks.check_choice("Augment", "policy", policy, POLICIES)
         self.seed = checks.check_seed("Augment", seed)
         self.jit_compile = checks.check_jit_compile("Augment", jit_compile)
-        self._base_seed = call_seeds.base_seed(self.seed)
+        self._base_seed = seeds.base_seed(self.seed)
         # Counts calls (dataset.map elements, training steps); advanced atomically.
         self.call_counter = self.add_weight(
             shape=(3,), dtype="int64", initializer="zeros", trainable=False, name="call_counter"
         )
         # A stateful seed and ImageProjectiveTransformV3: keep it out of XLA-compiled steps.
         self.supports_jit = False
+        self._set_policy(policy)
+
+    # -- validation ------------------------------------------------------------------
+
+    def _set_geometry(self, rotation, width_shift, height_shift, shear, zoom):
+        self.rotation_range = _check_non_negative(
+            "rotation_range", rotation, 20, _MAX_DEGREES, "degrees"
+        )
+        self.width_shift_range = _check_shift("width_shift_range", width_shift)
+        self.height_shift_range = _check_shift("height_shift_range", height_shift)
+        self.shear_range = _check_non_negative("shear_range", shear, 10, _MAX_DEGREES, "degrees")
+        self._zoom = _check_zoom(zoom)
+        self.zoom_range = zoom if isinstance(zoom, numbers.Real) else list(self._zoom)
+
+    def _set_colour(self, brightness, channel_shift, contrast, hue, saturation):
+        self.brightness_range = _check_factor_pair("brightness_range", brightness)
+        self.channel_shift_range = _check_non_negative(
+            "channel_shift_range", channel_shift, 20, _MAX_CHANNEL_SHIFT, "0-255 units"
+        )
+        self.contrast_range = _check_factor_pair("contrast_range", contrast)
+        hue = _check_non_negative("hue_range", hue, 0.05)
+        if hue > 0.5:
+            raise _error("hue_range", "be at most 0.5 (half the colour circle)", hue, "E.g. 0.05.")
+        self.hue_range = hue
+        self.saturation_range = _check_factor_pair("saturation_range", saturation)
+
+    def _set_erasing(self, probability, scale, ratio, value):
+        self.erasing_probability = _check_in_unit_interval(
+            "erasing_probability", probability, "be a probability in [0, 1]"
+        )
+        self.erasing_scale = checks.check_pair(
+            "Augment", "erasing_scale", scale, minimum=1e-6, example="(0.02, 0.25)"
+        )
+        if self.erasing_scale[1] > 1:
+            raise _error(
+                "erasing_scale", "be at most 1 (the whole image)", scale, "E.g. (0.02, 0.25)."
+            )
+        self.erasing_ratio = checks.check_pair(
+            "Augment", "erasing_ratio", ratio, minimum=1e-6, example="(0.3, 3.3)"
+        )
+        self.erasing_value = _check_in_unit_interval(
+            "erasing_value",
+            value,
+            "be a number in [0, 1] (output units)",
+            "E.g. erasing_value=0.5 for gray boxes.",
+        )
+
+    def _set_policy(self, policy):
+        self.policy = policy
         self._policy_layer = None
         if policy == "randaugment":
             self._policy_layer = keras.layers.RandAugment(value_range=(0, 1), seed=self.seed)
@@ -383,19 +425,13 @@ class Augment(ImageTransform):
     def _has_geometry(self):
         return bool(
             self.rotation_range
-            or self._shift_is_on(self.width_shift_range)
-            or self._shift_is_on(self.height_shift_range)
+            or _shift_is_on(self.width_shift_range)
+            or _shift_is_on(self.height_shift_range)
             or self.shear_range
             or self._zoom != [1.0, 1.0]
             or self.horizontal_flip
             or self.vertical_flip
         )
-
-    @staticmethod
-    def _shift_is_on(value):
-        if isinstance(value, list):
-            return any(value)
-        return bool(value) and not (isinstance(value, numbers.Integral) and value <= 1)
 
     def check_input_shape(self, shape):
         if (self.hue_range or self.saturation_range is not None) and shape[-1] != 3:
@@ -419,14 +455,10 @@ class Augment(ImageTransform):
             return super().__call__(*args, **kwargs)
         training = kwargs.pop("training", None)
         if training is None:
-            training = _keras_call_context_training()
+            training = keras_compat.call_context_training()
         if training is not None and not isinstance(training, tf.Tensor) and not training:
-            return self.map_images(self._single(args), self._scale_only)
+            return self.map_images(args[0] if len(args) == 1 else tuple(args), self._scale_only)
         return self.apply_to_element(*args)
-
-    @staticmethod
-    def _single(args):
-        return args[0] if len(args) == 1 else tuple(args)
 
     def _scale_only(self, inputs):
         images = checks.as_image_tensor(self._owner, inputs)
@@ -439,7 +471,7 @@ class Augment(ImageTransform):
         images = self._scale_only(inputs)
         if training is not None and not isinstance(training, tf.Tensor) and not training:
             return images
-        seed = call_seeds.next_call_seed(self.call_counter, self._base_seed)
+        seed = seeds.next_call_seed(self.call_counter, self._base_seed)
         return self.augment_images(images, seed, source_dtype=inputs.dtype)
 
     def apply_with_seed(self, element, seed):
@@ -488,19 +520,15 @@ class Augment(ImageTransform):
         group_size = checks.check_positive_int(
             "Augment.apply_to_dataset", "group_size", group_size, example=32
         )
-        seeds = tf.data.Dataset.random(seed=self.seed, rerandomize_each_iteration=True)
-        base = 0 if self.seed is None else self.seed
         # Keras' policy layers draw one choice per call: keep their calls per image.
-        grouped = group_size > 1 and self.policy is None and _groupable(dataset.element_spec)
+        grouped = (
+            group_size > 1
+            and self.policy is None
+            and elements.groupable(dataset.element_spec, _GROUP_MAX_VALUES)
+        )
         source = dataset.batch(group_size) if grouped else dataset
-
-        @tf.autograph.experimental.do_not_convert
-        def augment(element, random_value):
-            seed = tf.stack([tf.constant(base, tf.int64), random_value])
-            return self.apply_with_seed(element, seed)
-
-        augmented = tf.data.Dataset.zip((source, seeds)).map(
-            augment, num_parallel_calls=num_parallel_calls, deterministic=True
+        augmented = seeds.map_with_seeds(
+            source, self.apply_with_seed, self.seed, num_parallel_calls
         )
         if not grouped:
             return augmented
@@ -512,7 +540,7 @@ class Augment(ImageTransform):
             augmented = augmented.apply(tf.data.experimental.assert_cardinality(cardinality))
         return augmented
 
-    # -- the augmentation itself -----------------------------------------------------
+    # -- the augmentation itself: named random parameters, then applying them ---------
 
     def _fill_value(self, dtype):
         """`cval` in [0, 1] units for inputs of `dtype`; a ValueError if outside their range."""
@@ -535,31 +563,48 @@ class Augment(ImageTransform):
             )
         return fill
 
-    @staticmethod
-    def _sample_shift(spec, size, uniform, sign_uniform):
-        """Shifts in pixels from uniforms in [0, 1), with Keras 2's meaning of `spec`."""
-        size = tf.cast(size, tf.float32)
-        if isinstance(spec, list):
-            index = tf.minimum(tf.cast(uniform * len(spec), tf.int32), len(spec) - 1)
-            shift = tf.gather(tf.constant(spec, tf.float32), index)
-            shift = tf.where(sign_uniform < 0.5, -shift, shift)
-            return shift * size if max(spec) < 1 else shift
-        if isinstance(spec, numbers.Integral):
-            # Keras 2: a magnitude in {0, ..., k - 1} and a random sign, so 0 is drawn twice
-            # as often as each other shift in [-(k - 1), k - 1].
-            if int(spec) <= 1:
-                return tf.zeros_like(uniform)
-            shift = tf.minimum(tf.floor(uniform * int(spec)), float(int(spec) - 1))
-            return tf.where(sign_uniform < 0.5, -shift, shift)
-        shift = (2.0 * uniform - 1.0) * float(spec)
-        return shift * size if spec < 1 else shift
+    def get_random_transformation(self, images, seed):
+        """The random parameters of one call, by name, as Keras' layers sample them.
 
-    def sample_geometry(self, uniforms, height, width):
-        """The `[N, 8]` projective parameters for one image each, or None if nothing moves.
+        Like `keras.layers.RandomRotation.get_random_transformation`, it returns a dict
+        that `transform_images` applies. All uniforms come from one stateless draw of shape
+        `[len(RANDOM_PARAMETERS), N]`, one row per name.
 
         Args:
-            uniforms: List of `[N]` float tensors of uniforms in [0, 1): the random draws
-                of one call (rows 0-9 are the geometric ones).
+            images: Float tensor `(N, H, W, C)`.
+            seed: `[2]` int tensor.
+
+        Returns:
+            A dict with `"geometry"` (the keyword arguments of
+            `projective.affine_parameters`, or None when nothing moves) and the `[N]`
+            tensors of the active colour steps (`"channel_shift"`, `"brightness"`,
+            `"contrast"`, `"hue"`, `"saturation"`) and of erasing (`"erasing"`: the boxes'
+            `top`, `left`, `height`, `width`, int32, height 0 where no box is drawn).
+        """
+        # Static sizes where known: fewer ops per call (per-image maps are op-bound).
+        dynamic = tf.shape(images)
+        num, height, width = (
+            static if static is not None else dynamic[axis]
+            for axis, static in enumerate(images.shape[:3])
+        )
+        # `tf.random.stateless_uniform` minus its no-op rescaling to [0, 1).
+        key, counter, algorithm = tf.raw_ops.StatelessRandomGetKeyCounterAlg(seed=seed)
+        draws = tf.raw_ops.StatelessRandomUniformV2(
+            shape=[len(RANDOM_PARAMETERS), num], key=key, counter=counter, alg=algorithm
+        )
+        # One op for all rows.
+        uniforms = dict(zip(RANDOM_PARAMETERS, tf.unstack(draws, num=len(RANDOM_PARAMETERS))))
+        transformation = {"geometry": self.sample_geometry(uniforms, height, width)}
+        transformation.update(self._sample_colour(uniforms, num))
+        if self.erasing_probability:
+            transformation["erasing"] = self._sample_erasing(uniforms, height, width)
+        return transformation
+
+    def sample_geometry(self, uniforms, height, width):
+        """The keyword arguments of `projective.affine_parameters`, or None if nothing moves.
+
+        Args:
+            uniforms: Dict of `[N]` uniforms in [0, 1), by `RANDOM_PARAMETERS` name.
             height, width: Ints or int tensors. Image size.
         """
         if not self._has_geometry:
@@ -567,32 +612,135 @@ class Augment(ImageTransform):
         u = uniforms
         steps = {}
         if self.rotation_range:
-            steps["degrees"] = (2.0 * u[0] - 1.0) * float(self.rotation_range)
-        if self._shift_is_on(self.width_shift_range) or self._shift_is_on(self.height_shift_range):
+            steps["degrees"] = (2.0 * u["rotation"] - 1.0) * float(self.rotation_range)
+        if _shift_is_on(self.width_shift_range) or _shift_is_on(self.height_shift_range):
             steps["shift"] = (
-                self._sample_shift(self.width_shift_range, width, u[1], u[2]),
-                self._sample_shift(self.height_shift_range, height, u[3], u[4]),
+                _sample_shift(
+                    self.width_shift_range, width, u["width_shift"], u["width_shift_sign"]
+                ),
+                _sample_shift(
+                    self.height_shift_range, height, u["height_shift"], u["height_shift_sign"]
+                ),
             )
         if self.shear_range:
-            steps["shear"] = (2.0 * u[5] - 1.0) * float(self.shear_range)
+            steps["shear"] = (2.0 * u["shear"] - 1.0) * float(self.shear_range)
         if self._zoom != [1.0, 1.0]:
-            low, high = self._zoom
-            steps["zoom"] = (low + (high - low) * u[6], low + (high - low) * u[7])
-        if self.horizontal_flip or self.vertical_flip:
-            never = tf.zeros_like(u[8], tf.bool)
-            steps["flip"] = (
-                u[8] < 0.5 if self.horizontal_flip else never,
-                u[9] < 0.5 if self.vertical_flip else never,
+            steps["zoom"] = (
+                _between(u["zoom_width"], *self._zoom),
+                _between(u["zoom_height"], *self._zoom),
             )
-        return projective.affine_parameters(height, width, **steps)
+        if self.horizontal_flip or self.vertical_flip:
+            never = tf.zeros_like(u["horizontal_flip"], tf.bool)
+            steps["flip"] = (
+                u["horizontal_flip"] < 0.5 if self.horizontal_flip else never,
+                u["vertical_flip"] < 0.5 if self.vertical_flip else never,
+            )
+        return steps
+
+    def _sample_colour(self, u, num):
+        colour = {}
+        if self.channel_shift_range:
+            limit = float(self.channel_shift_range) / 255.0
+            colour["channel_shift"] = _between(u["channel_shift"], -limit, limit)
+        if self.brightness_range is not None:
+            colour["brightness"] = _between(u["brightness"], *self.brightness_range)
+        if self.contrast_range is not None:
+            colour["contrast"] = _between(u["contrast"], *self.contrast_range)
+        if self.hue_range or self.saturation_range is not None:
+            colour["hue"] = _between(u["hue"], -float(self.hue_range), float(self.hue_range))
+            colour["saturation"] = (
+                _between(u["saturation"], *self.saturation_range)
+                if self.saturation_range is not None
+                else tf.ones([num])
+            )
+        return colour
+
+    def _sample_erasing(self, u, height, width):
+        height_f, width_f = tf.cast(height, tf.float32), tf.cast(width, tf.float32)
+        area = _between(u["erasing_area"], *self.erasing_scale) * (height_f * width_f)
+        log_low, log_high = math.log(self.erasing_ratio[0]), math.log(self.erasing_ratio[1])
+        ratio = tf.exp(_between(u["erasing_ratio"], log_low, log_high))
+        box_height = tf.clip_by_value(tf.round(tf.sqrt(area * ratio)), 1.0, height_f)
+        box_width = tf.clip_by_value(tf.round(tf.sqrt(area / ratio)), 1.0, width_f)
+        top = tf.floor(u["erasing_top"] * (height_f - box_height + 1.0))
+        left = tf.floor(u["erasing_left"] * (width_f - box_width + 1.0))
+        box_height = tf.where(u["erasing_draw"] < self.erasing_probability, box_height, 0.0)
+        box = {"top": top, "left": left, "height": box_height, "width": box_width}
+        return {name: tf.cast(value, tf.int32) for name, value in box.items()}
+
+    def transform_images(self, images, transformation=None, source_dtype=tf.float32):
+        """Applies a `get_random_transformation` dict to float images `(N, H, W, C)` in [0, 1].
+
+        A pure function of its inputs (but for the Keras policy layer, if any). A batch of
+        fixed-size images (see `projective.use_xla_resampling`) is resampled by the XLA
+        kernel.
+
+        Args:
+            images: Float tensor `(N, H, W, C)` in [0, 1].
+            transformation: Dict from `get_random_transformation`.
+            source_dtype: The dtype the images had before scaling (for `cval`).
+
+        Returns:
+            The augmented images, same shape and dtype.
+        """
+        if transformation is None:
+            raise ValueError(
+                "Augment.transform_images: `transformation` must be a dict from "
+                "`get_random_transformation(images, seed)`. Received: transformation=None. "
+                "Or call `augment_images(images, seed)`."
+            )
+        dtype = images.dtype
+        geometry = transformation["geometry"]
+        if geometry is not None:
+            images = self._resample(images, geometry, source_dtype)
+        if "channel_shift" in transformation:
+            images = photometric.channel_shift(images, transformation["channel_shift"])
+        if "brightness" in transformation or "contrast" in transformation:
+            images = photometric.brightness_contrast(
+                images, transformation.get("brightness"), transformation.get("contrast")
+            )
+        if "hue" in transformation:
+            images = photometric.adjust_hue_saturation(
+                images, transformation["hue"], transformation["saturation"]
+            )
+        if "erasing" in transformation:
+            box = transformation["erasing"]
+            images = photometric.erase_boxes(
+                images,
+                box["top"],
+                box["left"],
+                box["height"],
+                box["width"],
+                value=float(self.erasing_value),
+            )
+        if self._policy_layer is not None:
+            images = tf.cast(self._policy_layer(tf.cast(images, tf.float32), training=True), dtype)
+        return images
+
+    def _resample(self, images, geometry, source_dtype):
+        # Only the resampling is compiled with XLA: compiled with the colour steps, XLA
+        # would fuse it into each consumer (the contrast's mean, its scaling) and run it
+        # several times.
+        dtype = images.dtype
+        shape = tf.shape(images)
+        height = images.shape[1] if images.shape[1] is not None else shape[1]
+        width = images.shape[2] if images.shape[2] is not None else shape[2]
+        work = images if dtype == tf.float32 else tf.cast(images, tf.float32)
+        work = projective.apply_projective(
+            work,
+            projective.affine_parameters(height, width, **geometry),
+            fill_mode=self.fill_mode,
+            fill_value=self._fill_value(source_dtype),
+            interpolation=self.interpolation,
+            jit_compile=self.jit_compile,
+            constant_edge="fill",  # Keras 2 (scipy's "constant"): no edge blending
+        )
+        return work if dtype == tf.float32 else tf.cast(work, dtype)
 
     def augment_images(self, images, seed, source_dtype=tf.float32):
         """Augments float images in [0, 1] with a stateless `seed`: a pure function.
 
-        All random parameters of the call come from one `tf.random.stateless_uniform`
-        draw of shape `[_NUM_UNIFORMS, N]` (few ops matter for per-image `map` calls).
-        A batch of fixed-size images (see `projective.use_xla_resampling`) is resampled
-        by the XLA kernel.
+        `transform_images(images, get_random_transformation(images, seed))`.
 
         Args:
             images: Float tensor `(H, W, C)` or `(N, H, W, C)` in [0, 1].
@@ -605,125 +753,11 @@ class Augment(ImageTransform):
         single = images.shape.rank == 3
         if single:
             images = images[None]
-        # Static sizes where known: fewer ops per call (per-image maps are op-bound).
-        dynamic = tf.shape(images)
-        num, height, width = (
-            static if static is not None else dynamic[axis]
-            for axis, static in enumerate(images.shape[:3])
-        )
-        # `tf.random.stateless_uniform` minus its no-op rescaling to [0, 1).
-        key, counter, algorithm = tf.raw_ops.StatelessRandomGetKeyCounterAlg(seed=seed)
-        draws = tf.raw_ops.StatelessRandomUniformV2(
-            shape=[_NUM_UNIFORMS, num], key=key, counter=counter, alg=algorithm
-        )
-        u = tf.unstack(draws, num=_NUM_UNIFORMS)  # one op for all rows
-
-        def between(row, low, high):
-            return low + (high - low) * u[row]
-
-        dtype = images.dtype
-        parameters = self.sample_geometry(u, height, width)
-        if parameters is not None:
-            # Only the resampling is compiled with XLA: compiled with the colour steps, XLA
-            # would fuse it into each consumer (the contrast's mean, its scaling) and run it
-            # several times.
-            work = images if dtype == tf.float32 else tf.cast(images, tf.float32)
-            work = projective.apply_projective(
-                work,
-                parameters,
-                fill_mode=self.fill_mode,
-                fill_value=self._fill_value(source_dtype),
-                interpolation=self.interpolation,
-                jit_compile=self.jit_compile,
-                constant_edge="fill",  # Keras 2 (scipy's "constant"): no edge blending
-            )
-            images = work if dtype == tf.float32 else tf.cast(work, dtype)
-        if self.channel_shift_range:
-            limit = float(self.channel_shift_range) / 255.0
-            images = photometric.channel_shift(images, between(10, -limit, limit))
-        if self.brightness_range is not None or self.contrast_range is not None:
-            brightness = contrast = None
-            if self.brightness_range is not None:
-                brightness = between(11, *self.brightness_range)
-            if self.contrast_range is not None:
-                contrast = between(12, *self.contrast_range)
-            images = photometric.brightness_contrast(images, brightness, contrast)
-        if self.hue_range or self.saturation_range is not None:
-            hue = between(13, -float(self.hue_range), float(self.hue_range))
-            saturation = (
-                between(14, *self.saturation_range)
-                if self.saturation_range is not None
-                else tf.ones([num])
-            )
-            images = photometric.adjust_hue_saturation(images, hue, saturation)
-        if self.erasing_probability:
-            images = self._erase(images, u[15:20], height, width)
-        if self._policy_layer is not None:
-            images = tf.cast(self._policy_layer(tf.cast(images, tf.float32), training=True), dtype)
+        transformation = self.get_random_transformation(images, seed)
+        images = self.transform_images(images, transformation, source_dtype)
         return images[0] if single else images
 
-    def _erase(self, images, u, height, width):
-        height_f, width_f = tf.cast(height, tf.float32), tf.cast(width, tf.float32)
-        low, high = self.erasing_scale
-        area = (low + (high - low) * u[0]) * (height_f * width_f)
-        log_low, log_high = math.log(self.erasing_ratio[0]), math.log(self.erasing_ratio[1])
-        ratio = tf.exp(log_low + (log_high - log_low) * u[1])
-        box_height = tf.clip_by_value(tf.round(tf.sqrt(area * ratio)), 1.0, height_f)
-        box_width = tf.clip_by_value(tf.round(tf.sqrt(area / ratio)), 1.0, width_f)
-        top = tf.floor(u[2] * (height_f - box_height + 1.0))
-        left = tf.floor(u[3] * (width_f - box_width + 1.0))
-        box_height = tf.where(u[4] < self.erasing_probability, box_height, 0.0)
-        return photometric.erase_boxes(
-            images,
-            tf.cast(top, tf.int32),
-            tf.cast(left, tf.int32),
-            tf.cast(box_height, tf.int32),
-            tf.cast(box_width, tf.int32),
-            value=float(self.erasing_value),
-        )
-
-    # -- the single steps (for the guard) --------------------------------------------
-
-    def single_steps(self):
-        """Each active step alone, as `{name: Augment}` (flips always applied).
-
-        The name is the argument and its value, e.g. `"rotation_range=180"`. Flips are
-        returned as always-on (`"horizontal_flip"` mirrors every image), so a guard
-        measures the flip itself, not a coin toss.
-        """
-        config = self.get_config()
-        common = {
-            "fill_mode": self.fill_mode,
-            "cval": self.cval,
-            "interpolation": self.interpolation,
-            "value_range": list(self.value_range),
-            "seed": self.seed,
-            "jit_compile": self.jit_compile,
-        }
-        steps = {}
-        for arg in _STEP_ARGUMENTS:
-            value = config[arg]
-            if value == _DEFAULTS[arg]:
-                continue
-            if arg in ("width_shift_range", "height_shift_range") and not self._shift_is_on(value):
-                continue
-            if arg == "zoom_range" and self._zoom == [1.0, 1.0]:
-                continue
-            if arg == "erasing_probability":
-                extra = {k: config[k] for k in ("erasing_scale", "erasing_ratio", "erasing_value")}
-                steps[f"{arg}={value}"] = Augment(**common, **extra, erasing_probability=value)
-            elif arg in ("horizontal_flip", "vertical_flip"):
-                steps[arg] = _AlwaysFlip(arg, **common)
-            else:
-                steps[f"{arg}={value}"] = Augment(**common, **{arg: value})
-        return steps
-
-    def without(self, arguments):
-        """A copy of this augmentation with the given arguments reset to their defaults."""
-        config = self.get_config()
-        for arg in arguments:
-            config[arg] = _DEFAULTS[arg]
-        return type(self).from_config(config)
+    # -- what other layers provide ---------------------------------------------------
 
     def checked(self, dataset, model=None, **kwargs):
         """Returns this augmentation without the steps that change classes, warning per step.
@@ -740,26 +774,16 @@ class Augment(ImageTransform):
         Returns:
             A new `Augment`.
         """
-        # The guard imports this module, never the reverse: it registers itself at import.
-        report = late_bound.call(
-            "keras_accuracy_kit.transforms.check_invariance.check_invariance",
+        # The guard (`transforms/invariance.py`) imports this module, never the reverse: it
+        # registers itself at import.
+        return late_bound.call(
+            "keras_accuracy_kit.transforms.invariance.without_flagged_steps",
             "Augment.checked",
-            dataset,
             self,
+            dataset,
             model=model,
             **kwargs,
         )
-        removed = []
-        for row in report.rows:
-            if row.flagged:
-                removed.append(row.argument)
-                warnings.warn(
-                    f"Augment.checked: removed `{row.name}`: it changed the predicted class "
-                    f"of {row.change_rate:.0%} of the images (mild transforms: "
-                    f"{report.baseline_rate:.0%}, threshold {report.threshold:.0%}).",
-                    stacklevel=2,
-                )
-        return self.without(removed)
 
     def preview(self, dataset, logdir, num_images=8, num_copies=3, tag="augment/preview"):
         """Writes a grid of originals (first row) and augmented copies to TensorBoard.
@@ -799,32 +823,7 @@ class Augment(ImageTransform):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "rotation_range": self.rotation_range,
-                "width_shift_range": self.width_shift_range,
-                "height_shift_range": self.height_shift_range,
-                "shear_range": self.shear_range,
-                "zoom_range": self.zoom_range,
-                "horizontal_flip": self.horizontal_flip,
-                "vertical_flip": self.vertical_flip,
-                "brightness_range": self.brightness_range,
-                "channel_shift_range": self.channel_shift_range,
-                "fill_mode": self.fill_mode,
-                "cval": self.cval,
-                "contrast_range": self.contrast_range,
-                "hue_range": self.hue_range,
-                "saturation_range": self.saturation_range,
-                "erasing_probability": self.erasing_probability,
-                "erasing_scale": self.erasing_scale,
-                "erasing_ratio": self.erasing_ratio,
-                "erasing_value": self.erasing_value,
-                "policy": self.policy,
-                "interpolation": self.interpolation,
-                "seed": self.seed,
-                "jit_compile": self.jit_compile,
-            }
-        )
+        config.update({arg: getattr(self, arg) for arg in DEFAULTS})
         return config
 
     @classmethod
@@ -832,8 +831,9 @@ class Augment(ImageTransform):
         """Builds an `Augment` from its `get_config()` or from Keras 2 ImageDataGenerator kwargs.
 
         A dict without the layer keys (`name`, `trainable`) is read as the keyword arguments
-        of Keras 2's `ImageDataGenerator(...)`, verbatim. Those it cannot honour raise a
-        ValueError that says what to use instead.
+        of Keras 2's `ImageDataGenerator(...)`, verbatim
+        (`transforms/image_data_generator.py`). Those it cannot honour raise a ValueError
+        that says what to use instead.
 
         Example:
 
@@ -851,188 +851,4 @@ class Augment(ImageTransform):
             )
         if "name" in config or "trainable" in config:
             return super().from_config(config)
-        return cls(**_from_image_data_generator(config))
-
-
-def _from_image_data_generator(kwargs):
-    kwargs = dict(kwargs)
-    accepted = set(_DEFAULTS) - {"contrast_range", "hue_range", "saturation_range"}
-    accepted -= {"erasing_probability", "erasing_scale", "erasing_ratio", "erasing_value"}
-    accepted -= {"policy", "interpolation", "jit_compile"}
-    result = {}
-    for key, value in kwargs.items():
-        if key in _UNSUPPORTED or key == "zca_epsilon":
-            default = _IGNORED_WHEN_DEFAULT[key]
-            if key == "zca_epsilon" or value == default or value is None:
-                continue
-            raise ValueError(
-                f"Augment.from_config: `{key}` must be {default!r} (it is not supported). "
-                f"Received: {key}={value!r}. {_UNSUPPORTED[key]}"
-            )
-        if key == "rescale":
-            if value in (None, 0, 1):
-                continue
-            if _is_number(value) and math.isclose(value, 1 / 255, rel_tol=1e-3):
-                result["value_range"] = (0.0, 255.0)
-                continue
-            raise ValueError(
-                "Augment.from_config: `rescale` must be None or 1/255. Received: "
-                f"rescale={value!r}. The kit scales images to [0, 1] itself: uint8 by 1/255; "
-                "declare the range of float images with `value_range=(low, high)`."
-            )
-        if key == "data_format":
-            if value in (None, "channels_last"):
-                continue
-            raise ValueError(
-                "Augment.from_config: `data_format` must be 'channels_last'. Received: "
-                f"data_format={value!r}. Transpose channels-first images first with "
-                "`tf.transpose(images, [0, 2, 3, 1])` (batches) or `[1, 2, 0]` (one image)."
-            )
-        if key == "interpolation_order":
-            if value in (0, 1):
-                result["interpolation"] = "nearest" if value == 0 else "bilinear"
-                continue
-            raise ValueError(
-                "Augment.from_config: `interpolation_order` must be 0 (nearest) or 1 "
-                f"(bilinear). Received: interpolation_order={value!r}. Use 1."
-            )
-        if key == "dtype":
-            if value in (None, "float32"):
-                continue
-            raise ValueError(
-                f"Augment.from_config: `dtype` must be 'float32'. Received: dtype={value!r}. "
-                "Augment outputs float32 (float64 for float64 input); cast afterwards."
-            )
-        if key not in accepted:
-            known = sorted(accepted | set(_UNSUPPORTED) | {"rescale", "data_format", "dtype"})
-            raise ValueError(
-                f"Augment.from_config: `{key}` must be an ImageDataGenerator argument. "
-                f"Received: {key}={value!r}. Known arguments: {known}."
-            )
-        result[key] = value
-    return result
-
-
-_DEFAULTS = {
-    "rotation_range": 0.0,
-    "width_shift_range": 0.0,
-    "height_shift_range": 0.0,
-    "shear_range": 0.0,
-    "zoom_range": 0.0,
-    "horizontal_flip": False,
-    "vertical_flip": False,
-    "brightness_range": None,
-    "channel_shift_range": 0.0,
-    "fill_mode": "nearest",
-    "cval": 0.0,
-    "contrast_range": None,
-    "hue_range": 0.0,
-    "saturation_range": None,
-    "erasing_probability": 0.0,
-    "erasing_scale": [0.02, 0.25],
-    "erasing_ratio": [0.3, 3.3],
-    "erasing_value": 0.0,
-    "policy": None,
-    "interpolation": "bilinear",
-    "seed": None,
-    "jit_compile": "auto",
-}
-# The arguments that are augmentation steps of their own (what the guard checks one by one).
-_STEP_ARGUMENTS = (
-    "rotation_range",
-    "width_shift_range",
-    "height_shift_range",
-    "shear_range",
-    "zoom_range",
-    "horizontal_flip",
-    "vertical_flip",
-    "brightness_range",
-    "channel_shift_range",
-    "contrast_range",
-    "hue_range",
-    "saturation_range",
-    "erasing_probability",
-    "policy",
-)
-
-
-class _AlwaysFlip(Augment):
-    """A flip applied to every image (what the guard measures for `*_flip`)."""
-
-    def __init__(self, which, **kwargs):
-        super().__init__(**{which: True}, **kwargs)
-        self.argument = which
-
-    def sample_geometry(self, uniforms, height, width):
-        always = tf.ones_like(uniforms[0], tf.bool)
-        never = tf.zeros_like(always)
-        if self.argument == "horizontal_flip":
-            return projective.affine_parameters(height, width, flip=(always, never))
-        return projective.affine_parameters(height, width, flip=(never, always))
-
-
-def _keras_call_context_training():
-    """`training` of the enclosing Keras call (e.g. a model called with `training=False`)."""
-    try:
-        from keras.src.backend.common import global_state
-    except ImportError:  # a Keras without this private module: treat as unknown
-        return None
-    context = global_state.get_global_attribute("current_call_ctx")
-    return getattr(context, "training", None)
-
-
-def _groupable(element_spec):
-    """Whether elements can be batched and unbatched losslessly: single fixed-size images."""
-    specs = tf.nest.flatten(element_spec)
-    if not specs or not all(
-        type(spec) is tf.TensorSpec and spec.shape.is_fully_defined() for spec in specs
-    ):
-        return False
-    images = _image_part(element_spec)
-    return (
-        isinstance(images, tf.TensorSpec)
-        and images.shape.rank == 3
-        and images.shape.num_elements() < _GROUP_MAX_VALUES
-    )
-
-
-def take_images(dataset, num_images, owner):
-    """The first `num_images` images of a dataset (any element layout, batched or not)."""
-    if isinstance(dataset, tf.data.Dataset):
-        images = []
-        count = 0
-        for element in dataset:
-            batch = _images_of(element, owner)
-            if batch.shape.rank == 3:
-                batch = batch[None]
-            images.append(batch)
-            count += int(batch.shape[0])
-            if count >= num_images:
-                break
-        if not images:
-            raise ValueError(f"{owner}: `dataset` must hold images. Received: an empty dataset.")
-        return tf.concat(images, axis=0)[:num_images]
-    images = checks.as_image_tensor(owner, _images_of(dataset, owner))
-    if images.shape.rank == 3:
-        images = images[None]
-    return images[:num_images]
-
-
-def _image_part(element):
-    """The images of an element (or of its spec): the "images" entry of a dict, the first
-    item of a tuple, else the element itself; None for a dict without "images"."""
-    if isinstance(element, Mapping):
-        return element.get("images")
-    if isinstance(element, (tuple, list)):
-        return element[0]
-    return element
-
-
-def _images_of(element, owner):
-    images = _image_part(element)
-    if images is None:
-        raise ValueError(
-            f"{owner}: a dict element must have an 'images' key. Received: "
-            f"keys={sorted(element)}. Rename the image entry to 'images'."
-        )
-    return tf.convert_to_tensor(images)
+        return cls(**image_data_generator.augment_arguments(config))

@@ -4,8 +4,10 @@ import tensorflow as tf
 
 from keras_accuracy_kit.transforms._mixing import MixingTransform
 from keras_accuracy_kit.transforms.functional import photometric
+from keras_accuracy_kit.transforms.registry import register_transform
 
 
+@register_transform
 class CutMix(MixingTransform):
     """Pastes a random box of another image of the batch; labels mix by the pasted area.
 

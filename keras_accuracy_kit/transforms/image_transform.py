@@ -1,11 +1,9 @@
 """The base of every kit transform: one object that works in `dataset.map` and in a model."""
 
-from collections.abc import Mapping
-
 import keras
 import tensorflow as tf
 
-from keras_accuracy_kit._core import checks
+from keras_accuracy_kit._core import checks, elements
 
 
 class ImageTransform(keras.layers.Layer):
@@ -94,24 +92,7 @@ class ImageTransform(keras.layers.Layer):
         Returns:
             The element with the same structure, images replaced by `function(images)`.
         """
-        if isinstance(element, Mapping):
-            if "images" not in element:
-                raise ValueError(
-                    f"{self._owner}: a dict element must have an 'images' key. Received: "
-                    f"keys={sorted(element)}. Rename the image entry to 'images', e.g. "
-                    "`dataset.map(lambda d: {'images': d['image'], 'labels': d['label']})`."
-                )
-            output = dict(element)
-            output["images"] = function(element["images"])
-            return output
-        if isinstance(element, tuple):
-            if not element:
-                raise ValueError(
-                    f"{self._owner}: a tuple element must start with images. Received: "
-                    "an empty tuple."
-                )
-            return (function(element[0]),) + tuple(element[1:])
-        return function(element)
+        return elements.map_images(element, function, self._owner)
 
     def call(self, inputs):
         images = checks.as_image_tensor(self._owner, inputs)

@@ -8,13 +8,14 @@ transforms (a few degrees, a few per cent of shift and zoom), which never change
 """
 
 import dataclasses
+import warnings
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_accuracy_kit._core import checks, late_bound
-from keras_accuracy_kit.transforms.augment import Augment
+from keras_accuracy_kit._core import checks, elements, late_bound
+from keras_accuracy_kit.transforms.augment import DEFAULTS, Augment, _shift_is_on
 
 #: The mild transforms whose change rate is the baseline: they never change a class.
 MILD_TRANSFORMS = {
@@ -143,18 +144,8 @@ def check_invariance(
     ```
     """
     owner = "check_invariance"
-    if not isinstance(augmentation, Augment):
-        raise ValueError(
-            f"{owner}: `augmentation` must be a `kit.augment(...)`. Received: "
-            f"augmentation={augmentation!r}. Build it with `kit.augment(...)` or "
-            "`kit.augment.from_config(image_data_generator_kwargs)`."
-        )
+    _check_arguments(owner, augmentation, margin)
     num_images = checks.check_positive_int(owner, "num_images", num_images, example=1000)
-    if not isinstance(margin, (int, float)) or not 0 <= margin < 1:
-        raise ValueError(
-            f"{owner}: `margin` must be a rate in [0, 1). Received: margin={margin!r}. "
-            "E.g. margin=0.1 flags steps 10 points above the mild-transform baseline."
-        )
     images, labels = _collect(dataset, num_images, owner, need_labels=model is None)
     source_dtype = images.dtype  # `cval` is in the units of the original images
     images = augmentation._scale_only(images)
@@ -165,6 +156,19 @@ def check_invariance(
         outputs = model.predict(batch, batch_size=256, verbose=0)
         return np.argmax(outputs, axis=-1)
 
+    rows, baseline_rate, examples = _measure(
+        augmentation, images, source_dtype, predict, seed, margin
+    )
+    report = InvarianceReport(
+        tuple(rows), baseline_rate, float(margin), int(images.shape[0]), examples, model
+    )
+    if logdir is not None:
+        report.write(logdir)
+    return report
+
+
+def _measure(augmentation, images, source_dtype, predict, seed, margin):
+    """The rows (one per single step), the mild transforms' rate and the example images."""
     base_seed = tf.constant([seed, 1], tf.int64)
     original = predict(images)
     mild = Augment(
@@ -178,18 +182,27 @@ def check_invariance(
     baseline_rate = float(np.mean(predict(mild_images) != original))
     rows = []
     examples = {"originals": images[:8]}
-    for index, (name, step) in enumerate(augmentation.single_steps().items()):
+    for index, (name, step) in enumerate(single_steps(augmentation).items()):
         augmented = step.augment_images(images, base_seed + [0, index + 1], source_dtype)
         rate = float(np.mean(predict(augmented) != original))
         argument = name.split("=")[0]
         rows.append(InvarianceRow(name, argument, rate, rate > baseline_rate + margin))
         examples[name] = augmented[:8]
-    report = InvarianceReport(
-        tuple(rows), baseline_rate, float(margin), len(original), examples, model
-    )
-    if logdir is not None:
-        report.write(logdir)
-    return report
+    return rows, baseline_rate, examples
+
+
+def _check_arguments(owner, augmentation, margin):
+    if not isinstance(augmentation, Augment):
+        raise ValueError(
+            f"{owner}: `augmentation` must be a `kit.augment(...)`. Received: "
+            f"augmentation={augmentation!r}. Build it with `kit.augment(...)` or "
+            "`kit.augment.from_config(image_data_generator_kwargs)`."
+        )
+    if not isinstance(margin, (int, float)) or not 0 <= margin < 1:
+        raise ValueError(
+            f"{owner}: `margin` must be a rate in [0, 1). Received: margin={margin!r}. "
+            "E.g. margin=0.1 flags steps 10 points above the mild-transform baseline."
+        )
 
 
 def fit_reference_classifier(images, labels, seed=0, epochs=10):
@@ -246,56 +259,133 @@ def fit_reference_classifier(images, labels, seed=0, epochs=10):
 def _collect(dataset, num_images, owner, need_labels):
     """The first `num_images` images and (if present) labels, as a tensor and an int array."""
     if isinstance(dataset, (tuple, list)) and len(dataset) == 2:
-        elements = [(tf.convert_to_tensor(dataset[0]), tf.convert_to_tensor(dataset[1]))]
+        source = [(tf.convert_to_tensor(dataset[0]), tf.convert_to_tensor(dataset[1]))]
     elif isinstance(dataset, tf.data.Dataset):
-        elements = dataset
+        source = dataset
     else:
         raise ValueError(
             f"{owner}: `dataset` must be a tf.data.Dataset or a pair (images, labels). "
             f"Received: dataset={type(dataset).__name__}. Pass the un-augmented training data."
         )
-    images, labels, count = [], [], 0
-    for element in elements:
-        if isinstance(element, dict):
-            batch_images, batch_labels = element.get("images"), element.get("labels")
-        elif isinstance(element, (tuple, list)):
-            batch_images = element[0]
-            batch_labels = element[1] if len(element) > 1 else None
-        else:
-            batch_images, batch_labels = element, None
-        if batch_images is None:
-            raise ValueError(
-                f"{owner}: a dict element must have an 'images' key. Received: "
-                f"keys={sorted(element)}. Rename the image entry to 'images'."
-            )
-        batch_images = checks.as_image_tensor(owner, batch_images)
-        single = batch_images.shape.rank == 3
-        if single:
-            batch_images = batch_images[None]
-        if batch_labels is not None:
-            batch_labels = np.asarray(batch_labels)
-            if single:
-                batch_labels = batch_labels[None]
-            if batch_labels.ndim == 2:
-                batch_labels = np.argmax(batch_labels, axis=-1)
-            labels.append(batch_labels.reshape(-1).astype(np.int64))
-        images.append(batch_images)
-        count += int(batch_images.shape[0])
-        if count >= num_images:
-            break
-    if not images:
-        raise ValueError(f"{owner}: `dataset` must hold images. Received: an empty dataset.")
-    if need_labels and len(labels) != len(images):
+    images, labels, num_labelled, num_batches = elements.take_images_and_labels(
+        source, num_images, owner
+    )
+    if need_labels and num_labelled != num_batches:
         raise ValueError(
             f"{owner}: `dataset` must hold labels when no `model` is given. Received: "
             "elements without labels. Pass `(image, label)` pairs so that a reference "
             "classifier can be fitted, or pass your trained classifier as `model=`."
         )
-    images = tf.concat(images, axis=0)[:num_images]
-    labels = np.concatenate(labels)[:num_images] if labels else None
     return images, labels
 
 
-# `Augment.checked` runs the guard through this registration: the guard imports `augment`,
+# The arguments that are augmentation steps of their own (what the guard checks one by one).
+STEP_ARGUMENTS = (
+    "rotation_range",
+    "width_shift_range",
+    "height_shift_range",
+    "shear_range",
+    "zoom_range",
+    "horizontal_flip",
+    "vertical_flip",
+    "brightness_range",
+    "channel_shift_range",
+    "contrast_range",
+    "hue_range",
+    "saturation_range",
+    "erasing_probability",
+    "policy",
+)
+
+
+class _AlwaysFlip(Augment):
+    """A flip applied to every image (what the guard measures for `*_flip`)."""
+
+    def __init__(self, which, **kwargs):
+        super().__init__(**{which: True}, **kwargs)
+        self.argument = which
+
+    def sample_geometry(self, uniforms, height, width):
+        always = tf.ones_like(uniforms["horizontal_flip"], tf.bool)
+        never = tf.zeros_like(always)
+        if self.argument == "horizontal_flip":
+            return {"flip": (always, never)}
+        return {"flip": (never, always)}
+
+
+def _is_on(augment, arg, value):
+    if value == DEFAULTS[arg]:
+        return False
+    if arg in ("width_shift_range", "height_shift_range"):
+        return _shift_is_on(value)
+    if arg == "zoom_range":
+        return augment._zoom != [1.0, 1.0]
+    return True
+
+
+def single_steps(augment):
+    """Each active step of `augment` alone, as `{name: Augment}` (flips always applied).
+
+    The name is the argument and its value, e.g. `"rotation_range=180"`. Flips are
+    returned as always-on (`"horizontal_flip"` mirrors every image), so a guard measures
+    the flip itself, not a coin toss.
+    """
+    config = augment.get_config()
+    common = {
+        "fill_mode": augment.fill_mode,
+        "cval": augment.cval,
+        "interpolation": augment.interpolation,
+        "value_range": list(augment.value_range),
+        "seed": augment.seed,
+        "jit_compile": augment.jit_compile,
+    }
+    steps = {}
+    for arg in STEP_ARGUMENTS:
+        value = config[arg]
+        if not _is_on(augment, arg, value):
+            continue
+        if arg == "erasing_probability":
+            extra = {k: config[k] for k in ("erasing_scale", "erasing_ratio", "erasing_value")}
+            steps[f"{arg}={value}"] = Augment(**common, **extra, erasing_probability=value)
+        elif arg in ("horizontal_flip", "vertical_flip"):
+            steps[arg] = _AlwaysFlip(arg, **common)
+        else:
+            steps[f"{arg}={value}"] = Augment(**common, **{arg: value})
+    return steps
+
+
+def without(augment, arguments):
+    """A copy of `augment` with the given arguments reset to their defaults."""
+    config = augment.get_config()
+    for arg in arguments:
+        config[arg] = DEFAULTS[arg]
+    return type(augment).from_config(config)
+
+
+def without_flagged_steps(augment, dataset, model=None, **kwargs):
+    """`augment` without the steps that change classes, warning per step: `augment.checked`.
+
+    Runs `check_invariance(dataset, augment, model=model, **kwargs)` and removes each
+    flagged step (e.g. `horizontal_flip` for digits).
+
+    Returns:
+        A new `Augment`.
+    """
+    report = check_invariance(dataset, augment, model=model, **kwargs)
+    removed = []
+    for row in report.rows:
+        if row.flagged:
+            removed.append(row.argument)
+            warnings.warn(
+                f"Augment.checked: removed `{row.name}`: it changed the predicted class "
+                f"of {row.change_rate:.0%} of the images (mild transforms: "
+                f"{report.baseline_rate:.0%}, threshold {report.threshold:.0%}).",
+                stacklevel=4,
+            )
+    return without(augment, removed)
+
+
+# `Augment.checked` runs the guard through these registrations: the guard imports `augment`,
 # never the reverse.
 late_bound.register(f"{__name__}.check_invariance", check_invariance)
+late_bound.register(f"{__name__}.without_flagged_steps", without_flagged_steps)

@@ -3,8 +3,10 @@
 import tensorflow as tf
 
 from keras_accuracy_kit.transforms._mixing import MixingTransform
+from keras_accuracy_kit.transforms.registry import register_transform
 
 
+@register_transform
 class MixUp(MixingTransform):
     """Blends each image with another of its batch, and the one-hot labels alike.
 

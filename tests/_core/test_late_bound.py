@@ -20,7 +20,8 @@ def test_the_kit_registers_what_its_lower_layers_call():
     import keras_accuracy_kit  # noqa: F401  (the facade imports every registering module)
 
     for name in (
-        "keras_accuracy_kit.transforms.check_invariance.check_invariance",
+        "keras_accuracy_kit.transforms.invariance.check_invariance",
+        "keras_accuracy_kit.transforms.invariance.without_flagged_steps",
         "keras_accuracy_kit.reporting.previews.write_augment_preview",
         "keras_accuracy_kit.reporting.previews.write_invariance_report",
     ):

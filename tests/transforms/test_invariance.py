@@ -110,7 +110,7 @@ def test_the_reference_classifier_leaves_global_random_state_alone(digits):
     np.random.seed(5)
     expected = np.random.random()
     np.random.seed(5)
-    from keras_accuracy_kit.transforms.check_invariance import fit_reference_classifier
+    from keras_accuracy_kit.transforms.invariance import fit_reference_classifier
 
     fit_reference_classifier(tf.constant(images[:64]), labels[:64], epochs=1)
     assert np.random.random() == expected

@@ -44,10 +44,16 @@ NON_DEFAULT_ARGUMENTS = {
     "ToLab": {"output_range": "unit", "jit_compile": False},
     "ToYUV": {"output_range": "unit"},
 }
+# The same for the transforms that mix images and labels (not layers: no model tests).
+LABEL_MIXING_ARGUMENTS = {
+    "MixUp": {"alpha": 0.4, "seed": 3},
+    "CutMix": {"alpha": 0.5, "seed": 4},
+}
 
 
 def test_every_registered_transform_has_round_trip_arguments():
     assert sorted(NON_DEFAULT_ARGUMENTS) == sorted(registered_transforms())
+    assert sorted(LABEL_MIXING_ARGUMENTS) == sorted(registered_transforms(label_mixing=True))
 
 
 def test_config_round_trip(transform_name):
@@ -105,3 +111,51 @@ def test_transform_in_a_model_trains_under_a_distribution_strategy(transform_nam
 def test_model_input_with_wrong_channels_fails_when_the_model_is_built():
     with pytest.raises(ValueError, match=r"ToLab: `images` must have 3 channel\(s\)"):
         make_transform("ToLab")(keras.Input((16, 16, 1)))
+
+
+@pytest.fixture(params=sorted(registered_transforms(label_mixing=True)))
+def mixing_name(request):
+    return request.param
+
+
+def _one_hot_batch(num=6):
+    images = np.random.default_rng(1).integers(0, 256, (num, 8, 10, 3)).astype(np.uint8)
+    return images, tf.one_hot(np.arange(num) % 3, 3)
+
+
+def test_label_mixing_config_round_trip(mixing_name):
+    cls = registered_transforms(label_mixing=True)[mixing_name]
+    arguments = LABEL_MIXING_ARGUMENTS[mixing_name]
+    transform = cls(value_range=(0, 255), **arguments)
+    config = transform.get_config()
+    assert config == {**arguments, "value_range": [0.0, 255.0]}
+    rebuilt = cls.from_config(config)
+    assert rebuilt.get_config() == config
+    serialized = keras.saving.serialize_keras_object(transform)
+    assert serialized["registered_name"] == f"keras_accuracy_kit>{mixing_name}"
+    deserialized = keras.saving.deserialize_keras_object(serialized)
+    assert type(deserialized) is cls and deserialized.get_config() == config
+    # The rebuilt transform mixes a batch exactly as the original for the same seed.
+    seed = tf.constant([5, 6], tf.int64)
+    batch = _one_hot_batch()
+    for ours, theirs in zip(
+        transform.apply_with_seed(batch, seed), deserialized.apply_with_seed(batch, seed)
+    ):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_label_mixing_runs_in_a_distributed_fit(mixing_name):
+    cls = registered_transforms(label_mixing=True)[mixing_name]
+    images, labels = _one_hot_batch(8)
+    data = tf.data.Dataset.from_tensor_slices((images, labels)).batch(4)
+    data = data.apply(cls(**LABEL_MIXING_ARGUMENTS[mixing_name]))
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = keras.Sequential(
+            [keras.Input((8, 10, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)]
+        )
+        model.compile(
+            optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True)
+        )
+    history = model.fit(data, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])

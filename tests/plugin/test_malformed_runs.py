@@ -48,6 +48,19 @@ MALFORMED = {
     "bad-changes": (b'{"schema_version": 1, "changes": "lr"}', r"`changes` must be a list"),
     "bad-worst": (b'{"schema_version": 1, "worst": [3]}', r"`worst` must be a list of objects"),
     "newer": (b'{"schema_version": 99}', r"newer keras-accuracy-kit"),
+    "bad-decision": (b'{"schema_version": 1, "decision": [true]}', r"`decision` must be an"),
+    "bad-kept": (
+        b'{"schema_version": 1, "decision": {"kept": "yes"}}',
+        r"`decision.kept` must be true, false or null; received 'yes'",
+    ),
+    "bad-gain": (
+        b'{"schema_version": 1, "decision": {"kept": true, "gain": "+1"}}',
+        r"`decision.gain` must be a number",
+    ),
+    "bad-rule": (
+        b'{"schema_version": 1, "decision": {"kept": true, "rule": 3}}',
+        r"`decision.rule` must be a string",
+    ),
 }
 
 
@@ -107,9 +120,11 @@ def test_ladder_lists_the_healthy_runs_and_names_the_bad_ones(served):
     assert response.status_code == 200
     ladder = strict_json(response)
     assert [row["run"] for row in ladder["runs"]] == ["good-a", "good-b", "kit-nan"]
-    assert ladder["runs"][1]["delta_previous"] == pytest.approx(0.25)
+    assert ladder["runs"][1]["gain"] == pytest.approx(0.25)  # over the best so far (good-a)
     assert ladder["runs"][1]["delta_vs_parent"] is None  # D30: inf is sent as null
-    assert ladder["runs"][2]["best"] is None and ladder["runs"][2]["delta_previous"] is None
+    nan_run = ladder["runs"][2]
+    assert nan_run["best"] is None and nan_run["gain"] is None and nan_run["kept"] is False
+    assert ladder["best_run"] == "good-b" 
     bad = {entry["run"]: entry["error"] for entry in ladder["bad_runs"]}
     assert sorted(bad) == sorted(MALFORMED)
     for run, (_, reason) in MALFORMED.items():

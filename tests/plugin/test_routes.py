@@ -47,12 +47,18 @@ def test_ladder_lists_runs_in_order_with_deltas(served):
         (name, change, rank) for rank, (name, change, _) in enumerate(ladder)
     ]
     bests = [best for _, _, best in ladder]
+    assert [r["best"] for r in rows] == [r["value"] for r in rows]  # no decision recorded
     assert [r["best"] for r in rows] == pytest.approx(bests, abs=1e-7)
-    assert rows[0]["delta_previous"] is None and rows[0]["delta_baseline"] is None
+    assert rows[0]["gain"] is None and rows[0]["delta_baseline"] is None and rows[0]["kept"]
+    # Kept when it beats the best kept run before it; the gain is against that run.
+    best_so_far = bests[0]
     for i in (1, 2):
-        assert rows[i]["delta_previous"] == pytest.approx(bests[i] - bests[i - 1], abs=1e-7)
+        assert rows[i]["gain"] == pytest.approx(bests[i] - best_so_far, abs=1e-7)
+        assert rows[i]["kept"] is (bests[i] > best_so_far)
         assert rows[i]["delta_baseline"] == pytest.approx(bests[i] - bests[0], abs=1e-7)
+        best_so_far = max(best_so_far, bests[i])
     assert all(r["wall_time"] > 0 and r["monitor"] == "val_accuracy" for r in rows)
+    assert all(r["mode"] == "max" and r["decided_by"] == "tab" for r in rows)
 
 
 def test_run_details_and_worst_image(served):

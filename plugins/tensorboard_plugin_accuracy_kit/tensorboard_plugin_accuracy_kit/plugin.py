@@ -4,7 +4,9 @@ Routes (under `/data/plugin/accuracy_kit/`):
 
 - `static/<file>`: the frontend (`index.js`, `style.css`), read once at start-up; only
   those names are served, so no path can reach outside the package.
-- `ladder`: every run with a kit summary, in ladder order, with its deltas.
+- `ladder`: every run with a kit summary, in ladder order, each with its kept mark and
+  its gain over the best so far (the ladder's own decision when it recorded one, else the
+  tab's: better than the best kept run before it, in the direction of `mode`).
 - `run?run=<name>`: one run's summary (confusion matrix, per-class accuracy, worst
   predictions).
 - `worst_image?run=<name>&index=<i>`: the PNG of one worst prediction.
@@ -138,6 +140,25 @@ def summary_problem(summary):
     hparams = summary.get(metadata.KEY_HPARAMS)
     if hparams is not None and not isinstance(hparams, dict):
         return f"`hparams` must be an object; received {type(hparams).__name__}"
+    return _decision_problem(summary.get(metadata.KEY_DECISION))
+
+
+def _decision_problem(decision):
+    if decision is None:
+        return None
+    if not isinstance(decision, dict):
+        return f"`decision` must be an object or null; received {decision!r}"
+    kept = decision.get(metadata.KEY_KEPT)
+    if kept is not None and not isinstance(kept, bool):
+        return f"`decision.kept` must be true, false or null; received {kept!r}"
+    for key in (metadata.KEY_VALUE, metadata.KEY_GAIN, metadata.KEY_LOW, metadata.KEY_HIGH):
+        value = decision.get(key)
+        if value is not None and not _is_number(value):
+            return f"`decision.{key}` must be a number or null; received {value!r}"
+    for key in (metadata.KEY_RULE, metadata.KEY_NOTE):
+        value = decision.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"`decision.{key}` must be a string or null; received {value!r}"
     return None
 
 
@@ -168,25 +189,70 @@ def static_file_impl(files, name):
     return files[name]
 
 
+def monitor_mode(summary):
+    """`"min"` or `"max"`: the summary's `mode`, else guessed from the monitor's name as the
+    kit does (losses and errors are minimised).
+
+    Example:
+
+    >>> monitor_mode({"monitor": "val_loss"}), monitor_mode({"monitor": "val_accuracy"})
+    ('min', 'max')
+    >>> monitor_mode({"monitor": "val_loss", "mode": "max"})
+    'max'
+    """
+    mode = summary.get(metadata.KEY_MODE)
+    if mode in ("min", "max"):
+        return mode
+    name = summary.get(metadata.KEY_MONITOR) or ""
+    return "min" if name.endswith("loss") or "error" in name else "max"
+
+
+def is_better(gain, mode):
+    """Whether a gain goes the right way for `mode` (None when there is no gain).
+
+    Example:
+
+    >>> is_better(-0.1, "min"), is_better(-0.1, "max"), is_better(0.0, "max"), is_better(None, "min")
+    (True, False, False, None)
+    """
+    if gain is None:
+        return None
+    return gain < 0 if mode == "min" else gain > 0
+
+
+#: The tab's own rule for runs without a recorded decision.
+TAB_RULE = "kept when better than the best kept run before it"
+
+
 def ladder_rows(summaries):
-    """The ladder: runs in order with their deltas to the previous run and the baseline.
+    """The ladder: runs in order, each with its kept mark and gain over the best so far.
 
     Runs are ordered by their `order` (runs without one come after), then by start time,
-    then by name. The baseline is the first run. A delta is None when either value is.
+    then by name. A run's `value` is the value its decision compared (the ladder's judged
+    accuracy) or else its best `monitor` value. When the writer recorded a decision
+    (`AccuracyReport.record_decision`; `kit.improve` does for every step) its `kept`,
+    `gain`, interval and `rule` are shown as they are: the numbers of the ladder's own
+    table. Otherwise the tab decides: the first run is the baseline (kept), and a later
+    run is kept when its value beats the best kept run before it in the direction of its
+    `mode`; its gain is taken against that best so far. `better` says whether the gain
+    goes the right way for `mode` (colours follow it, not the sign).
 
     Args:
         summaries: Dict `{run name: summary dict}` as `AccuracyReport` writes them.
 
     Returns:
-        List of dicts: `run`, `rank` (0-based position), `order`, `change`, `best`,
-        `monitor`, `delta_previous`, `delta_baseline`, `delta_vs_parent`, `wall_time`,
-        `start_time`, `epochs`, `version`, `parent_version`, `changes`.
+        List of dicts: `run`, `rank` (0-based position), `order`, `change`, `value`,
+        `best`, `monitor`, `mode`, `kept` (None: pending), `gain`, `low`, `high`, `rule`,
+        `note`, `better`, `decided_by` (`"writer"` or `"tab"`), `delta_baseline`,
+        `delta_vs_parent`, `wall_time`, `start_time`, `epochs`, `version`,
+        `parent_version`, `changes`.
 
     Example:
 
-    >>> rows = ladder_rows({"b": {"order": 1, "best": 0.75}, "a": {"order": 0, "best": 0.5}})
-    >>> [(r["run"], r["delta_previous"], r["delta_baseline"]) for r in rows]
-    [('a', None, None), ('b', 0.25, 0.25)]
+    >>> rows = ladder_rows({"b": {"order": 1, "best": 0.75}, "a": {"order": 0, "best": 0.5},
+    ...                     "c": {"order": 2, "best": 0.625}})
+    >>> [(r["run"], r["kept"], r["gain"]) for r in rows]
+    [('a', True, None), ('b', True, 0.25), ('c', False, -0.125)]
     """
 
     def sort_key(item):
@@ -196,21 +262,52 @@ def ladder_rows(summaries):
         return (order is None, order or 0, start is None, start or 0.0, run)
 
     rows = []
-    baseline = previous = None
+    baseline = best_so_far = None
     for rank, (run, summary) in enumerate(sorted(summaries.items(), key=sort_key)):
         best = summary.get(metadata.KEY_BEST)
+        mode = monitor_mode(summary)
+        decision = summary.get(metadata.KEY_DECISION)
+        if decision is not None:
+            value = decision.get(metadata.KEY_VALUE)
+            value = best if value is None else value
+            kept = decision.get(metadata.KEY_KEPT)
+            gain = decision.get(metadata.KEY_GAIN)
+            low, high = decision.get(metadata.KEY_LOW), decision.get(metadata.KEY_HIGH)
+            rule = decision.get(metadata.KEY_RULE) or ""
+            note = decision.get(metadata.KEY_NOTE) or ""
+            decided_by = "writer"
+        else:
+            value, low, high, note, decided_by = best, None, None, "", "tab"
+            gain = _delta(value, best_so_far)
+            if best_so_far is None:
+                kept = value is not None
+                rule = "the baseline" if kept else "no value"
+            else:
+                kept = bool(is_better(gain, mode))
+                rule = TAB_RULE
         if rank == 0:
-            baseline = best
+            baseline = value
+        if kept and value is not None:
+            best_so_far = value
         rows.append(
             {
                 "run": run,
                 "rank": rank,
                 "order": summary.get(metadata.KEY_ORDER),
                 "change": summary.get(metadata.KEY_CHANGE) or run,
+                "value": value,
                 "best": best,
                 "monitor": summary.get(metadata.KEY_MONITOR),
-                "delta_previous": _delta(best, previous) if rank else None,
-                "delta_baseline": _delta(best, baseline) if rank else None,
+                "mode": mode,
+                "kept": kept,
+                "gain": gain,
+                "low": low,
+                "high": high,
+                "rule": rule,
+                "note": note,
+                "better": is_better(gain, mode),
+                "decided_by": decided_by,
+                "delta_baseline": _delta(value, baseline) if rank else None,
                 "delta_vs_parent": summary.get(metadata.KEY_DELTA_VS_PARENT),
                 "wall_time": summary.get(metadata.KEY_WALL_TIME),
                 "start_time": summary.get(metadata.KEY_START_TIME),
@@ -220,8 +317,28 @@ def ladder_rows(summaries):
                 "changes": summary.get(metadata.KEY_CHANGES) or [],
             }
         )
-        previous = best
     return rows
+
+
+def best_run(rows):
+    """The run the tab opens on: the last kept run (the best so far at the end of the
+    ladder), else the best value in the direction of its `mode`; None without rows.
+
+    Example:
+
+    >>> best_run(ladder_rows({"a": {"order": 0, "best": 0.5, "monitor": "val_loss"},
+    ...                       "b": {"order": 1, "best": 0.25, "monitor": "val_loss"},
+    ...                       "c": {"order": 2, "best": 0.75, "monitor": "val_loss"}}))
+    'b'
+    """
+    kept = [row for row in rows if row["kept"] and row["value"] is not None]
+    if kept:
+        return kept[-1]["run"]
+    valued = [row for row in rows if row["value"] is not None]
+    if not valued:
+        return rows[0]["run"] if rows else None
+    sign = -1 if valued[0]["mode"] == "min" else 1
+    return max(valued, key=lambda row: sign * row["value"])["run"]
 
 
 def _delta(value, reference):
@@ -320,13 +437,19 @@ class AccuracyKitPlugin(base_plugin.TBPlugin):
         return self.read_summaries_impl(ctx, experiment)[0]
 
     def ladder_impl(self, ctx, experiment):
-        """The ladder: `{"runs": ladder_rows(...), "bad_runs": [...], "schema_version": int}`.
+        """The ladder: `{"runs": ladder_rows(...), "best_run", "mode", "bad_runs": [...],
+        "schema_version": int}`.
 
-        `bad_runs` lists `{"run", "error"}` for runs whose summary could not be read.
+        `best_run` is the run to open (`best_run(...)`), `mode` the first run's (`"min"`
+        or `"max"`, what the value columns sort best-first by). `bad_runs` lists
+        `{"run", "error"}` for runs whose summary could not be read.
         """
         summaries, problems = self.read_summaries_impl(ctx, experiment)
+        rows = ladder_rows(summaries)
         return {
-            "runs": ladder_rows(summaries),
+            "runs": rows,
+            "best_run": best_run(rows),
+            "mode": rows[0]["mode"] if rows else "max",
             "bad_runs": [{"run": run, "error": problems[run]} for run in sorted(problems)],
             "schema_version": metadata.SCHEMA_VERSION,
         }

@@ -42,6 +42,16 @@ BUDGET_TABLE = [
     ),
     # NaN never improves.
     ({"initial_epochs": 2, "extension": 3}, [0.5, float("nan"), 0.9], [2, 2], 1, 0),
+    # Three improving stages with two extensions: the last one (3) is granted again.
+    (
+        {"initial_epochs": 2, "extension": [1, 3]},
+        [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6],
+        [2, 3, 6, 6, 6, 9, 9, 9, 9],
+        8,
+        5,
+    ),
+    # The smallest budgets: one epoch, then one more per improving stage.
+    ({"initial_epochs": 1, "extension": 1}, [0.5, 0.6], [1], 0, 0),
 ]
 
 
@@ -152,6 +162,7 @@ def test_missing_monitor_fails_in_the_first_epoch_of_fit():
         ),
         ({"extension": []}, r"`extension` must be a positive integer or a non-empty list"),
         ({"extension": [25, -1]}, r"`extension` must .*Received: extension=\[25, -1\]"),
+        ({"extension": 0}, r"`extension` must .*Received: extension=0\."),
         ({"mode": "up"}, r"`mode` must be one of \['auto', 'min', 'max'\]\. Received: mode='up'"),
         (
             {"min_delta": "small"},
@@ -196,3 +207,48 @@ def test_restore_best_weights_must_be_a_bool(value):
     with pytest.raises(TypeError, match=r"ProgressiveEpochs: `restore_best_weights` must be "
                        r"True or False"):  # fmt: skip
         ProgressiveEpochs(restore_best_weights=value)
+
+
+def test_no_best_at_all_restores_nothing_and_raises_nothing():
+    model = tiny_model()
+    weights = [np.full((2, 1), 3.0, "float32"), np.full((1,), 3.0, "float32")]
+    model.set_weights(weights)
+    callback = ProgressiveEpochs(initial_epochs=2, extension=2)
+    run = run_scripted(callback, [float("nan")] * 4, model=model)
+    assert run["epochs"] == 2 and callback.best_epoch is None
+    for got, expected in zip(model.get_weights(), weights):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_a_state_loaded_before_any_training_continues_the_decisions():
+    # Resuming into a fresh callback (no `on_train_begin` yet): the state's mode and best.
+    values = [1.0, 0.9, 0.8, 0.7, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
+    arguments = {"monitor": "val_loss", "initial_epochs": 3, "extension": [2, 4]}
+    reference = run_scripted(ProgressiveEpochs(**arguments), values, monitor="val_loss")
+    first = ProgressiveEpochs(**arguments)
+    run_scripted(first, values[:4], monitor="val_loss")
+    second = ProgressiveEpochs(**arguments)
+    second.set_model(tiny_model())
+    second.load_state_dict(json.loads(json.dumps(first.state_dict())))
+    budgets = []
+    for epoch in range(4, len(values)):
+        logs = {"val_loss": values[epoch]}
+        second.on_epoch_end(epoch, logs)
+        budgets.append(logs["epoch_budget"])
+        if second.model.stop_training:
+            break
+    assert budgets == [logs["epoch_budget"] for logs in reference["logs"]][4:]
+    assert (second.best_epoch, second.stopped_epoch) == (4, reference["epochs"] - 1)
+
+
+def test_the_loaded_state_decides_the_direction():
+    # The state was saved by a run that minimised; this callback resolved "max" at train
+    # begin (monitor "val_accuracy"): the state's mode wins, so 0.45 < 0.5 is a new best.
+    callback = ProgressiveEpochs(initial_epochs=3, extension=2)
+    callback.set_model(tiny_model())
+    callback.on_train_begin()
+    state = {"budget": 3, "stage": 0, "stage_improved": False, "best": 0.5, "mode": "min",
+             "best_epoch": 0, "stopped_epoch": None}  # fmt: skip
+    callback.load_state_dict(state)
+    callback.on_epoch_end(1, {"val_accuracy": 0.45})
+    assert callback.best_epoch == 1 and callback.stage_improved

@@ -42,3 +42,8 @@ def test_a_sample_is_seeded_sorted_and_within_the_mutants():
     assert sample == sorted(set(sample)) and len(sample) == 10 and max(sample) < 100
     assert tool.select(100, sample=10, seed=3) == sample != tool.select(100, sample=10, seed=4)
     assert tool.select(4, sample=10) == [0, 1, 2, 3]
+
+
+def test_lines_select_the_mutants_of_those_lines_only():
+    tool = load_script("tools", "mutation_check")
+    assert tool.select(4, lines={7, 9}, mutant_lines=[7, 8, 9, 9]) == [0, 2, 3]

@@ -313,9 +313,14 @@ def _run_tests_forked(copy, tests, timeout):
     return "SURVIVED" if os.waitstatus_to_exitcode(status) == 0 else "killed"
 
 
-def select(count, sample=None, seed=0, max_mutants=None):
-    """Indices of the mutants to check: all, the first `max_mutants`, or a seeded sample."""
+def select(count, sample=None, seed=0, max_mutants=None, lines=None, mutant_lines=()):
+    """Indices of the mutants to check: all, the first `max_mutants`, or a seeded sample.
+
+    With `lines`, only mutants on those source lines (`mutant_lines[i]` is mutant i's).
+    """
     numbers = list(range(count))
+    if lines is not None:
+        numbers = [n for n in numbers if mutant_lines[n] in lines]
     if max_mutants is not None:
         numbers = numbers[:max_mutants]
     if sample is not None and sample < len(numbers):
@@ -323,7 +328,9 @@ def select(count, sample=None, seed=0, max_mutants=None):
     return numbers
 
 
-def check(target, max_mutants=None, timeout=300, sample=None, seed=0, commit=None, fork=False):
+def check(
+    target, max_mutants=None, timeout=300, sample=None, seed=0, commit=None, fork=False, lines=None
+):
     module, tests = TARGETS[target]
     results = []
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
@@ -333,7 +340,9 @@ def check(target, max_mutants=None, timeout=300, sample=None, seed=0, commit=Non
         if run_tests(copy, tests, timeout, fork) != "SURVIVED":
             raise SystemExit(f"mutation_check: the tests of {target} fail without a mutant")
         every = list(mutants(source))
-        chosen = select(len(every), sample, seed, max_mutants)
+        chosen = select(
+            len(every), sample, seed, max_mutants, lines, [line for line, _, _ in every]
+        )
         if len(chosen) < len(every):
             print(f"{target}: checking {len(chosen)} of {len(every)} mutants", flush=True)
         for number in chosen:
@@ -362,6 +371,9 @@ def main(argv=None):
     parser.add_argument("--sample", type=int, default=None, help="N mutants drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--commit", default=None, help="check the files of this commit")
+    parser.add_argument(
+        "--lines", default=None, help="only mutants on these lines, e.g. 50,85 (survivors)"
+    )
     parser.add_argument("--timeout", type=float, default=300, help="seconds per test run")
     parser.add_argument(
         "--no-fork", action="store_true", help="a fresh interpreter per mutant (slower)"
@@ -377,11 +389,13 @@ def main(argv=None):
     fork = hasattr(os, "fork") and not args.no_fork
     if fork:
         preload()
+    lines = None if args.lines is None else {int(n) for n in args.lines.split(",")}
     survivors = []
     for target in args.targets:
         survivors += check(
-            target, args.max_mutants, args.timeout, args.sample, args.seed, args.commit, fork
-        )
+            target, args.max_mutants, args.timeout, args.sample, args.seed, args.commit, fork,
+            lines,
+        )  # fmt: skip
     return 1 if survivors else 0
 
 

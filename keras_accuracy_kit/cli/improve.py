@@ -74,6 +74,33 @@ def add_parser(commands):
     parser.add_argument(
         "--output", default=None, help="best model path, .keras or .h5 (default LOGDIR/best.keras)"
     )
+    parser.add_argument("--json", default=None, help="also write the steps as JSON to this file")
+    distributed = parser.add_argument_group(
+        "across machines",
+        "keras-tuner's chief/worker mode, as `kak tune`: start one --chief and any number of "
+        "--worker processes with the same data, arguments and --directory; the chief runs "
+        "the ladder and writes the results, the workers train its steps (or set "
+        "KERASTUNER_ORACLE_IP, KERASTUNER_ORACLE_PORT, KERASTUNER_TUNER_ID yourself). Exit "
+        "status 3: no chief (or no worker) answered within --timeout.",
+    )
+    role = distributed.add_mutually_exclusive_group()
+    role.add_argument("--chief", dest="role", action="store_const", const="chief",
+                      help="run the ladder, its steps trained by the workers")  # fmt: skip
+    role.add_argument("--worker", dest="role", action="store_const", const="worker",
+                      help="train the steps that the chief hands out")  # fmt: skip
+    distributed.add_argument("--directory", help="directory shared by the chief and workers")
+    distributed.add_argument("--oracle-ip", help="chief's address (default 127.0.0.1)")
+    distributed.add_argument("--oracle-port", type=int, help="chief's port (default: a free one)")
+    distributed.add_argument("--tuner-id", help="this worker's id (default worker-<host>-<pid>)")
+    distributed.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait for the chief/a worker"
+    )
+    distributed.add_argument(
+        "--heartbeat-timeout",
+        type=float,
+        default=30.0,
+        help="seconds without a worker's heartbeat before its step goes to another worker",
+    )
     parser.add_argument(
         "--verbose",
         type=int,
@@ -96,9 +123,22 @@ def improve_command(args, out):
         )
     _check_arguments(args)
     folds = _folds(args.folds)
+    role = getattr(args, "role", None)
+    if role is not None and not args.directory:
+        raise ValueError(
+            f"`--{role}` needs `--directory`, the directory shared by the chief and the "
+            f"workers. Received: --{role} without --directory. E.g. --{role} --directory "
+            "/shared/ladder."
+        )
+    if role is None and args.directory:
+        raise ValueError(
+            "`--directory` is the chief's and workers' shared directory. Received: "
+            f"--directory {args.directory} without --chief or --worker. Add one of them."
+        )
     output = args.output or os.path.join(args.logdir, "best.keras")
-    _check_writable(args.logdir, "--logdir", directory=True)
-    _check_writable(output, "--output")
+    if role != "worker":
+        _check_writable(args.logdir, "--logdir", directory=True)
+        _check_writable(output, "--output")
 
     from keras_accuracy_kit.ladder import (
         datasets,
@@ -146,8 +186,34 @@ def improve_command(args, out):
 
     # A status line while a step trains (terminals only; --verbose 2 has Keras' own lines).
     live_line = LiveLine() if args.verbose == 1 else contextlib.nullcontext()
-    with live_line:
-        result = _improve(improve, tutorial_cnn, train, validation, class_names, folds, args)
+    distributed = None
+    if role is not None:
+        from keras_accuracy_kit.ladder import Distributed
+
+        distributed = Distributed(
+            role,
+            args.directory,
+            oracle_ip=args.oracle_ip,
+            oracle_port=args.oracle_port,
+            tuner_id=args.tuner_id,
+            timeout=args.timeout,
+            heartbeat_timeout=args.heartbeat_timeout,
+        )
+    if role == "worker":
+        live_line = contextlib.nullcontext()  # a worker has no steps of its own to show
+    try:
+        with live_line:
+            result = _improve(
+                improve, tutorial_cnn, train, validation, class_names, folds, args, distributed
+            )
+    except TimeoutError as error:
+        out(f"kak improve: {error}", sys.stderr)
+        return 3
+    if role == "worker":
+        out(f"kak improve: worker done (the chief has finished the ladder in {args.directory})")
+        if args.json:
+            _write_json(args.json, {"role": "worker"})
+        return 0
     out("")
     out(result.table())
     out("")
@@ -167,6 +233,26 @@ def improve_command(args, out):
         names = ", ".join(type(t).__name__ for t in result.best_transforms)
         out(f"The model takes raw images: its first layers are {names}")
     out(f"History: kak history {result.directory}")
+    if args.json:
+        _write_json(
+            args.json,
+            {
+                "role": role or "single",
+                "best_accuracy": result.best_accuracy,
+                "seconds": result.seconds,
+                "steps": [
+                    {
+                        "name": step.name,
+                        "change": step.change,
+                        "kept": step.kept,
+                        "val_accuracy": step.val_accuracy,
+                        "epochs": step.epochs,
+                        "note": step.note,
+                    }
+                    for step in result.steps
+                ],
+            },
+        )
     out(f"TensorBoard: tensorboard --logdir {result.logdir}")
     if importlib.util.find_spec(PLUGIN_MODULE) is None:
         out(
@@ -177,7 +263,15 @@ def improve_command(args, out):
     return 0
 
 
-def _improve(improve, tutorial_cnn, train, validation, class_names, folds, args):
+def _write_json(path, payload):
+    import json
+
+    from keras_accuracy_kit._core import atomic
+
+    atomic.atomic_write_bytes(path, json.dumps(payload, indent=2, sort_keys=True).encode())
+
+
+def _improve(improve, tutorial_cnn, train, validation, class_names, folds, args, distributed):
     """`kit.improve` with the command's arguments (by name, as the library names them)."""
     budget = args.budget
     if budget is not None and budget.isdigit():
@@ -199,6 +293,7 @@ def _improve(improve, tutorial_cnn, train, validation, class_names, folds, args)
         tta=not args.no_tta,
         seed=args.seed,
         verbose=args.verbose,
+        distributed=distributed,
     )
 
 

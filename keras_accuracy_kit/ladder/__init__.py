@@ -7,6 +7,7 @@ from keras_accuracy_kit.ladder.datasets import (
     image_directory_datasets,
 )
 from keras_accuracy_kit.ladder.accuracy_ladder import improve
+from keras_accuracy_kit.ladder.distributed import Distributed
 from keras_accuracy_kit.ladder.evidence import Decision, decide
 from keras_accuracy_kit.ladder.reference_cnn import reference_cnn
 from keras_accuracy_kit.ladder.result import ImproveResult, Step
@@ -18,6 +19,7 @@ __all__ = [
     "Config",
     "DataFacts",
     "Decision",
+    "Distributed",
     "RUNGS",
     "Rung",
     "TestTimeAugmentation",

@@ -1,6 +1,8 @@
 """`kit.improve`: climb the seed article's ladder of tricks and keep what pays."""
 
 import dataclasses
+import hashlib
+import json
 import os
 import time
 import warnings
@@ -16,7 +18,9 @@ from keras_accuracy_kit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
 from keras_accuracy_kit.history.history import History
 from keras_accuracy_kit.ladder import data as data_lib
+from keras_accuracy_kit.ladder import distributed as distributed_lib
 from keras_accuracy_kit.ladder import evidence as evidence_lib
+from keras_accuracy_kit.ladder import executors
 from keras_accuracy_kit.ladder import members as members_lib
 from keras_accuracy_kit.ladder.budget import Budget, StopAtDeadline
 from keras_accuracy_kit.ladder.reference_cnn import reference_cnn
@@ -70,6 +74,7 @@ def improve(
     tta=True,
     seed=0,
     verbose=1,
+    distributed=None,
 ):
     """Tries the seed article's tricks one at a time on your model and keeps what pays.
 
@@ -103,6 +108,15 @@ def improve(
 
     Every step is a `kit.History` version (`kak history DIR`) and a TensorBoard run under
     `logdir` with an `AccuracyReport` (the "Accuracy Kit" tab shows the ladder).
+
+    **Across machines** (`distributed`): keras-tuner's chief/worker mode, as
+    `kit.search.tune`. The chief runs the ladder (its decisions, history and TensorBoard
+    runs) and serves each step's training as a trial; workers, started with the same
+    data and arguments, train them (a step's members together, exactly as one process
+    does: same seeds, same results) and write the trained weights to the shared
+    directory. While one step trains, idle workers train the steps that come next if it
+    is not kept; a worker that dies has its trial run again by another. See
+    `kit.ladder.Distributed`.
 
     Args:
         model: A `keras.Model` (each step trains fresh copies from `clone_model`) or a
@@ -145,10 +159,14 @@ def improve(
         seed: Int. Seeds weights, folds, shuffling and augmentation: reruns give the same
             ladder (up to the time budget's cuts). Defaults to `0`.
         verbose: 0 (silent), 1 (one line per step) or 2 (also `fit` progress).
+        distributed: Optional `kit.ladder.Distributed`: this process's role (`"chief"`
+            or `"worker"`) and the shared directory; keras-tuner's variables
+            (`KERASTUNER_ORACLE_IP`, `KERASTUNER_ORACLE_PORT`, `KERASTUNER_TUNER_ID`)
+            fill in the address. Defaults to `None` (one process).
 
     Returns:
         An `ImproveResult` (`best_model`, `best_accuracy`, `best_transforms`, `steps`,
-        `table()`).
+        `table()`); on a worker, None (once the chief has finished).
 
     Example:
 
@@ -161,27 +179,35 @@ def improve(
     result.best_model.save("best.keras")
     ```
     """
-    ladder = _Ladder(
-        model=model,
-        train=train,
-        validation=validation,
-        tricks=tricks,
-        budget=budget,
-        logdir=logdir,
-        directory=directory,
-        epochs=epochs,
-        backbone=backbone,
-        batch_size=batch_size,
-        min_delta=min_delta,
-        class_names=class_names,
-        refit=refit,
-        folds=folds,
-        ensemble=ensemble,
-        tta=tta,
-        seed=seed,
-        verbose=verbose,
-    )
-    return ladder.run()
+    settings = distributed_lib.Distributed.resolve(distributed)
+
+    def ladder(logdir=logdir, directory=directory):
+        return _Ladder(
+            model=model,
+            train=train,
+            validation=validation,
+            tricks=tricks,
+            budget=budget,
+            logdir=logdir,
+            directory=directory,
+            epochs=epochs,
+            backbone=backbone,
+            batch_size=batch_size,
+            min_delta=min_delta,
+            class_names=class_names,
+            refit=refit,
+            folds=folds,
+            ensemble=ensemble,
+            tta=tta,
+            seed=seed,
+            verbose=verbose,
+        )
+
+    if settings is None:
+        return ladder().run()
+    if settings.role == "worker":
+        return distributed_lib.run_worker(ladder, settings)
+    return distributed_lib.run_chief(ladder(), settings)
 
 
 @dataclasses.dataclass
@@ -266,6 +292,8 @@ class _Ladder:
         self._step_seconds = []
         self._member_epoch_seconds, self._overhead_seconds = 0.0, 0.0
         self._joint_cache, self._member_name, self._statistics = {}, "model", {}
+        self.executor = executors.LocalExecutor(self)
+        self._looking_ahead = False
 
     def _refit_pays(self):
         """`refit="auto"`: under cross-validation, or when your validation set is small
@@ -284,7 +312,9 @@ class _Ladder:
             f"validation images {self.facts.image_shape}, {self.facts.num_classes} classes; "
             f"judged on {self.evidence.describe()}; logs in {self.logdir}"
         )
-        best = self._train_step("baseline", "your model as it is", Config(epochs=self.epochs))
+        baseline = Config(epochs=self.epochs)
+        self._expect(None, baseline, [])
+        best = self._train_step("baseline", "your model as it is", baseline)
         if best is None:
             raise ValueError(
                 f"{_OWNER}: `budget` must leave room for the baseline. Received: a budget "
@@ -316,11 +346,14 @@ class _Ladder:
         if reason is not None:
             self._skip(rung.name, rung.label, reason)
             return best
-        for candidate in rung.candidates(self, best.config):
+        candidates = rung.candidates(self, best.config)
+        for position, candidate in enumerate(candidates):
             change, config, note = (tuple(candidate) + ("",))[:3]
             if not self._can_start():
                 self._skip(rung.name, change, "budget spent")
                 break
+            rest = candidates[position + 1 :] if isinstance(candidates, list) else []
+            self._expect(rung, best.config, [later[1] for later in rest])
             outcome = self._train_step(rung.name, change, config, parent=best, note=note)
             if outcome is not None and self._judge(outcome, best):
                 return outcome
@@ -545,12 +578,8 @@ class _Ladder:
         self._announce(f"[{index}] {name}: {change} ...")
         start = time.monotonic()
         transforms = self._transforms(config)
-        joint, members = self._fresh_members(config, self.evidence.num_members, seed_offset)
         checkpoint = self._checkpoint(name, config, transforms, parent)
         run_logdir = os.path.join(self.logdir, f"{index:02d}-{name}")
-        member_logs = members_lib.MemberLogs(
-            self.evidence.num_members, weights=self.evidence.fold_sizes()
-        )
         report = _StepReport(
             run_logdir,
             hparams={"ladder_step": name, **self._hparams(config)},
@@ -562,25 +591,9 @@ class _Ladder:
         )
         # The report writes the epoch scalars (as `epoch/<key>`) for TensorBoard; the
         # checkpoint records the step's best model once, after training (`_record`).
-        stop = StopAtDeadline(self.budget, share=None if finishing else RUNG_SHARE)
-        refit_arguments = None
-        if config.transfer:  # the recipe has its own phases, length and rates
-            refit_arguments = self._fit_transfer(
-                members, config, transforms, [member_logs, stop, report]
-            )
-        else:
-            callbacks = [member_logs, *self._schedule(config), stop, report]
-            max_epochs = self._max_epochs(config)
-            joint.fit(
-                self.evidence.training_data(self._pipeline(config, transforms)),
-                validation_data=self.evidence.judging_data(
-                    self._pipeline(config, transforms, augment_images=False)
-                ),
-                epochs=max_epochs,
-                callbacks=callbacks,
-                shuffle=False,  # tf.data pipelines shuffle themselves
-                verbose=self._fit_verbose(),
-            )
+        # The executor trains (here, or on keras-tuner workers, which replay the report).
+        trained = self.executor.train(self._request(config, seed_offset, finishing), [report])
+        joint, member_logs = trained.joint, trained.member_logs
         epochs_run = len(member_logs.epoch_logs)
         after_training = time.monotonic()
         progressive = config.progressive and not config.transfer  # the recipe keeps its best
@@ -588,21 +601,24 @@ class _Ladder:
         self._record(checkpoint, joint, member_logs, best_epochs)
         self._record_epoch_cost(member_logs)
         self.budget.spend(epochs_run)
-        probabilities = self._predict_judged(joint, config, transforms)
+        probabilities = trained.probabilities
         report.finish(self.evidence, probabilities, self._pipeline(config, transforms, False))
         # What a step does after training, twice (the best model's build is of that size).
-        self.budget.reserve = max(self.budget.reserve, 2 * (time.monotonic() - after_training))
+        self.budget.reserve = max(
+            self.budget.reserve,
+            2 * (time.monotonic() - after_training + trained.predict_seconds),
+        )
         outcome = _Outcome(
             config=config,
-            members=[member.get_weights() for member in members],
+            members=[member.get_weights() for member in trained.members],
             probabilities=probabilities,
             transforms=transforms,
             best_epochs=best_epochs,
             version=checkpoint.version_id,
-            refit_arguments=refit_arguments,
+            refit_arguments=trained.refit_arguments,
             member_epoch_seconds=self._member_epoch_seconds,
         )
-        if stop.stopped:
+        if trained.stopped:
             note = "; ".join(filter(None, [note, "cut short by the budget"]))
         step = Step(
             name,
@@ -624,6 +640,110 @@ class _Ladder:
             f" ({self.budget.describe()})"
         )
         return outcome
+
+    def train_members(self, request, observers=(), budget=None):
+        """Trains the members `request` describes: one step's training, what executors run.
+
+        A function of `request` and of the ladder's data and arguments only (the seeds
+        are set here): the same request trains the same members in any process.
+        `observers` are callbacks placed last (the step's report); `budget` (default:
+        the ladder's) bounds the step in time and epochs.
+
+        Returns:
+            An `executors.TrainedStep`.
+        """
+        config = request.config
+        transforms = self._transforms(config)
+        joint, members = self._fresh_members(config, request.num_members, request.seed_offset)
+        member_logs = members_lib.MemberLogs(
+            request.num_members, weights=self.evidence.fold_sizes()
+        )
+        share = None if request.finishing else RUNG_SHARE
+        stop = StopAtDeadline(self.budget if budget is None else budget, share=share)
+        refit_arguments = None
+        if config.transfer:  # the recipe has its own phases, length and rates
+            refit_arguments = self._fit_transfer(
+                members, config, transforms, [member_logs, stop, *observers]
+            )
+        else:
+            joint.fit(
+                self.evidence.training_data(self._pipeline(config, transforms)),
+                validation_data=self.evidence.judging_data(
+                    self._pipeline(config, transforms, augment_images=False)
+                ),
+                epochs=request.max_epochs,
+                callbacks=[member_logs, *self._schedule(config), stop, *observers],
+                shuffle=False,  # tf.data pipelines shuffle themselves
+                verbose=self._fit_verbose(),
+            )
+        start = time.monotonic()
+        probabilities = self._predict_judged(joint, config, transforms)
+        return executors.TrainedStep(
+            joint=joint,
+            members=members,
+            member_logs=member_logs,
+            stopped=stop.stopped,
+            refit_arguments=refit_arguments,
+            probabilities=probabilities,
+            predict_seconds=time.monotonic() - start,
+        )
+
+    def _request(self, config, seed_offset, finishing):
+        """The `StepRequest` of training `config` now (its bounds from the budget)."""
+        return executors.StepRequest(
+            config=config,
+            num_members=self.evidence.num_members,
+            seed_offset=seed_offset,
+            finishing=finishing,
+            max_epochs=self._max_epochs(config),
+            epochs_left=self.budget.epochs_left,
+            budget_seconds=self.budget.seconds,
+            budget_start=time.time() - self.budget.elapsed(),
+            budget_reserve=self.budget.reserve,
+        )
+
+    def _expect(self, rung, base, configs):
+        """Tells a speculating executor which steps come next if the one about to train
+        is not kept: `configs` (the rest of `rung`'s candidates), the later rungs'
+        candidates on `base` (after `rung`; all of them when it is None) and the
+        ensemble's seeds. The look-ahead stops at a rung whose candidates need work the
+        ladder has not done yet (the augmentation guard): it never changes what runs.
+        """
+        if not self.executor.speculates:
+            return
+        configs = list(configs)
+        rungs = [other for other in RUNGS if other.name in self.tricks]
+        later = rungs if rung is None else rungs[rungs.index(rung) + 1 :]
+        self._looking_ahead = True
+        try:
+            for other in later:
+                if other.skip_reason(self, base) is None:
+                    configs.extend(candidate[1] for candidate in other.candidates(self, base))
+        except _NotYetKnown:
+            pass
+        finally:
+            self._looking_ahead = False
+        requests = [self._request(config, 0, False) for config in configs]
+        if self.try_ensemble:
+            requests += [self._request(base, seeds, True) for seeds in range(1, DEFAULT_SEEDS)]
+        self.executor.expect(requests)
+
+    def fingerprint(self):
+        """What, besides a `StepRequest`, decides a step's training: the data (facts and
+        judged labels), the folds, seeds, batch size and models. Chief and workers must
+        agree on it."""
+        build = self.build
+        identity = {
+            "facts": repr(self.facts),
+            "labels": hashlib.sha256(np.ascontiguousarray(self.labels).tobytes()).hexdigest(),
+            "folds": self.evidence.num_folds,
+            "seed": self.seed,
+            "batch_size": self.evidence.batch_size,
+            "build": None if build is None else getattr(build, "__qualname__", repr(build)),
+            "model": None if self.model is None else self.model.name,
+            "backbone": None if self.backbone is None else str(self.backbone),
+        }
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
     def _schedule(self, config):
         """The training-length and learning-rate callbacks of `config`.
@@ -728,6 +848,8 @@ class _Ladder:
 
     def guarded_augment(self):
         """The default augmentation without the steps the guard found to change classes."""
+        if self._guarded is None and self._looking_ahead:
+            raise _NotYetKnown()  # `_expect` does not run the guard ahead of the ladder
         if self._guarded is None:
             augment = Augment(**DEFAULT_AUGMENT, value_range=self.facts.value_range, seed=self.seed)
             with warnings.catch_warnings():
@@ -882,6 +1004,7 @@ class _Ladder:
         joint, members, initial = cached
         for member, new in zip(members, fresh):
             member.set_weights(new.get_weights())
+            members_lib.copy_random_state(new, member)  # dropout draws as a new model's
         for variable, value in zip(joint.optimizer.variables, initial):
             variable.assign(value)
         return joint, members
@@ -1033,6 +1156,10 @@ class _StepReport(AccuracyReport):
             labels = evidence.sparse_labels[start:stop]
             yield np.asarray(images), labels, probabilities[start:stop]
             start = stop
+
+
+class _NotYetKnown(Exception):
+    """A look-ahead (`_expect`) met a candidate that needs work not done yet."""
 
 
 def _best_epoch(epoch_logs):

@@ -190,6 +190,18 @@ def joint_model(members, input_shape):
     return keras.Model(inputs, outputs, name="members")
 
 
+def copy_random_state(source, target):
+    """Gives `target` the random-number states of `source` (same architecture).
+
+    `get_weights()` leaves out the seed generators' states (dropout's draws): a model
+    reused with new weights must take them too to train as the new model would.
+    """
+    states = [v for v in source.variables if v.path.endswith("seed_generator_state")]
+    targets = [v for v in target.variables if v.path.endswith("seed_generator_state")]
+    for state, variable in zip(states, targets):
+        variable.assign(state)
+
+
 def fresh_optimizer(model):
     """A new optimizer of `model`'s class and config (no state shared with it)."""
     return model.optimizer.__class__.from_config(model.optimizer.get_config())

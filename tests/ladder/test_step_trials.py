@@ -1,0 +1,106 @@
+"""The pieces of the distributed ladder that need no training: requests, settings, oracle."""
+
+import math
+
+import pytest
+
+from keras_accuracy_kit.ladder import Config, Distributed
+from keras_accuracy_kit.ladder import step_trials
+from keras_accuracy_kit.ladder.executors import StepRequest
+
+
+def request(**changes):
+    values = dict(
+        config=Config(epochs=3, augment={"rotation_range": 10}),
+        num_members=2,
+        seed_offset=0,
+        finishing=False,
+        max_epochs=3,
+        epochs_left=math.inf,
+        budget_seconds=90.0,
+        budget_start=1000.0,
+        budget_reserve=2.0,
+    )
+    values.update(changes)
+    return StepRequest(**values)
+
+
+def test_a_request_round_trips_through_json():
+    original = request(epochs_left=150)
+    assert StepRequest.from_json(original.to_json()) == original
+    unbounded = request()
+    assert StepRequest.from_json(unbounded.to_json()).epochs_left == math.inf
+
+
+def test_the_key_names_the_training_not_the_moment_it_is_asked_for():
+    key = request().key("ladder")
+    # The time bounds only cut a step short: not part of what is trained.
+    assert request(budget_start=2000.0, budget_reserve=9.0).key("ladder") == key
+    # What training sees is: the epochs it may run (max_epochs or what the budget leaves).
+    assert request(epochs_left=100).key("ladder") == key  # 3 epochs either way
+    assert request(epochs_left=2).key("ladder") != key
+    assert request(max_epochs=4).key("ladder") != key
+    assert request(seed_offset=1).key("ladder") != key
+    assert request(finishing=True).key("ladder") != key
+    assert request(config=Config(epochs=3)).key("ladder") != key
+    assert request().key("another ladder") != key
+
+
+@pytest.mark.parametrize(
+    "arguments, match",
+    [
+        (dict(role="boss", directory="d"), "`role` must be 'chief' or 'worker'"),
+        (dict(role="chief", directory=""), "`directory` must be a path"),
+        (dict(role="worker", directory="d", oracle_port=70000), "`oracle_port` must be an int"),
+        (dict(role="worker", directory="d", tuner_id="chief-2"), "must not contain 'chief'"),
+        (dict(role="worker", directory="d", timeout=0), "`timeout` must be a positive"),
+        (dict(role="worker", directory="d", heartbeat_timeout=1), "at least 3 s"),
+    ],
+)
+def test_distributed_refuses_bad_settings(arguments, match):
+    with pytest.raises(ValueError, match=match):
+        Distributed(**arguments)
+
+
+def test_distributed_takes_keras_tuners_variables_for_what_is_not_given(monkeypatch):
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "10.0.0.7")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "8000")
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "worker-a")
+    settings = Distributed("worker", "shared")
+    assert settings.address() == ("10.0.0.7", 8000)
+    assert settings.worker_id() == "worker-a"
+    given = Distributed("worker", "shared", oracle_ip="127.0.0.1", oracle_port=0, tuner_id="w")
+    assert given.address() == ("127.0.0.1", 0)
+    assert given.worker_id() == "w"
+    with pytest.raises(TypeError, match="`distributed` must be None or a kit.ladder.Distributed"):
+        Distributed.resolve("chief")
+
+
+def test_the_oracle_hands_out_required_steps_first_then_speculative_ones(tmp_path):
+    oracle = step_trials.make_oracle(str(tmp_path))
+    assert str(oracle.create_trial("w0").status) == "IDLE"  # nothing asked for yet
+    oracle.speculate(["next", "after"])
+    oracle.require("now")
+    handed = [oracle.create_trial(w).hyperparameters.values["step"] for w in ("w0", "w1")]
+    assert handed == ["now", "next"]
+    # A running step is not handed out twice; the oracle knows who runs what.
+    oracle.require("now")
+    assert oracle.running_steps() == {"w0": "now", "w1": "next"}
+    assert oracle.status("now")[0] == "RUNNING"
+    assert oracle.status("never asked") == (None, None)
+    oracle.stop()
+    assert str(oracle.create_trial("w2").status) == "STOPPED"
+
+
+def test_a_dead_workers_step_goes_to_the_next_worker_that_asks(tmp_path):
+    oracle = step_trials.make_oracle(str(tmp_path))
+    oracle.require("step")
+    first = oracle.create_trial("w1")
+    oracle.end_dead("w1", "worker w1 sent no heartbeat for 5 s")
+    assert oracle.status("step")[0] == "INVALID"
+    assert "w1" not in oracle.tuner_ids and "w1" not in oracle.running_steps()
+    # keras-tuner's retry queue: the same trial, to another worker.
+    again = oracle.create_trial("w0")
+    assert again.trial_id == first.trial_id
+    assert again.hyperparameters.values["step"] == "step"
+    assert oracle.running_steps() == {"w0": "step"}

@@ -81,11 +81,15 @@ TARGETS = {
         [
             "tests/callbacks/test_reduce_lr_on_plateau.py",
             "tests/callbacks/test_reduce_lr_on_plateau_parity.py",
+            "tests/callbacks/test_documented_defaults.py",
         ],
     ),
     "callbacks_progressive_epochs": (
         "keras_accuracy_kit/callbacks/progressive_epochs.py",
-        ["tests/callbacks/test_progressive_epochs.py"],
+        [
+            "tests/callbacks/test_progressive_epochs.py",
+            "tests/callbacks/test_documented_defaults.py",
+        ],
     ),
     "functional_photometric": (
         "keras_accuracy_kit/transforms/functional/photometric.py",

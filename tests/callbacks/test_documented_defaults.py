@@ -48,7 +48,9 @@ def test_the_signature_defaults_are_the_documented_ones(cls):
     documented = documented_defaults(cls)
     parameters = inspect.signature(cls.__init__).parameters
     defaults = {
-        name: p.default for name, p in parameters.items() if p.default is not inspect.Parameter.empty
+        name: parameter.default
+        for name, parameter in parameters.items()
+        if parameter.default is not inspect.Parameter.empty
     }
     assert documented, f"{cls.__name__}: no documented default found"
     assert documented == {name: defaults[name] for name in documented}

@@ -3,9 +3,9 @@
 A reviewer's habit, made a script (issue 22). For each module below, every mutant (one
 operator, comparison, constant or call changed, see `MUTATIONS`) is written into a
 *copy* of the repository (the working tree is never touched, so it is safe while others
-work in it) and the module's tests run against it with `pytest -x`. A mutant the tests
-fail on is *killed*; one they pass is a *survivor*: either a missing test, or an
-equivalent mutant (no behaviour changes), which the README's development section explains.
+work in it) and the module's tests, with its own doctests, run against it with `pytest -x`.
+A mutant the tests fail on is *killed*; one they pass is a *survivor*: either a missing
+test, or an equivalent mutant (no behaviour changes), which docs/development.md explains.
 
 A small equivalent of `mutmut` (whose 3.x runs only inside its own `mutants/` tree and
 forks after running the code under test, which TensorFlow does not survive): standard
@@ -251,18 +251,20 @@ def copy_repository(destination, commit=None):
     shutil.copytree(ROOT, destination, ignore=ignore, dirs_exist_ok=True)
 
 
-def _pytest_arguments(tests):
-    return ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *tests]
+def _pytest_arguments(tests, module=None):
+    """The target's tests, and the mutated module's own doctests (`make test` runs them)."""
+    doctests = ["--doctest-modules", module] if module is not None else []
+    return ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *doctests, *tests]
 
 
-def run_tests(copy, tests, timeout, fork=False):
+def run_tests(copy, tests, timeout, fork=False, module=None):
     """pytest -x on `tests` inside `copy` (its package first on the path); the outcome."""
     if fork:
-        return _run_tests_forked(copy, tests, timeout)
+        return _run_tests_forked(copy, tests, timeout, module)
     environment = dict(
         os.environ, PYTHONPATH=str(copy), TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1"
     )
-    command = [sys.executable, "-m", "pytest", *_pytest_arguments(tests)]
+    command = [sys.executable, "-m", "pytest", *_pytest_arguments(tests, module)]
     try:
         completed = subprocess.run(
             command, cwd=copy, env=environment, capture_output=True, timeout=timeout
@@ -282,7 +284,7 @@ def preload():
             pass
 
 
-def _run_tests_forked(copy, tests, timeout):
+def _run_tests_forked(copy, tests, timeout, module=None):
     """Like `run_tests`, in a forked child of this (preloaded, TF-op-free) process."""
     pid = os.fork()
     if pid == 0:  # the child: its own process group, so a timeout ends its subprocesses too
@@ -298,7 +300,7 @@ def _run_tests_forked(copy, tests, timeout):
             sys.path.insert(0, str(copy))
             import pytest
 
-            code = int(pytest.main(_pytest_arguments(tests)))
+            code = int(pytest.main(_pytest_arguments(tests, module)))
         finally:
             os._exit(code)
     deadline = time.monotonic() + timeout
@@ -341,7 +343,7 @@ def check(
         copy = pathlib.Path(scratch) / "repo"
         copy_repository(copy, commit)
         source = (copy / module).read_text()
-        if run_tests(copy, tests, timeout, fork) != "SURVIVED":
+        if run_tests(copy, tests, timeout, fork, module) != "SURVIVED":
             raise SystemExit(f"mutation_check: the tests of {target} fail without a mutant")
         every = list(mutants(source))
         chosen = select(
@@ -353,7 +355,7 @@ def check(
             line, change, mutated = every[number]
             (copy / module).write_text(mutated)
             start = time.monotonic()
-            outcome = run_tests(copy, tests, timeout, fork)
+            outcome = run_tests(copy, tests, timeout, fork, module)
             (copy / module).write_text(source)
             seconds = time.monotonic() - start
             results.append((line, change, outcome))

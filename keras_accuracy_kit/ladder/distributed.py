@@ -342,8 +342,7 @@ class ChiefExecutor:
         """Ends the trials of workers whose heartbeat stopped; raises TimeoutError when no
         worker has been seen for `timeout` seconds."""
         now = time.monotonic()
-        running = self.oracle.running_steps()
-        known = set(running) | set(self.oracle.tuner_ids)
+        known = self.oracle.known_workers()
         if known:
             self.last_worker_seen = now
         elif now - self.last_worker_seen > self.settings.timeout and not self.oracle.stopping:

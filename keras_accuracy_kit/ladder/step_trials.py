@@ -258,6 +258,11 @@ def make_oracle(shared):
             self._retry_queue.clear()
 
         @synchronized
+        def known_workers(self):
+            """The ids of the workers that asked for a trial and were not told to stop."""
+            return set(self.tuner_ids) | set(self.ongoing_trials)
+
+        @synchronized
         def finished(self):
             return not self.ongoing_trials and not self.tuner_ids
 
@@ -333,6 +338,15 @@ def make_worker_tuner(ladder, shared, tuner_id, scratch, check_chief):
     from keras_tuner.src.engine.trial import TrialStatus
     from keras_tuner.src.engine.base_tuner import BaseTuner
 
+    class ChiefGone(keras_tuner.errors.FatalError):
+        """The chief stopped answering: the worker leaves (keras-tuner would wait forever)."""
+
+    def check_chief_or_leave():
+        try:
+            check_chief()
+        except TimeoutError as error:
+            raise ChiefGone(str(error)) from None
+
     class StepTuner(BaseTuner):
         def run_trial(self, trial, *args, **kwargs):
             key = trial.hyperparameters.values["step"]
@@ -351,6 +365,7 @@ def make_worker_tuner(ladder, shared, tuner_id, scratch, check_chief):
             trained = ladder.train_members(
                 request, observers=[recorder, cancellation], budget=mirrored_budget(request)
             )
+            check_chief_or_leave()  # before reporting: keras-tuner's call never times out
             if cancellation.cancelled:
                 return {OBJECTIVE: 0.0}
             write_result(shared, key, trained, recorder.events, tuner_id)
@@ -362,19 +377,22 @@ def make_worker_tuner(ladder, shared, tuner_id, scratch, check_chief):
             leaving when the chief is gone."""
             self.on_search_begin()
             pause = 0.02
-            while True:
-                check_chief()
-                trial = self.oracle.create_trial(self.tuner_id)
-                if trial.status == TrialStatus.STOPPED:
-                    break
-                if trial.status == TrialStatus.IDLE:
-                    time.sleep(pause)
-                    pause = min(0.2, 2 * pause)
-                    continue
-                pause = 0.02
-                self.on_trial_begin(trial)
-                self._try_run_and_update_trial(trial)
-                self.on_trial_end(trial)
+            try:
+                while True:
+                    check_chief()
+                    trial = self.oracle.create_trial(self.tuner_id)
+                    if trial.status == TrialStatus.STOPPED:
+                        break
+                    if trial.status == TrialStatus.IDLE:
+                        time.sleep(pause)
+                        pause = min(0.2, 2 * pause)
+                        continue
+                    pause = 0.02
+                    self.on_trial_begin(trial)
+                    self._try_run_and_update_trial(trial)
+                    self.on_trial_end(trial)
+            except ChiefGone as error:
+                raise TimeoutError(str(error)) from None
             self.on_search_end()
 
     tuner = StepTuner(

@@ -98,9 +98,68 @@ def test_a_dead_workers_step_goes_to_the_next_worker_that_asks(tmp_path):
     first = oracle.create_trial("w1")
     oracle.end_dead("w1", "worker w1 sent no heartbeat for 5 s")
     assert oracle.status("step")[0] == "INVALID"
-    assert "w1" not in oracle.tuner_ids and "w1" not in oracle.running_steps()
+    assert "w1" not in oracle.known_workers() and "w1" not in oracle.running_steps()
     # keras-tuner's retry queue: the same trial, to another worker.
     again = oracle.create_trial("w0")
     assert again.trial_id == first.trial_id
     assert again.hyperparameters.values["step"] == "step"
     assert oracle.running_steps() == {"w0": "step"}
+
+
+class _Recorder:
+    """A speculating executor that trains nothing: records what the ladder expects."""
+
+    speculates = True
+
+    def __init__(self):
+        self.expected = []
+
+    def expect(self, requests):
+        self.expected.append(requests)
+
+
+def _build(input_shape, num_classes, depth=2):
+    import keras
+
+    return keras.Sequential(
+        [keras.Input(input_shape), keras.layers.Flatten(),
+         keras.layers.Dense(num_classes, activation="softmax")]
+    )  # fmt: skip
+
+
+def test_the_look_ahead_lists_the_steps_that_follow_a_rejection_and_runs_no_guard(tmp_path):
+    from keras_accuracy_kit.ladder import accuracy_ladder, few_shot_digits
+
+    train, validation, _ = few_shot_digits(per_class=5, seed=0)
+    ladder = accuracy_ladder._Ladder(
+        model=_build, train=train, validation=validation,
+        tricks=["input_scale", "epochs", "augment", "learning_rate", "depth"], budget=None,
+        logdir=str(tmp_path), directory=None, epochs=3, backbone=None, batch_size=16,
+        min_delta="auto", class_names=None, refit=False, folds=2, ensemble=True, tta=False,
+        seed=0, verbose=0,
+    )  # fmt: skip
+    ladder.executor = recorder = _Recorder()
+    base = Config(epochs=3)
+    input_scale = next(r for r in accuracy_ladder.RUNGS if r.name == "input_scale")
+    ladder._expect(input_scale, base, [])
+    (requests,) = recorder.expected
+    # After input_scale: epochs on the same base; augment needs the guard, which the ladder
+    # has not run yet, so the look-ahead stops there (and does not run it).
+    assert [(r.config, r.seed_offset, r.finishing) for r in requests] == [
+        (Config(epochs=3, progressive=True), 0, False),
+        (base, 1, True),  # the ensemble's seeds of the base, should every trick be rejected
+        (base, 2, True),
+    ]
+    assert ladder._guarded is None
+    assert all(r.num_members == 2 for r in requests)
+    # Once the guard has run, the look-ahead goes past augmentation to the later rungs.
+    ladder._guarded = ({"rotation_range": 10}, [])
+    ladder._expect(input_scale, base, [])
+    configs = [r.config for r in recorder.expected[-1] if not r.finishing]
+    assert configs == [
+        Config(epochs=3, progressive=True),
+        Config(epochs=3, progressive=True, augment={"rotation_range": 10}),
+        Config(epochs=3, progressive=True, augment={"rotation_range": 10}, reduce_lr=True),
+        Config(epochs=3, reduce_lr=True),
+        Config(epochs=3, depth=3),
+    ]

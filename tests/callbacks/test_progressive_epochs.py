@@ -199,6 +199,8 @@ def test_a_mode_that_contradicts_the_monitor_warns(monitor, mode, warns):
     assert len(messages) == int(warns)
     if warns:
         assert f"mode={mode!r} with monitor={monitor!r}" in messages[0]
+        kind = "a loss or error, which goes down" if mode == "max" else "a score, which goes up"
+        assert f"{kind} as training improves" in messages[0]
         assert caught[0].filename == __file__  # points at the caller's line
 
 

@@ -212,8 +212,10 @@ def is_better(gain, mode):
 
     Example:
 
-    >>> is_better(-0.1, "min"), is_better(-0.1, "max"), is_better(0.0, "max"), is_better(None, "min")
-    (True, False, False, None)
+    >>> is_better(-0.1, "min"), is_better(-0.1, "max"), is_better(0.0, "max")
+    (True, False, False)
+    >>> is_better(None, "min") is None
+    True
     """
     if gain is None:
         return None

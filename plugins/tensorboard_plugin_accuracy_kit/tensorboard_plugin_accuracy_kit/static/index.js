@@ -118,9 +118,12 @@ function cell(row, column) {
 // The full config diff, folded: one line per recorded change, opened on request.
 function configDiff(changes) {
   if (!changes || !changes.length) return '';
-  return el('details', {class: 'config-diff'},
-            el('summary', {}, `config diff (${changes.length} line${changes.length > 1 ? 's' : ''})`),
-            el('ul', {class: 'changes'}, ...changes.map((line) => el('li', {}, line))));
+  const details = el('details', {class: 'config-diff'},
+      el('summary', {}, `config diff (${changes.length} line${changes.length > 1 ? 's' : ''})`),
+      el('ul', {class: 'changes'}, ...changes.map((line) => el('li', {}, line))));
+  // Opening it is not a click on the row (which would redraw the table, folding it again).
+  details.addEventListener('click', (event) => event.stopPropagation());
+  return details;
 }
 
 // Ascending in the column's natural order; `mode` only decides the first click's direction.

@@ -16,9 +16,15 @@ from keras_accuracy_kit.callbacks import ReduceLROnPlateau
 from tests.callbacks.scripted import tiny_model
 
 
-def _trace(callback, values, monitor="val_loss"):
-    """Learning rate and `best` after each epoch of scripted `values`."""
-    model = tiny_model(learning_rate=0.1)
+def _trace(callback, values, monitor="val_loss", model=None):
+    """Learning rate and `best` after each epoch of scripted `values`.
+
+    `model`: one to reuse (its learning rate is set back to 0.1 first), else a new one.
+    """
+    if model is None:
+        model = tiny_model(learning_rate=0.1)
+    else:
+        model.optimizer.learning_rate = 0.1
     callback.set_model(model)
     callback.on_train_begin()
     trace = []
@@ -65,13 +71,18 @@ def _keras_decisions(values, mode, min_delta):
 def test_random_sequences_with_ties_at_min_delta_decide_as_keras(mode):
     rng = np.random.default_rng(18)
     monitor = "val_loss" if mode == "min" else "val_accuracy"
+    # Two models for the 400 traces (a float rate: nothing but the rate carries over).
+    our_model, their_model = tiny_model(), tiny_model()
     differing = 0
     for _ in range(200):
         # Values on a 0.1 grid with min_delta=0.1: many improvements of exactly min_delta.
         values = [round(0.1 * float(k), 10) for k in rng.integers(1, 10, size=12)]
         arguments = dict(monitor=monitor, mode=mode, factor=0.5, patience=1, min_delta=0.1)
-        ours = _trace(ReduceLROnPlateau(**arguments), values, monitor)
-        theirs = _trace(keras.callbacks.ReduceLROnPlateau(**arguments), values, monitor)
+        ours = _trace(ReduceLROnPlateau(**arguments), values, monitor, our_model)
+        theirs = _trace(
+            keras.callbacks.ReduceLROnPlateau(**arguments), values, monitor, their_model
+        )
+        assert ours[0][0] == theirs[0][0] == np.float32(0.1)  # each trace starts afresh
         _same(ours, theirs)
         differing += _float64_decisions(values, mode, 0.1) != _keras_decisions(values, mode, 0.1)
     # The sequences must contain ties that float64 decides otherwise, or this proves nothing.

@@ -152,6 +152,14 @@ def test_the_look_ahead_lists_the_steps_that_follow_a_rejection_and_runs_no_guar
     ]
     assert ladder._guarded is None
     assert all(r.num_members == 2 for r in requests)
+    # With the candidate about to train: what follows if it is kept, interleaved.
+    normalized = Config(epochs=3, normalize=True)
+    ladder._expect(input_scale, base, [], candidate=normalized)
+    assert [(r.config, r.seed_offset) for r in recorder.expected[-1]] == [
+        (Config(epochs=3, progressive=True), 0),
+        (Config(epochs=3, normalize=True, progressive=True), 0),
+        (base, 1), (base, 2), (normalized, 1), (normalized, 2),
+    ]  # fmt: skip
     # Once the guard has run, the look-ahead goes past augmentation to the later rungs.
     ladder._guarded = ({"rotation_range": 10}, [])
     ladder._expect(input_scale, base, [])

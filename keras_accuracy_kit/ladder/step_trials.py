@@ -220,6 +220,9 @@ def make_oracle(shared):
             if key in self.required:
                 self.required.remove(key)
             if self._startable(key):
+                # A new trial: the ended one (cancelled, or failed as a speculative step)
+                # no longer tells the step's status.
+                self.trial_of.pop(key, None)
                 self.required.insert(0, key)
 
         @synchronized

@@ -70,10 +70,10 @@ TARGETS = {
     ),
     "core_monitor": (
         "keras_accuracy_kit/_core/monitor.py",
-        [
+        [  # fast scripted decisions first: -x stops at the first failing test
             "tests/_core/test_monitor.py",
-            "tests/callbacks/test_reduce_lr_on_plateau_parity.py",
             "tests/callbacks/test_progressive_epochs.py",
+            "tests/callbacks/test_reduce_lr_on_plateau_parity.py",
         ],
     ),
     "callbacks_reduce_lr_on_plateau": (

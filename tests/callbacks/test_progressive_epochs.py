@@ -32,6 +32,14 @@ BUDGET_TABLE = [
     ),
     # A new best on the last epoch of a stage earns the extension.
     ({"initial_epochs": 3, "extension": 2}, [0.5, 0.4, 0.6, 0.6, 0.6, 0.9], [3, 3, 5, 5, 5], 4, 2),
+    # Minimised metric: falls smaller than min_delta do not count either.
+    (
+        {"monitor": "val_loss", "initial_epochs": 3, "extension": 5, "min_delta": 0.01},
+        [0.5, 0.495, 0.491, 0.1],
+        [3, 3, 3],
+        2,
+        0,
+    ),
     # Minimised metric.
     (
         {"monitor": "val_loss", "initial_epochs": 2, "extension": 1},

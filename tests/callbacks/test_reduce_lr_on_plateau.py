@@ -231,3 +231,43 @@ def test_a_mode_that_contradicts_the_monitor_warns():
     # D13 (the same check as ProgressiveEpochs'): mode="max" on a loss.
     with pytest.warns(UserWarning, match=r"ReduceLROnPlateau: `mode` contradicts `monitor`"):
         ReduceLROnPlateau(monitor="val_loss", mode="max")
+
+
+def test_auto_mode_decided_at_the_first_epoch_end_once_metrics_are_built():
+    # At train begin the compiled metrics are not built: "auto" cannot read the direction
+    # MeanAbsoluteError declares ("down") under a name that says nothing. It is read at the
+    # first epoch end: a minimised metric, reduced when it rises, as Keras' decides.
+    def model_with_unbuilt_metric():
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(
+            optimizer=keras.optimizers.SGD(0.1),
+            loss="mse",
+            metrics=[keras.metrics.MeanAbsoluteError(name="deviation")],
+        )
+        return model
+
+    values = [0.5, 0.4, 0.45, 0.3]
+    rates = {}
+    for name, cls in (("kit", ReduceLROnPlateau), ("keras", keras.callbacks.ReduceLROnPlateau)):
+        model = model_with_unbuilt_metric()
+        callback = cls(monitor="val_deviation", factor=0.5, patience=1, min_delta=0)
+        callback.set_model(model)
+        callback.on_train_begin()
+        model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=1, verbose=0)  # builds them
+        model.optimizer.learning_rate = 0.1
+        rates[name] = []
+        for epoch, value in enumerate(values):
+            callback.on_epoch_end(epoch, {"val_deviation": value, "loss": 1.0})
+            rates[name].append(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+    assert rates["kit"] == rates["keras"] == pytest.approx([0.1, 0.1, 0.05, 0.05])
+
+
+def test_verbose_announces_each_reduction_with_its_epoch(capsys):
+    callback = ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, verbose=1)
+    run_scripted(callback, [1.0, 1.0, 1.0], monitor="val_loss")
+    output = capsys.readouterr().out
+    assert "Epoch 2: ReduceLROnPlateau reducing learning rate to 0.05" in output
+    assert "Epoch 3: ReduceLROnPlateau reducing learning rate to 0.025" in output
+    silent = ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1)
+    run_scripted(silent, [1.0, 1.0, 1.0], monitor="val_loss")
+    assert "ReduceLROnPlateau" not in capsys.readouterr().out

@@ -26,7 +26,7 @@ import tempfile
 import time
 from concurrent import futures
 
-from keras_accuracy_kit._core import atomic, tuner_cluster
+from keras_accuracy_kit._core import atomic, keras_compat, tuner_cluster
 from keras_accuracy_kit._core.checks import ensure_writable_directory
 from keras_accuracy_kit.ladder import members as members_lib
 from keras_accuracy_kit.ladder import step_trials
@@ -221,13 +221,9 @@ def _serve(oracle, ip, port, shared):
     """Serves `oracle` with keras-tuner's servicer on `ip:port` (0: a free port), in the
     server's own threads; publishes the bound address in `shared`."""
     import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    protos.get_service_grpc().add_OracleServicer_to_server(
-        oracle_chief.OracleServicer(oracle), server
-    )
+    keras_compat.add_oracle_servicer(oracle, server)  # keras-tuner's own servicer
     bound = server.add_insecure_port(f"{ip}:{port}")
     if not bound:
         raise ValueError(

@@ -172,8 +172,7 @@ def _json_safe(value):
 def make_oracle(shared):
     """The chief's `LadderOracle` (a keras-tuner `Oracle`), its records in `shared`."""
     keras_tuner = import_keras_tuner()
-    from keras_tuner.src.engine.trial import TrialStatus
-
+    TrialStatus = keras_tuner.engine.trial.TrialStatus
     synchronized = keras_tuner.synchronized
 
     class LadderOracle(keras_tuner.Oracle):
@@ -340,8 +339,8 @@ def mirrored_budget(request):
 def make_worker_tuner(ladder, shared, tuner_id, scratch, check_chief):
     """A keras-tuner tuner whose `run_trial` trains the step the trial names."""
     keras_tuner = import_keras_tuner()
-    from keras_tuner.src.engine.trial import TrialStatus
-    from keras_tuner.src.engine.base_tuner import BaseTuner
+    TrialStatus = keras_tuner.engine.trial.TrialStatus
+    BaseTuner = keras_tuner.engine.base_tuner.BaseTuner
 
     class ChiefGone(keras_tuner.errors.FatalError):
         """The chief stopped answering: the worker leaves (keras-tuner would wait forever)."""

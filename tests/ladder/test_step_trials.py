@@ -174,7 +174,7 @@ def test_the_look_ahead_lists_the_steps_that_follow_a_rejection_and_runs_no_guar
 
 
 def test_a_step_asked_for_again_after_its_trial_ended_is_a_new_trial(tmp_path):
-    from keras_tuner.src.engine.trial import TrialStatus
+    from keras_tuner.engine.trial import TrialStatus
 
     oracle = step_trials.make_oracle(str(tmp_path))
     oracle.speculate(["step"])

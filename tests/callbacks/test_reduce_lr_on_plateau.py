@@ -271,3 +271,19 @@ def test_verbose_announces_each_reduction_with_its_epoch(capsys):
     silent = ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1)
     run_scripted(silent, [1.0, 1.0, 1.0], monitor="val_loss")
     assert "ReduceLROnPlateau" not in capsys.readouterr().out
+
+
+def test_a_float_rate_state_leaves_a_schedule_alone():
+    # A state saved with a float rate, resumed on a model with a cosine schedule: the
+    # counters and best come back, the schedule stays (scaled, not replaced by a float).
+    first = ReduceLROnPlateau(monitor="val_loss", patience=2, factor=0.5)
+    run_scripted(first, [1.0, 1.0], "val_loss", tiny_model())
+    state = json.loads(json.dumps(first.state_dict()))
+    assert "learning_rate" in state and "learning_rate_scale" not in state
+    model = cosine_model()
+    second = ReduceLROnPlateau(monitor="val_loss", patience=2, factor=0.5)
+    second.set_model(model)
+    second.on_train_begin()
+    second.load_state_dict(state)
+    assert isinstance(model.optimizer._learning_rate, ScaledSchedule)
+    assert (second.wait, second.best) == (1, 1.0)

@@ -151,3 +151,24 @@ def test_sets_arrays_and_named_functions_continue_their_version(tmp_path):
         "f": "function:tests.history.test_fingerprint.normalise",
     }
     assert configuration["data"] == ["function:tests.history.test_fingerprint.normalise"]
+
+
+class Teacher:
+    def build(self):
+        return "teacher"
+
+
+class Student:
+    def build(self):
+        return "student"
+
+
+def test_functions_of_the_same_name_in_different_classes_differ():
+    # Functions are recorded by qualified name: `Teacher.build` and `Student.build` are two
+    # configurations, not one (a bare `__name__` would make them collide).
+    from keras_accuracy_kit.history.fingerprint import canonical, fingerprint
+
+    teacher = canonical("Demo", "hparams", {"build": Teacher.build})
+    student = canonical("Demo", "hparams", {"build": Student.build})
+    assert fingerprint(teacher) != fingerprint(student)
+    assert "Teacher.build" in str(teacher) and "Student.build" in str(student)

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_accuracy_kit._core import checks, elements, late_bound
+from keras_accuracy_kit.transforms import image_data_generator
 from keras_accuracy_kit.transforms.augment import DEFAULTS, Augment, _shift_is_on
 
 #: The mild transforms whose change rate is the baseline: they never change a class.
@@ -279,17 +280,11 @@ def _collect(dataset, num_images, owner, need_labels):
     return images, labels
 
 
-# The arguments that are augmentation steps of their own (what the guard checks one by one).
-STEP_ARGUMENTS = (
-    "rotation_range",
-    "width_shift_range",
-    "height_shift_range",
-    "shear_range",
-    "zoom_range",
-    "horizontal_flip",
-    "vertical_flip",
-    "brightness_range",
-    "channel_shift_range",
+# The arguments that are augmentation steps of their own (what the guard checks one by one):
+# Keras 2's, but for the fill settings and the seed, then the kit's own.
+STEP_ARGUMENTS = tuple(
+    arg for arg in image_data_generator.HONOURED if arg not in ("fill_mode", "cval", "seed")
+) + (
     "contrast_range",
     "hue_range",
     "saturation_range",

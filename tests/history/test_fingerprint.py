@@ -111,6 +111,13 @@ def test_fingerprint_is_the_same_in_every_process():
     assert len(digests) == 1 and len(digests.pop()) == 64
 
 
+def _local_function():
+    def scale(image):
+        return image
+
+    return scale
+
+
 @pytest.mark.parametrize(
     "arguments, where, reason",
     [
@@ -118,6 +125,7 @@ def test_fingerprint_is_the_same_in_every_process():
         ({"hparams": {"fn": lambda: 1}}, r"hparams\['fn'\]", r"a lambda"),
         ({"hparams": {"thing": object()}}, r"hparams\['thing'\]", r"an instance of object"),
         ({"data_config": {"step": lambda x: x}}, r"data_config\['step'\]", r"a lambda"),
+        ({"hparams": {"fn": _local_function()}}, r"hparams\['fn'\]", r"a local function"),
     ],
 )
 def test_values_without_a_stable_description_are_refused_at_construction(

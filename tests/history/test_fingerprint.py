@@ -111,6 +111,11 @@ def test_fingerprint_is_the_same_in_every_process():
     assert len(digests) == 1 and len(digests.pop()) == 64
 
 
+class Scorer:
+    def __call__(self, value):
+        return value
+
+
 def _local_function():
     def scale(image):
         return image
@@ -126,6 +131,8 @@ def _local_function():
         ({"hparams": {"thing": object()}}, r"hparams\['thing'\]", r"an instance of object"),
         ({"data_config": {"step": lambda x: x}}, r"data_config\['step'\]", r"a lambda"),
         ({"hparams": {"fn": _local_function()}}, r"hparams\['fn'\]", r"a local function"),
+        # A callable object is not a function: described (and refused) as an instance.
+        ({"hparams": {"score": Scorer()}}, r"hparams\['score'\]", r"an instance of Scorer"),
     ],
 )
 def test_values_without_a_stable_description_are_refused_at_construction(

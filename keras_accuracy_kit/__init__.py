@@ -11,7 +11,15 @@ themselves (`kit.transforms.Resize`, `kit.transforms.ToLab`, ...), spelled as th
 they read like in a pipeline.
 """
 
-from keras_accuracy_kit import callbacks, history, ladder, reporting, transfer, transforms
+from keras_accuracy_kit import (
+    callbacks,
+    generative,
+    history,
+    ladder,
+    reporting,
+    transfer,
+    transforms,
+)
 from keras_accuracy_kit.callbacks import find_lr
 from keras_accuracy_kit.history import History
 from keras_accuracy_kit.ladder import improve, tta
@@ -66,6 +74,7 @@ __all__ = [
     "callbacks",
     "check_invariance",
     "find_lr",
+    "generative",
     "history",
     "improve",
     "interpret",

@@ -70,10 +70,10 @@ TARGETS = {
     ),
     "core_monitor": (
         "keras_accuracy_kit/_core/monitor.py",
-        [
+        [  # fast scripted decisions first: -x stops at the first failing test
             "tests/_core/test_monitor.py",
-            "tests/callbacks/test_reduce_lr_on_plateau_parity.py",
             "tests/callbacks/test_progressive_epochs.py",
+            "tests/callbacks/test_reduce_lr_on_plateau_parity.py",
         ],
     ),
     "callbacks_reduce_lr_on_plateau": (
@@ -335,9 +335,11 @@ def select(count, sample=None, seed=0, max_mutants=None, lines=None, mutant_line
 
 
 def check(
-    target, max_mutants=None, timeout=300, sample=None, seed=0, commit=None, fork=False, lines=None
-):
-    module, tests = TARGETS[target]
+    target, max_mutants=None, timeout=300, sample=None, seed=0, commit=None, fork=False, lines=None,
+    tests=None,
+):  # fmt: skip
+    module, target_tests = TARGETS[target]
+    tests = target_tests if tests is None else tests
     results = []
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
         copy = pathlib.Path(scratch) / "repo"
@@ -380,6 +382,9 @@ def main(argv=None):
     parser.add_argument(
         "--lines", default=None, help="only mutants on these lines, e.g. 50,85 (survivors)"
     )
+    parser.add_argument(
+        "--tests", nargs="+", default=None, help="other tests than the target's (a survivor's)"
+    )
     parser.add_argument("--timeout", type=float, default=300, help="seconds per test run")
     parser.add_argument(
         "--no-fork", action="store_true", help="a fresh interpreter per mutant (slower)"
@@ -400,7 +405,7 @@ def main(argv=None):
     for target in args.targets:
         survivors += check(
             target, args.max_mutants, args.timeout, args.sample, args.seed, args.commit, fork,
-            lines,
+            lines, args.tests,
         )  # fmt: skip
     return 1 if survivors else 0
 

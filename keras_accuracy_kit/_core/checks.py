@@ -95,7 +95,9 @@ def check_int(owner, arg, value, minimum=1, example=None):
     0
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        expectation = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
+        expectation = {1: "a positive integer", 0: "a non-negative integer"}.get(
+            minimum, f"an integer of at least {minimum}"
+        )
         hint = f", e.g. {arg}={example!r}" if example is not None else ""
         raise ValueError(
             f"{owner}: `{arg}` must be {expectation}. Received: {arg}={value!r}. "
@@ -112,6 +114,43 @@ def check_positive_int(owner, arg, value, example=None):
 def _is_finite_number(value):
     return (
         isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    )
+
+
+def check_number(owner, arg, value, low=None, high=None, open_low=False, open_high=False,
+                 expectation=None, fix=""):  # fmt: skip
+    """Returns `value` as a float if it is a finite real number within the bounds, else
+    raises a ValueError with this argument's own expectation and fix.
+
+    Args:
+        owner: String. Name used in error messages.
+        arg: String. The argument's name.
+        value: The value to check (bools are refused).
+        low, high: Optional floats. The bounds.
+        open_low, open_high: Bools. Whether the bound itself is excluded.
+        expectation: Optional string, e.g. `"a number in (0, 1)"`. Defaults to one built
+            from the bounds.
+        fix: String. How to fix it, e.g. `"E.g. factor=0.5 halves the rate."`.
+
+    Example:
+
+    >>> check_number("Demo", "factor", 0.5, low=0, high=1, open_low=True, open_high=True)
+    0.5
+    """
+    ok = _is_finite_number(value)
+    if ok and low is not None:
+        ok = value > low if open_low else value >= low
+    if ok and high is not None:
+        ok = value < high if open_high else value <= high
+    if ok:
+        return float(value)
+    if expectation is None:
+        left = "(" if open_low else "["
+        right = ")" if open_high else "]"
+        expectation = f"a finite number in {left}{low if low is not None else '-inf'}, "
+        expectation += f"{high if high is not None else 'inf'}{right}"
+    raise ValueError(
+        f"{owner}: `{arg}` must be {expectation}. Received: {arg}={value!r}. {fix}".rstrip()
     )
 
 
@@ -179,8 +218,14 @@ def check_image_side(owner, arg, value):
 _SEED_LIMIT = 1 << 63
 
 
-def check_seed(owner, seed):
+def check_seed(owner, seed, arg="seed"):
     """Returns `seed` as an int (or None) if it is None or an int64, else raises ValueError.
+
+    Args:
+        owner: String. Name used in error messages.
+        seed: The value to check.
+        arg: String. The argument's name (`"seed"`, `"shuffle_seed"`, ...). Defaults to
+            `"seed"`.
 
     Example:
 
@@ -191,12 +236,13 @@ def check_seed(owner, seed):
         return None
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise ValueError(
-            f"{owner}: `seed` must be None or an int. Received: seed={seed!r}. E.g. seed=0."
+            f"{owner}: `{arg}` must be None or an int. Received: {arg}={seed!r}. "
+            f"E.g. {arg}=0."
         )
     if not -_SEED_LIMIT <= int(seed) < _SEED_LIMIT:
         raise ValueError(
-            f"{owner}: `seed` must be an int64 (from -2**63 to 2**63 - 1). Received: "
-            f"seed={seed!r}. Pick a smaller seed, e.g. seed=0."
+            f"{owner}: `{arg}` must be an int64 (from -2**63 to 2**63 - 1). Received: "
+            f"{arg}={seed!r}. Pick a smaller seed, e.g. {arg}=0."
         )
     return int(seed)
 

@@ -166,3 +166,35 @@ def groupable(element_spec, max_values):
         and images.shape.rank == 3
         and images.shape.num_elements() < max_values
     )
+
+
+def arrays_to_dataset(owner, arg, data, shuffle_seed=None):
+    """A `tf.data.Dataset` of `(images, labels)` elements from a pair of arrays.
+
+    Args:
+        owner: String. Name used in error messages.
+        arg: String. The argument's name (`"train"`, ...).
+        data: A pair `(images, labels)` of arrays of the same length.
+        shuffle_seed: Optional int. Shuffle the whole set anew each epoch with this seed.
+            Defaults to `None` (the arrays' order).
+
+    Returns:
+        The unbatched dataset.
+
+    Example:
+
+    >>> import numpy as np
+    >>> data = arrays_to_dataset("Demo", "train", (np.zeros((3, 2, 2, 1)), [0, 1, 2]))
+    >>> [int(label) for _, label in data]
+    [0, 1, 2]
+    """
+    images, labels = (np.asarray(part) for part in data)
+    if len(images) != len(labels):
+        raise ValueError(
+            f"{owner}: `{arg}` must pair one label with each image. Received: "
+            f"{len(images)} images and {len(labels)} labels."
+        )
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset

@@ -65,11 +65,12 @@ def mode_from_name(monitor):
     return None
 
 
-def warn_if_mode_contradicts(owner, monitor, mode):
+def warn_if_mode_contradicts(owner, monitor, mode, stacklevel=3):
     """Warns when `mode` contradicts what the monitor's name says (mode="max" on a loss).
 
     Such a callback would keep the worst epoch as its best. A warning, not an error: a
-    custom metric may be named against its direction on purpose.
+    custom metric may be named against its direction on purpose. `stacklevel` 3 points
+    at the code that constructs the callback calling this from its `__init__`.
     """
     expected = mode_from_name(monitor) if isinstance(monitor, str) else None
     if mode in ("min", "max") and expected is not None and mode != expected:
@@ -79,7 +80,7 @@ def warn_if_mode_contradicts(owner, monitor, mode):
             f"monitor={monitor!r}, {kind} as training improves, so the worst epoch would "
             f"count as the best. Pass mode={expected!r} (or 'auto') unless this metric is "
             "named against its direction on purpose.",
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -234,3 +235,60 @@ def monitored_value(owner, monitor, logs):
             "available names."
         )
     return float(keras.ops.convert_to_numpy(logs[monitor]))
+
+
+class MonitoredBest:
+    """A callback's monitored metric: checked arguments, the mode, the best value so far.
+
+    What `ProgressiveEpochs`, `ReduceLROnPlateau`, `CheckpointOnChange` and `AccuracyReport`
+    share: `mode="auto"` is resolved at `on_train_begin` when the metric's name tells the
+    direction, else at the first epoch end, once compiled metrics are built (as Keras
+    does); a mode that contradicts the name warns at construction.
+
+    Args:
+        owner: String. Name used in error messages.
+        monitor: String. The monitored log key, e.g. `"val_accuracy"`.
+        mode: `"auto"`, `"min"` or `"max"`.
+        min_delta: Number. The smallest change that counts as an improvement (its sign is
+            ignored). Defaults to `0.0`.
+
+    Example:
+
+    >>> tracked = MonitoredBest("Demo", "val_accuracy", "auto")
+    >>> tracked.on_train_begin(model=None)
+    >>> [tracked.update(tracked.read({"val_accuracy": v})) for v in (0.5, 0.4, 0.6)]
+    [True, False, True]
+    >>> tracked.mode, tracked.best.value
+    ('max', 0.6)
+    """
+
+    def __init__(self, owner, monitor, mode, min_delta=0.0):
+        self.owner = owner
+        self.monitor = check_monitor(owner, monitor)
+        self.requested_mode = check_mode(owner, mode)
+        # From the callback's `__init__`: the warning points at the code that builds it.
+        warn_if_mode_contradicts(owner, monitor, mode, stacklevel=4)
+        self.min_delta = check_min_delta(owner, min_delta)
+        self.mode = None
+        self.best = None
+        self._model = None
+
+    def on_train_begin(self, model):
+        """Forgets the best value; resolves the mode if the name tells it already."""
+        self._model = model
+        self.mode = try_resolve_mode(self.owner, self.monitor, self.requested_mode, model)
+        self.best = None if self.mode is None else BestValue(self.mode, self.min_delta)
+
+    def read(self, logs):
+        """`logs[monitor]` as a float (a ValueError listing the keys if absent); resolves
+        the mode on the first call if `on_train_begin` could not."""
+        value = monitored_value(self.owner, self.monitor, logs)
+        if self.mode is None:
+            self.mode = resolve_mode(self.owner, self.monitor, self.requested_mode, self._model)
+        if self.best is None:
+            self.best = BestValue(self.mode, self.min_delta)
+        return value
+
+    def update(self, value):
+        """Takes `value` as the new best if it improves by more than `min_delta`."""
+        return self.best.update(value)

@@ -2,7 +2,6 @@
 
 import dataclasses
 import math
-import numbers
 import os
 import warnings
 
@@ -407,22 +406,7 @@ def find_lr(
     model.fit(train, epochs=10)
     ```
     """
-    if not isinstance(dataset, tf.data.Dataset):
-        raise ValueError(
-            "find_lr: `dataset` must be a tf.data.Dataset of (inputs, targets) batches. "
-            f"Received: dataset={type(dataset).__name__}. Wrap arrays with "
-            "`tf.data.Dataset.from_tensor_slices((x, y)).batch(32)`."
-        )
-    if dataset.cardinality() == 0:
-        raise ValueError(
-            "find_lr: `dataset` must not be empty. Received: a dataset with 0 batches. "
-            "Check the pipeline (filters, `take`, a `batch` with drop_remainder)."
-        )
-    if getattr(model, "optimizer", None) is None:
-        raise ValueError(
-            "find_lr: `model` must be compiled. Received: model.optimizer=None. Call "
-            "`model.compile(optimizer=..., loss=...)` first."
-        )
+    _check_find_lr_inputs(model, dataset)
     finder = LRFinder(
         min_lr=min_lr,
         max_lr=max_lr,
@@ -457,42 +441,41 @@ def find_lr(
     return finder.result
 
 
+def _check_find_lr_inputs(model, dataset):
+    if not isinstance(dataset, tf.data.Dataset):
+        raise ValueError(
+            "find_lr: `dataset` must be a tf.data.Dataset of (inputs, targets) batches. "
+            f"Received: dataset={type(dataset).__name__}. Wrap arrays with "
+            "`tf.data.Dataset.from_tensor_slices((x, y)).batch(32)`."
+        )
+    if dataset.cardinality() == 0:
+        raise ValueError(
+            "find_lr: `dataset` must not be empty. Received: a dataset with 0 batches. "
+            "Check the pipeline (filters, `take`, a `batch` with drop_remainder)."
+        )
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError(
+            "find_lr: `model` must be compiled. Received: model.optimizer=None. Call "
+            "`model.compile(optimizer=..., loss=...)` first."
+        )
+
+
 def _check_range_test_arguments(min_lr, max_lr, num_steps, smoothing, divergence_threshold):
     owner = "LRFinder"
-
-    def finite(value):
-        return (
-            not isinstance(value, bool)
-            and isinstance(value, numbers.Real)
-            and math.isfinite(value)
-        )
-
-    if not finite(min_lr) or not min_lr > 0:
-        raise ValueError(
-            f"{owner}: `min_lr` must be a positive finite number. Received: min_lr={min_lr!r}. "
-            "Start the range low, e.g. min_lr=1e-7."
-        )
-    if not finite(max_lr) or not max_lr > min_lr:
-        raise ValueError(
-            f"{owner}: `max_lr` must be a finite number larger than min_lr={min_lr!r}. "
-            f"Received: max_lr={max_lr!r}. E.g. max_lr=10."
-        )
-    if (
-        isinstance(num_steps, bool)
-        or not isinstance(num_steps, numbers.Integral)
-        or num_steps < 2
-    ):
-        raise ValueError(
-            f"{owner}: `num_steps` must be an integer >= 2. Received: num_steps={num_steps!r}. "
-            "100 steps is usual."
-        )
-    if not finite(smoothing) or not 0 <= smoothing < 1:
-        raise ValueError(
-            f"{owner}: `smoothing` must be in [0, 1). Received: smoothing={smoothing!r}. "
-            "0.98 is usual; 0 disables smoothing."
-        )
-    if not finite(divergence_threshold) or not divergence_threshold > 1:
-        raise ValueError(
-            f"{owner}: `divergence_threshold` must be a finite number > 1. Received: "
-            f"divergence_threshold={divergence_threshold!r}. 4 is usual."
-        )
+    checks.check_number(
+        owner, "min_lr", min_lr, low=0, open_low=True,
+        expectation="a positive finite number", fix="Start the range low, e.g. min_lr=1e-7.",
+    )  # fmt: skip
+    checks.check_number(
+        owner, "max_lr", max_lr, low=min_lr, open_low=True,
+        expectation=f"a finite number larger than min_lr={min_lr!r}", fix="E.g. max_lr=10.",
+    )  # fmt: skip
+    checks.check_int(owner, "num_steps", num_steps, minimum=2, example=100)
+    checks.check_number(
+        owner, "smoothing", smoothing, low=0, high=1, open_high=True,
+        expectation="in [0, 1)", fix="0.98 is usual; 0 disables smoothing.",
+    )  # fmt: skip
+    checks.check_number(
+        owner, "divergence_threshold", divergence_threshold, low=1, open_low=True,
+        expectation="a finite number > 1", fix="4 is usual.",
+    )  # fmt: skip

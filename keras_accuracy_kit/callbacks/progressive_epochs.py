@@ -1,6 +1,5 @@
 """ProgressiveEpochs: train in stages, granting more epochs while the model still improves."""
 
-import numbers
 import os
 
 from keras_accuracy_kit._core import atomic, checks
@@ -56,18 +55,23 @@ class ProgressiveEpochs(StatefulCallback):
     ):
         super().__init__(backup_dir=backup_dir)
         owner = "ProgressiveEpochs"
-        self.monitor = monitor_lib.check_monitor(owner, monitor)
-        self.initial_epochs = _positive_int(owner, "initial_epochs", initial_epochs)
+        monitor_lib.check_monitor(owner, monitor)
+        self.initial_epochs = checks.check_int(owner, "initial_epochs", initial_epochs, example=25)
         self.extension = _extensions(owner, extension)
-        self.mode = monitor_lib.check_mode(owner, mode)
-        # mode="max" on "val_loss" would restore the weights of the worst epoch.
-        monitor_lib.warn_if_mode_contradicts(owner, monitor, mode)
-        self.min_delta = monitor_lib.check_min_delta(owner, min_delta)
+        # mode="max" on "val_loss" would restore the weights of the worst epoch: it warns.
+        self._tracked = monitor_lib.MonitoredBest(owner, monitor, mode, min_delta)
+        self.monitor = monitor
+        self.mode = mode
+        self.min_delta = self._tracked.min_delta
         self.restore_best_weights = checks.check_bool(
             owner, "restore_best_weights", restore_best_weights
         )
-        self._best = None
         self._reset()
+
+    @property
+    def _best(self):
+        """The `BestValue` of this fit (None before the mode is known)."""
+        return self._tracked.best
 
     def _reset(self):
         self.budget = self.initial_epochs
@@ -77,8 +81,6 @@ class ProgressiveEpochs(StatefulCallback):
         self.stopped_epoch = None
         self.best_weights = None
         self._last_epoch = None
-        if self._best is not None:
-            self._best.reset()
 
     def extension_for_stage(self, stage):
         """Epochs granted to start `stage` (1 = the first extension)."""
@@ -89,20 +91,12 @@ class ProgressiveEpochs(StatefulCallback):
         self._reset()
         # Compiled metrics are built during the first epoch: if "auto" cannot tell the
         # direction from the name yet, decide at the first epoch end (as Keras does).
-        mode = monitor_lib.try_resolve_mode(
-            "ProgressiveEpochs", self.monitor, self.mode, self.model
-        )
-        self._best = None if mode is None else monitor_lib.BestValue(mode, self.min_delta)
+        self._tracked.on_train_begin(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        value = monitor_lib.monitored_value("ProgressiveEpochs", self.monitor, logs)
-        if self._best is None:
-            mode = monitor_lib.resolve_mode(
-                "ProgressiveEpochs", self.monitor, self.mode, self.model
-            )
-            self._best = monitor_lib.BestValue(mode, self.min_delta)
+        value = self._tracked.read(logs)
         self._last_epoch = epoch
-        if self._best.update(value):
+        if self._tracked.update(value):
             if self.best_epoch is not None:
                 self.stage_improved = True
             self.best_epoch = epoch
@@ -149,7 +143,8 @@ class ProgressiveEpochs(StatefulCallback):
         self.best_epoch = state["best_epoch"]
         self.stopped_epoch = state.get("stopped_epoch")
         if self._best is None or self._best.mode != state["mode"]:
-            self._best = monitor_lib.BestValue(state["mode"], self.min_delta)
+            self._tracked.mode = state["mode"]
+            self._tracked.best = monitor_lib.BestValue(state["mode"], self.min_delta)
         self._best.value = float(state["best"])
         self._load_best_weights()
 
@@ -174,15 +169,6 @@ class ProgressiveEpochs(StatefulCallback):
             self.model.set_weights(current)
 
 
-def _positive_int(owner, arg, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(
-            f"{owner}: `{arg}` must be a positive integer. Received: {arg}={value!r}. "
-            "Pass a number of epochs, e.g. 25."
-        )
-    return int(value)
-
-
 def _extensions(owner, extension):
     values = extension if isinstance(extension, (list, tuple)) else [extension]
     if not values:
@@ -190,10 +176,10 @@ def _extensions(owner, extension):
             f"{owner}: `extension` must be a positive integer or a non-empty list of them. "
             f"Received: extension={extension!r}. E.g. extension=[25, 100]."
         )
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-            raise ValueError(
-                f"{owner}: `extension` must be a positive integer or a non-empty list of "
-                f"them. Received: extension={extension!r}. E.g. extension=[25, 100]."
-            )
-    return [int(value) for value in values]
+    try:
+        return [checks.check_int(owner, "extension", value) for value in values]
+    except ValueError:
+        raise ValueError(
+            f"{owner}: `extension` must be a positive integer or a non-empty list of them. "
+            f"Received: extension={extension!r}. E.g. extension=[25, 100]."
+        ) from None

@@ -1,13 +1,13 @@
 """ReduceLROnPlateau: Keras' callback, also for learning-rate schedules, and resumable."""
 
-import math
 import numbers
 
 import keras
 import numpy as np
 
-from keras_accuracy_kit._core.announce import announce
+from keras_accuracy_kit._core import checks
 from keras_accuracy_kit._core import monitor as monitor_lib
+from keras_accuracy_kit._core.announce import announce
 from keras_accuracy_kit.callbacks.scaled_schedule import ScaledSchedule
 from keras_accuracy_kit.callbacks.stateful_callback import StatefulCallback
 
@@ -68,39 +68,35 @@ class ReduceLROnPlateau(StatefulCallback):
         super().__init__(backup_dir=backup_dir)
         owner = "ReduceLROnPlateau"
         self.monitor = monitor_lib.check_monitor(owner, monitor)
-        if (
-            isinstance(factor, bool)
-            or not isinstance(factor, numbers.Real)
-            or not 0.0 < float(factor) < 1.0
-        ):
-            raise ValueError(
-                f"{owner}: `factor` must be a number in (0, 1). Received: factor={factor!r}. "
-                "The new rate is rate * factor, so factor=0.5 halves it."
-            )
-        self.factor = float(factor)
-        self.patience = _non_negative_int(owner, "patience", patience)
-        self.cooldown = _non_negative_int(owner, "cooldown", cooldown)
-        if (
-            isinstance(min_lr, bool)
-            or not isinstance(min_lr, numbers.Real)
-            or not math.isfinite(min_lr)
-            or min_lr < 0
-        ):
-            raise ValueError(
-                f"{owner}: `min_lr` must be a finite non-negative number. Received: "
-                f"min_lr={min_lr!r}. 0 lets the rate fall freely; e.g. min_lr=1e-6 stops it "
-                "there."
-            )
-        self.min_lr = float(min_lr)
-        self.mode = monitor_lib.check_mode(owner, mode)
-        monitor_lib.warn_if_mode_contradicts(owner, monitor, mode)
-        self.min_delta = monitor_lib.check_min_delta(owner, min_delta)
+        self.factor = checks.check_number(
+            owner, "factor", factor, low=0, high=1, open_low=True, open_high=True,
+            expectation="a number in (0, 1)",
+            fix="The new rate is rate * factor, so factor=0.5 halves it.",
+        )  # fmt: skip
+        self.patience = checks.check_int(owner, "patience", patience, minimum=0, example=3)
+        self.cooldown = checks.check_int(owner, "cooldown", cooldown, minimum=0, example=3)
+        self.min_lr = checks.check_number(
+            owner, "min_lr", min_lr, low=0, expectation="a finite non-negative number",
+            fix="0 lets the rate fall freely; e.g. min_lr=1e-6 stops it there.",
+        )  # fmt: skip
+        self._tracked = monitor_lib.MonitoredBest(owner, monitor, mode, min_delta)
+        self.mode = mode
+        self.min_delta = self._tracked.min_delta
         self.verbose = _verbosity(owner, verbose)
         self.wait = 0
         self.cooldown_counter = 0
-        #: The best monitored value so far (None before the first epoch), as Keras' `best`.
+        #: The best monitored value so far (None before the first epoch), as Keras' `best`
+        #: (compared as Keras does, `monitor_lib.improves_as_keras`).
         self.best = None
-        self._mode = None
+
+    @property
+    def _mode(self):
+        """The resolved mode, "min" or "max" (None until known)."""
+        return self._tracked.mode
+
+    @_mode.setter
+    def _mode(self, mode):
+        self._tracked.mode = mode
 
     # -- the learning rate, float or schedule --------------------------------------------
 
@@ -148,9 +144,7 @@ class ReduceLROnPlateau(StatefulCallback):
         super().on_train_begin(logs)
         # As Keras: if "auto" cannot tell the direction before the metrics are built,
         # decide at the first epoch end.
-        self._mode = monitor_lib.try_resolve_mode(
-            "ReduceLROnPlateau", self.monitor, self.mode, self.model
-        )
+        self._tracked.on_train_begin(self.model)
         self.best = None
         self.wait = 0
         self.cooldown_counter = 0
@@ -162,11 +156,7 @@ class ReduceLROnPlateau(StatefulCallback):
         schedule = self._schedule()
         if isinstance(schedule, ScaledSchedule):
             logs["learning_rate_scale"] = float(keras.ops.convert_to_numpy(schedule.scale))
-        current = monitor_lib.monitored_value("ReduceLROnPlateau", self.monitor, logs)
-        if self._mode is None:
-            self._mode = monitor_lib.resolve_mode(
-                "ReduceLROnPlateau", self.monitor, self.mode, self.model
-            )
+        current = self._tracked.read(logs)
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
@@ -216,15 +206,6 @@ class ReduceLROnPlateau(StatefulCallback):
             schedule.scale.assign(float(state["learning_rate_scale"]))
         elif "learning_rate" in state and schedule is None:
             self._optimizer().learning_rate = float(state["learning_rate"])
-
-
-def _non_negative_int(owner, arg, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(
-            f"{owner}: `{arg}` must be a non-negative integer. Received: {arg}={value!r}. "
-            f"Pass a number of epochs, e.g. {arg}=3."
-        )
-    return int(value)
 
 
 def _verbosity(owner, verbose):

@@ -1,10 +1,9 @@
 """ScaledSchedule: a learning-rate schedule multiplied by a factor that callbacks can change."""
 
-import math
-import numbers
-
 import keras
 import numpy as np
+
+from keras_accuracy_kit._core import checks
 
 
 @keras.saving.register_keras_serializable(package="keras_accuracy_kit")
@@ -42,16 +41,15 @@ class ScaledSchedule(keras.optimizers.schedules.LearningRateSchedule):
                 f"callable returning the rate. Received: schedule={schedule!r}. For a float "
                 "learning rate no wrapper is needed."
             )
-        if (
-            isinstance(scale, bool)
-            or not isinstance(scale, numbers.Real)
-            or not math.isfinite(scale)
-            or not 0 < float(np.float32(scale)) < math.inf  # held in a float32 variable
-        ):
+        expectation = "a positive number a float32 holds (up to 3.4e38, not rounding to 0)"
+        fix = "1.0 leaves the schedule as it is."
+        checks.check_number(
+            "ScaledSchedule", "scale", scale, low=0, open_low=True,
+            high=float(np.finfo(np.float32).max), expectation=expectation, fix=fix,
+        )  # fmt: skip
+        if np.float32(scale) == 0:  # held in a float32 variable
             raise ValueError(
-                f"ScaledSchedule: `scale` must be a positive number a float32 holds (up to "
-                f"3.4e38, not rounding to 0). Received: scale={scale!r}. 1.0 leaves the "
-                "schedule as it is."
+                f"ScaledSchedule: `scale` must be {expectation}. Received: scale={scale!r}. {fix}"
             )
         self.schedule = schedule
         self.scale = keras.Variable(

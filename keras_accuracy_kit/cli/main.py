@@ -8,6 +8,7 @@ import os
 import sys
 import warnings
 
+from keras_accuracy_kit._core import text_table
 from keras_accuracy_kit.cli import improve as improve_cli
 from keras_accuracy_kit.cli import tune as tune_cli
 
@@ -53,12 +54,7 @@ def _format_table(versions):
                 changes,
             ]
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = []
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths)]
-        lines.append("  ".join(cells + [row[-1]]))
-    return "\n".join(lines)
+    return text_table.format_table(rows)
 
 
 def _files_cell(version):

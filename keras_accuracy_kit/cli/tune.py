@@ -1,5 +1,6 @@
 """`kak tune SPEC [--chief | --worker]`: `kit.search.tune` from the shell."""
 
+import dataclasses
 import importlib
 import importlib.util
 import json
@@ -88,9 +89,26 @@ def load_spec(spec):
 
 
 OVERRIDES = (
-    "role", "directory", "project_name", "strategy", "max_trials", "epochs", "keep_best",
-    "seed", "logdir", "oracle_ip", "oracle_port", "tuner_id", "timeout",
+    "directory", "project_name", "strategy", "max_trials", "epochs", "keep_best", "seed",
+    "logdir",
 )  # fmt: skip
+#: The flags that make the `kit.search.Distributed` settings (`--chief`/`--worker`, ...).
+DISTRIBUTED = ("role", "oracle_ip", "oracle_port", "tuner_id", "timeout")
+
+
+def _distributed(arguments, args):
+    """The spec's settings (a `Distributed`, or the old loose keywords), the flags win."""
+    from keras_accuracy_kit.search import distributed as distributed_lib
+
+    given = {name: arguments.pop(name) for name in DISTRIBUTED if name in arguments}
+    flags = {name: getattr(args, name) for name in DISTRIBUTED}
+    given.update({name: value for name, value in flags.items() if value is not None})
+    settings = arguments.pop("distributed", None)
+    if settings is not None and given:
+        given = {**dataclasses.asdict(settings), **given}
+    elif settings is not None:
+        return settings
+    return distributed_lib.from_legacy_arguments("kak tune", None, given)
 
 
 def tune_command(args, out):
@@ -110,12 +128,13 @@ def tune_command(args, out):
         value = getattr(args, name)
         if value is not None:
             arguments[name] = value
+    settings = _distributed(arguments, args)
     try:
-        result = search.tune(**arguments)
+        result = search.tune(**arguments, distributed=settings)
     except TimeoutError as error:
         out(f"kak tune: {error}", sys.stderr)
         return 3
-    role = arguments.get("role") or "single"
+    role = "single" if settings is None else settings.role
     if role == "worker":
         out(f"worker {result.tuner.tuner_id} ran {len(result.trials)} trial(s)")
     out(result.table())

@@ -84,9 +84,8 @@ class CheckpointOnChange(keras.callbacks.Callback):
         super().__init__()
         owner = "CheckpointOnChange"
         self.directory = _check_directory_argument(owner, directory)
-        monitor_lib.check_monitor(owner, monitor)
-        self.mode = monitor_lib.check_mode(owner, mode)
-        monitor_lib.warn_if_mode_contradicts(owner, monitor, mode)
+        self._tracked = monitor_lib.MonitoredBest(owner, monitor, mode)
+        self.mode = mode
         if keep_best is not None and (
             isinstance(keep_best, bool)
             or not isinstance(keep_best, numbers.Integral)
@@ -273,15 +272,19 @@ class CheckpointOnChange(keras.callbacks.Callback):
             _remove(model)
             _remove(model_record.record_path(model))
 
+    @property
+    def _resolved_mode(self):
+        """"min" or "max" once known (from the name at `on_train_begin`, else at the first
+        epoch end), else None."""
+        return self._tracked.mode
+
     # -- fit hooks ---------------------------------------------------------------------
 
     def on_train_begin(self, logs=None):
         self.version_id = None
         self._records = {}
         self._last_value = None
-        self._resolved_mode = monitor_lib.try_resolve_mode(
-            "CheckpointOnChange", self.monitor, self.mode, self.model
-        )
+        self._tracked.on_train_begin(self.model)
         if not self._is_chief():
             return
         configuration = model_configuration(
@@ -337,11 +340,7 @@ class CheckpointOnChange(keras.callbacks.Callback):
         self._epoch_started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        value = monitor_lib.monitored_value("CheckpointOnChange", self.monitor, logs)
-        if self._resolved_mode is None:
-            self._resolved_mode = monitor_lib.resolve_mode(
-                "CheckpointOnChange", self.monitor, self.mode, self.model
-            )
+        value = self._tracked.read(logs)
         self._last_value = value
         if not self._is_chief() or self.version_id is None or self._connection is None:
             return

@@ -2,6 +2,7 @@
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -353,7 +354,7 @@ class _Ladder:
                 self._skip(rung.name, change, "budget spent")
                 break
             rest = candidates[position + 1 :] if isinstance(candidates, list) else []
-            self._expect(rung, best.config, [later[1] for later in rest])
+            self._expect(rung, best.config, [later[1] for later in rest], candidate=config)
             outcome = self._train_step(rung.name, change, config, parent=best, note=note)
             if outcome is not None and self._judge(outcome, best):
                 return outcome
@@ -714,31 +715,43 @@ class _Ladder:
             budget_reserve=self.budget.reserve,
         )
 
-    def _expect(self, rung, base, configs):
-        """Tells a speculating executor which steps come next if the one about to train
-        is not kept: `configs` (the rest of `rung`'s candidates), the later rungs'
-        candidates on `base` (after `rung`; all of them when it is None) and the
-        ensemble's seeds. The look-ahead stops at a rung whose candidates need work the
-        ladder has not done yet (the augmentation guard): it never changes what runs.
+    def _expect(self, rung, base, configs, candidate=None):
+        """Tells a speculating executor which steps may come next: if the step about to
+        train (`candidate`, on `base`) is not kept, `configs` (the rest of `rung`'s
+        candidates) and the later rungs' candidates on `base`; if it is kept, the later
+        rungs' candidates on `candidate`; the two interleaved, then the ensemble's seeds.
+        The look-ahead stops at a rung whose candidates need work the ladder has not done
+        yet (the augmentation guard): it never changes what runs.
         """
         if not self.executor.speculates:
             return
-        configs = list(configs)
+        rejected = list(configs) + self._later_candidates(rung, base)
+        kept = [] if candidate is None else self._later_candidates(rung, candidate)
+        order = []
+        for pair in itertools.zip_longest(rejected, kept):
+            order.extend(c for c in pair if c is not None and c not in order)
+        requests = [self._request(config, 0, False) for config in order]
+        if self.try_ensemble:
+            for config in [base] + ([] if candidate is None else [candidate]):
+                requests += [self._request(config, s, True) for s in range(1, DEFAULT_SEEDS)]
+        self.executor.expect(requests)
+
+    def _later_candidates(self, rung, base):
+        """The configurations of the rungs after `rung` (all when None) on `base`, up to
+        the first that needs work not done yet."""
         rungs = [other for other in RUNGS if other.name in self.tricks]
         later = rungs if rung is None else rungs[rungs.index(rung) + 1 :]
+        found = []
         self._looking_ahead = True
         try:
             for other in later:
                 if other.skip_reason(self, base) is None:
-                    configs.extend(candidate[1] for candidate in other.candidates(self, base))
+                    found.extend(candidate[1] for candidate in other.candidates(self, base))
         except _NotYetKnown:
             pass
         finally:
             self._looking_ahead = False
-        requests = [self._request(config, 0, False) for config in configs]
-        if self.try_ensemble:
-            requests += [self._request(base, seeds, True) for seeds in range(1, DEFAULT_SEEDS)]
-        self.executor.expect(requests)
+        return found
 
     def fingerprint(self):
         """What, besides a `StepRequest`, decides a step's training: the data (facts and

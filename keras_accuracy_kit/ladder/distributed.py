@@ -17,6 +17,7 @@ directory re-reads every step already trained instead of training it again.
 """
 
 import dataclasses
+import json
 import logging
 import os
 import shutil
@@ -25,7 +26,7 @@ import tempfile
 import time
 from concurrent import futures
 
-from keras_accuracy_kit._core import tuner_cluster
+from keras_accuracy_kit._core import atomic, tuner_cluster
 from keras_accuracy_kit._core.checks import ensure_writable_directory
 from keras_accuracy_kit.ladder import members as members_lib
 from keras_accuracy_kit.ladder import step_trials
@@ -262,6 +263,7 @@ class ChiefExecutor:
         self.hints = []
         self.beats = {}  # tuner id -> (last heartbeat read, when it changed)
         self.last_worker_seen = time.monotonic()
+        self.asked = {}  # step key -> wall-clock time the ladder asked for it
 
     # What the ladder calls -----------------------------------------------------------------
 
@@ -284,6 +286,7 @@ class ChiefExecutor:
                 [dataclasses.replace(request, seed_offset=request.seed_offset + i) for i in (1, 2)]
             )
         self._cancel_unwanted(key)
+        self.asked[key] = time.time()
         if not step_trials.has_result(self.shared, key):
             self._publish(request, key, force=self.oracle.status(key)[0] is None)
             step_trials.uncancel(self.shared, key)
@@ -295,6 +298,11 @@ class ChiefExecutor:
         """Tells the workers to stop (their running steps cancelled), waits for them to
         leave (at most `timeout`, dead ones not waited for), stops serving."""
         self.oracle.stop()
+        # When the ladder asked for each step (with the workers' times in the results: a
+        # timeline of what was trained ahead).
+        atomic.atomic_write_bytes(
+            os.path.join(self.shared, "asked.json"), json.dumps(self.asked).encode()
+        )
         for key in self.oracle.running_steps().values():
             step_trials.cancel(self.shared, key)
         deadline = time.monotonic() + self.settings.timeout

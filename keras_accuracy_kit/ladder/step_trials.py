@@ -69,7 +69,7 @@ def has_result(shared, key):
     return os.path.exists(os.path.join(step_directory(shared, key), "result.json"))
 
 
-def write_result(shared, key, trained, events, tuner_id):
+def write_result(shared, key, trained, events, tuner_id, started):
     """Writes a trained step: the members' weights and judged probabilities (`.npz`),
     then its logs (`.json`, the completion mark)."""
     arrays = {"probabilities": np.asarray(trained.probabilities)}
@@ -90,6 +90,8 @@ def write_result(shared, key, trained, events, tuner_id):
         "refit_arguments": _json_safe(trained.refit_arguments),
         "events": events,
         "tuner_id": tuner_id,
+        "started": started,  # wall-clock times of the training, for timelines
+        "finished": time.time(),
     }
     atomic.atomic_write_bytes(
         os.path.join(directory, "result.json"), json.dumps(payload).encode()
@@ -218,6 +220,9 @@ def make_oracle(shared):
             if key in self.required:
                 self.required.remove(key)
             if self._startable(key):
+                # A new trial: the ended one (cancelled, or failed as a speculative step)
+                # no longer tells the step's status.
+                self.trial_of.pop(key, None)
                 self.required.insert(0, key)
 
         @synchronized
@@ -362,13 +367,14 @@ def make_worker_tuner(ladder, shared, tuner_id, scratch, check_chief):
             if is_cancelled(shared, key):
                 return {OBJECTIVE: 0.0}
             recorder, cancellation = EventRecorder(), Cancellation(shared, key)
+            started = time.time()
             trained = ladder.train_members(
                 request, observers=[recorder, cancellation], budget=mirrored_budget(request)
             )
             check_chief_or_leave()  # before reporting: keras-tuner's call never times out
             if cancellation.cancelled:
                 return {OBJECTIVE: 0.0}
-            write_result(shared, key, trained, recorder.events, tuner_id)
+            write_result(shared, key, trained, recorder.events, tuner_id, started)
             accuracy = float(np.mean(trained.probabilities.argmax(-1) == ladder.labels))
             return {OBJECTIVE: accuracy}
 

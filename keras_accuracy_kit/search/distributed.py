@@ -10,10 +10,14 @@ keras-tuner's 20-second polling.
 """
 
 import contextlib
+import dataclasses
 import logging
 import os
+import socket
 import time
 from concurrent import futures
+
+from keras_accuracy_kit._core import checks, keras_compat
 
 # The conventions shared with `kit.improve`'s chief and workers (address file, waits,
 # keras-tuner's variables) live in `_core`, below both.
@@ -31,6 +35,128 @@ from keras_accuracy_kit._core.tuner_cluster import (  # noqa: F401
 
 logger = logging.getLogger("keras_accuracy_kit.search")
 
+_OWNER = "kit.search.Distributed"
+
+
+@dataclasses.dataclass(frozen=True)
+class Distributed:
+    """How one process takes part in a distributed search: keras-tuner's chief/worker mode.
+
+    Run one process with `Distributed("chief")` and any number with
+    `Distributed("worker")`, all passing the same `directory` to `kit.search.tune`. The
+    chief binds `oracle_ip:oracle_port` (0 picks a free port), publishes the address in the
+    project directory and serves the oracle until the workers are done; workers read it
+    (or use `oracle_ip`/`oracle_port` when `oracle_port` is non-zero) and fail with a
+    TimeoutError if no chief answers within `timeout` seconds. Setting keras-tuner's
+    variables `KERASTUNER_TUNER_ID`, `KERASTUNER_ORACLE_IP` and `KERASTUNER_ORACLE_PORT`
+    yourself selects the role and address the same way (`Distributed.from_environment()`).
+
+    Args:
+        role: `"chief"` or `"worker"`.
+        oracle_ip: String. The chief's address. Defaults to `"127.0.0.1"`.
+        oracle_port: Int. The chief's port; 0 lets the chief pick a free one and the
+            workers read it from the directory. Defaults to `0`.
+        tuner_id: Optional string. A worker's id (without "chief"). Defaults to
+            `"worker-<host>-<pid>"` for a worker, `"chief"` for the chief.
+        timeout: Positive number. Seconds a worker waits for the chief and the chief for
+            a first worker. Defaults to `120`.
+
+    Example:
+
+    >>> Distributed("worker", tuner_id="worker-0").tuner_id
+    'worker-0'
+    >>> Distributed("chief").tuner_id
+    'chief'
+    """
+
+    role: str
+    oracle_ip: str = "127.0.0.1"
+    oracle_port: int = 0
+    tuner_id: str = None
+    timeout: float = 120.0
+
+    def __post_init__(self):
+        checks.check_choice(_OWNER, "role", self.role, ROLES)
+        if not isinstance(self.oracle_ip, str) or not self.oracle_ip:
+            raise ValueError(
+                f"{_OWNER}: `oracle_ip` must be a host name or address. Received: "
+                f"oracle_ip={self.oracle_ip!r}. E.g. oracle_ip='127.0.0.1'."
+            )
+        port = checks.check_int(_OWNER, "oracle_port", self.oracle_port, minimum=0, example=0)
+        if port > 65535:
+            raise ValueError(
+                f"{_OWNER}: `oracle_port` must be a port, at most 65535. Received: "
+                f"oracle_port={port!r}. Pass 0 to let the chief pick a free port."
+            )
+        object.__setattr__(self, "oracle_port", port)
+        checks.check_number(
+            _OWNER, "timeout", self.timeout, low=0, open_low=True,
+            expectation="a positive number of seconds", fix="E.g. timeout=120.",
+        )  # fmt: skip
+        object.__setattr__(self, "tuner_id", self._resolved_tuner_id())
+
+    def _resolved_tuner_id(self):
+        if self.role == "chief":
+            return "chief"
+        tuner_id = self.tuner_id or f"worker-{socket.gethostname()}-{os.getpid()}"
+        if not isinstance(tuner_id, str) or "chief" in tuner_id:
+            raise ValueError(
+                f"kit.search.tune: `tuner_id` of a worker must not contain 'chief'. Received: "
+                f"tuner_id={tuner_id!r}. keras-tuner treats such ids as the chief."
+            )
+        return tuner_id
+
+    @classmethod
+    def from_environment(cls, timeout=120.0):
+        """The settings keras-tuner's variables select, or None when they are not set."""
+        role = role_from_environment()
+        if role is None:
+            return None
+        return cls(
+            role,
+            oracle_ip=os.environ["KERASTUNER_ORACLE_IP"],
+            oracle_port=int(os.environ.get("KERASTUNER_ORACLE_PORT", "0")),
+            tuner_id=os.environ.get("KERASTUNER_TUNER_ID") if role == "worker" else None,
+            timeout=timeout,
+        )
+
+    def environment(self, port=None):
+        """keras-tuner's variables for this process, set for the duration of a block."""
+        return tuner_environment(
+            self.tuner_id, self.oracle_ip, self.oracle_port if port is None else port
+        )
+
+
+#: The keyword arguments `tune` took before `Distributed` (still accepted).
+LEGACY_ARGUMENTS = ("role", "oracle_ip", "oracle_port", "tuner_id", "timeout")
+
+
+def from_legacy_arguments(owner, distributed, legacy):
+    """The `Distributed` of `tune(distributed=..., **legacy)`: the object, or one built from
+    the old loose keyword arguments (`role=`, `oracle_ip=`, ...), or the environment's."""
+    unknown = sorted(set(legacy) - set(LEGACY_ARGUMENTS))
+    if unknown:
+        raise TypeError(f"{owner}() got an unexpected keyword argument {unknown[0]!r}")
+    if distributed is not None and not isinstance(distributed, Distributed):
+        raise TypeError(
+            f"{owner}: `distributed` must be None or a `kit.search.Distributed`. Received: "
+            f"distributed={distributed!r}. E.g. distributed=kit.search.Distributed('worker')."
+        )
+    given = {name: value for name, value in legacy.items() if value is not None}
+    if distributed is not None and given:
+        raise ValueError(
+            f"{owner}: `distributed` and {sorted(given)} must not both be given. Received: "
+            f"both. Put them in the settings: kit.search.Distributed(role=..., oracle_ip=..., "
+            "oracle_port=..., tuner_id=..., timeout=...)."
+        )
+    if distributed is not None:
+        return distributed
+    timeout = given.pop("timeout", 120.0)
+    role = given.pop("role", None)
+    if role is None:
+        return Distributed.from_environment(timeout=timeout)
+    return Distributed(role, timeout=timeout, **given)
+
 
 def serve_oracle(oracle, ip, port, project_dir, timeout, poll_seconds=0.2):
     """Serves `oracle` with keras-tuner's servicer until the workers are done.
@@ -46,12 +172,9 @@ def serve_oracle(oracle, ip, port, project_dir, timeout, poll_seconds=0.2):
         The port it served on.
     """
     import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = oracle_chief.OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    servicer = keras_compat.add_oracle_servicer(oracle, server)
     bound = server.add_insecure_port(f"{ip}:{port}")
     if not bound:
         raise ValueError(
@@ -63,7 +186,7 @@ def serve_oracle(oracle, ip, port, project_dir, timeout, poll_seconds=0.2):
     logger.info("chief: oracle serving on %s:%d (published in %s)", ip, bound, project_dir)
     started = time.monotonic()
     try:
-        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
+        while not keras_compat.chief_may_exit(servicer, oracle):
             if not oracle.trials and not oracle.tuner_ids:
                 if time.monotonic() - started > timeout:
                     raise TimeoutError(
@@ -80,41 +203,5 @@ def serve_oracle(oracle, ip, port, project_dir, timeout, poll_seconds=0.2):
     return bound
 
 
-def quiet_keras_tuner():
-    """Removes the debug `print` keras-tuner 1.4 left in `Parent.to_proto`.
-
-    A conditional hyperparameter (`hp.conditional_scope`, as `DepthSearch` uses) is sent
-    between chief and workers as a proto, and keras-tuner's `Parent.to_proto` prints its
-    first value on the way (the stray `1`, `2` lines of a distributed search). The
-    method is replaced by the same conversion without the print; `keras-tuner` is pinned
-    below 1.5 (the `tuner` extra), and a version whose method differs is left alone.
-    """
-    from keras_tuner.src.engine import conditions
-
-    parent = conditions.Parent
-    if getattr(parent.to_proto, "_kit_quiet", False):
-        return
-    code = parent.to_proto.__code__
-    if "print" not in code.co_names:  # a keras-tuner without the print: nothing to do
-        return
-    parent.to_proto = _parent_to_proto
-
-
-def _parent_to_proto(self):
-    from keras_tuner.src import protos
-
-    proto = protos.get_proto()
-    first = self.values[0]
-    if isinstance(first, str):
-        field = "string_value"
-    elif isinstance(first, bool):
-        field = "boolean_value"
-    elif isinstance(first, int):
-        field = "int_value"
-    else:
-        field = "float_value"
-    values = [proto.Value(**{field: value}) for value in self.values]
-    return proto.Condition(parent=proto.Condition.Parent(name=self.name, values=values))
-
-
-_parent_to_proto._kit_quiet = True
+# Patches keras-tuner's private `Parent.to_proto` (its stray print): in `_core.keras_compat`.
+quiet_keras_tuner = keras_compat.quiet_keras_tuner

@@ -1,7 +1,6 @@
 """Shared plumbing of the label-mixing transforms (`MixUp`, `CutMix`): batched elements with
 one-hot labels, stateless seeds per call or per element."""
 
-import numbers
 from collections.abc import Mapping
 
 import tensorflow as tf
@@ -28,19 +27,13 @@ class MixingTransform:
 
     def __init__(self, alpha, seed=None, value_range=(0.0, 1.0)):
         owner = type(self).__name__
-        if (
-            isinstance(alpha, bool)
-            or not isinstance(alpha, numbers.Real)
-            or not MIN_ALPHA <= alpha <= MAX_ALPHA  # False for NaN
-        ):
-            raise ValueError(
-                f"{owner}: `alpha` must be a positive number, from {MIN_ALPHA:g} to "
-                f"{MAX_ALPHA:g} (the Beta distribution's concentration). Received: "
-                f"alpha={alpha!r}. E.g. "
-                "alpha=0.2 for MixUp, alpha=1.0 for CutMix; beyond these bounds "
-                "Beta(alpha, alpha) is a coin toss between 0 and 1 (small) or 0.5 (large)."
-            )
-        self.alpha = float(alpha)
+        self.alpha = checks.check_number(
+            owner, "alpha", alpha, low=MIN_ALPHA, high=MAX_ALPHA,
+            expectation=f"a positive number, from {MIN_ALPHA:g} to {MAX_ALPHA:g} (the Beta "
+            "distribution's concentration)",
+            fix="E.g. alpha=0.2 for MixUp, alpha=1.0 for CutMix; beyond these bounds "
+            "Beta(alpha, alpha) is a coin toss between 0 and 1 (small) or 0.5 (large).",
+        )  # fmt: skip
         self.seed = checks.check_seed(owner, seed)
         self.value_range = checks.check_value_range(owner, value_range)
         self._base_seed = seeds.base_seed(self.seed)

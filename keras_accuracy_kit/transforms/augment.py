@@ -575,8 +575,9 @@ class Augment(ImageTransform):
             seed: `[2]` int tensor.
 
         Returns:
-            A dict with `"geometry"` (the keyword arguments of
-            `projective.affine_parameters`, or None when nothing moves) and the `[N]`
+            A dict with `"size"` (height and width, static where known), `"geometry"`
+            (the keyword arguments of `projective.affine_parameters`, or None when
+            nothing moves) and the `[N]`
             tensors of the active colour steps (`"channel_shift"`, `"brightness"`,
             `"contrast"`, `"hue"`, `"saturation"`) and of erasing (`"erasing"`: the boxes'
             `top`, `left`, `height`, `width`, int32, height 0 where no box is drawn).
@@ -594,7 +595,10 @@ class Augment(ImageTransform):
         )
         # One op for all rows.
         uniforms = dict(zip(RANDOM_PARAMETERS, tf.unstack(draws, num=len(RANDOM_PARAMETERS))))
-        transformation = {"geometry": self.sample_geometry(uniforms, height, width)}
+        transformation = {
+            "size": (height, width),
+            "geometry": self.sample_geometry(uniforms, height, width),
+        }
         transformation.update(self._sample_colour(uniforms, num))
         if self.erasing_probability:
             transformation["erasing"] = self._sample_erasing(uniforms, height, width)
@@ -692,7 +696,7 @@ class Augment(ImageTransform):
         dtype = images.dtype
         geometry = transformation["geometry"]
         if geometry is not None:
-            images = self._resample(images, geometry, source_dtype)
+            images = self._resample(images, geometry, transformation["size"], source_dtype)
         if "channel_shift" in transformation:
             images = photometric.channel_shift(images, transformation["channel_shift"])
         if "brightness" in transformation or "contrast" in transformation:
@@ -717,14 +721,12 @@ class Augment(ImageTransform):
             images = tf.cast(self._policy_layer(tf.cast(images, tf.float32), training=True), dtype)
         return images
 
-    def _resample(self, images, geometry, source_dtype):
+    def _resample(self, images, geometry, size, source_dtype):
         # Only the resampling is compiled with XLA: compiled with the colour steps, XLA
         # would fuse it into each consumer (the contrast's mean, its scaling) and run it
         # several times.
         dtype = images.dtype
-        shape = tf.shape(images)
-        height = images.shape[1] if images.shape[1] is not None else shape[1]
-        width = images.shape[2] if images.shape[2] is not None else shape[2]
+        height, width = size
         work = images if dtype == tf.float32 else tf.cast(images, tf.float32)
         work = projective.apply_projective(
             work,

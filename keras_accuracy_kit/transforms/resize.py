@@ -71,11 +71,7 @@ class Resize(ImageTransform):
         self.height, self.width, self.mode, self.interpolation = geometry.check_resize_arguments(
             "Resize", height, width, mode, interpolation
         )
-        if not isinstance(antialias, bool):
-            raise ValueError(
-                f"Resize: `antialias` must be True or False. Received: antialias={antialias!r}."
-            )
-        self.antialias = antialias
+        self.antialias = checks.check_bool("Resize", "antialias", antialias, error=ValueError)
         self.pad_value = _check_pad_value(pad_value)
 
     def check_input_shape(self, shape):

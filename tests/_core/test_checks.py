@@ -111,7 +111,7 @@ def test_image_values_check_in_a_graph_names_the_values_and_the_fix():
     [
         ("epochs", 0, 1, 10, r"^Demo: `epochs` must be a positive integer\. Received: epochs=0\. "
          r"Pass a whole number of at least 1, e\.g\. epochs=10\.$"),
-        ("min_blocks", -1, 0, 1, r"`min_blocks` must be an integer of at least 0\. Received: "
+        ("min_blocks", -1, 0, 1, r"`min_blocks` must be a non-negative integer\. Received: "
          r"min_blocks=-1\. Pass a whole number of at least 0, e\.g\. min_blocks=1\.$"),
         ("num_classes", 1, 2, 10, r"`num_classes` must be an integer of at least 2\. Received: "
          r"num_classes=1\. Pass a whole number of at least 2, e\.g\. num_classes=10\.$"),

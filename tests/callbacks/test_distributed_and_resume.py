@@ -139,12 +139,10 @@ def test_killed_run_resumes_with_budget_best_and_learning_rate(tmp_path):
     reference_dir, resumed_dir = tmp_path / "reference", tmp_path / "resumed"
     reference_dir.mkdir()
     resumed_dir.mkdir()
-    code, output = finish(
-        run_script(
-            "--outdir", str(reference_dir), "--state-dir", str(reference_dir / "backup"), *common
-        )
+    # The uninterrupted reference and the run that gets killed are independent: at once.
+    reference_run = run_script(
+        "--outdir", str(reference_dir), "--state-dir", str(reference_dir / "backup"), *common
     )
-    assert code == 0, output[-3000:]
     crash_arguments = [
         "--outdir",
         str(resumed_dir),
@@ -152,7 +150,10 @@ def test_killed_run_resumes_with_budget_best_and_learning_rate(tmp_path):
         str(resumed_dir / "backup"),
         *common,
     ]
-    code, output = finish(run_script(*crash_arguments, "--kill-after-epoch", "3"))
+    killed_run = run_script(*crash_arguments, "--kill-after-epoch", "3")
+    code, output = finish(reference_run)
+    assert code == 0, output[-3000:]
+    code, output = finish(killed_run)
     assert code == -9, output[-3000:]
     assert len(records(resumed_dir / "record_0.jsonl")) == 4
     code, output = finish(run_script(*crash_arguments))

@@ -73,3 +73,5 @@ def test_reduce_lr_on_plateau_defaults_are_keras_own():
     for name in ("monitor", "factor", "patience", "verbose", "mode", "min_delta", "cooldown"):
         assert getattr(ours, name) == getattr(theirs, name), name
     assert ours.min_lr == theirs.min_lr == 0.0
+    # A new callback's counters, as Keras' (read by a resumed run through `state_dict`).
+    assert (ours.wait, ours.cooldown_counter) == (theirs.wait, theirs.cooldown_counter) == (0, 0)

@@ -115,7 +115,8 @@ def test_suggestion_functions_on_hand_made_curves():
         ({"min_lr": 1e-3, "max_lr": 1e-4}, r"`max_lr` must be a finite number larger than "
          r"min_lr=0.001"),
         ({"max_lr": float("inf")}, r"`max_lr` must be a finite number .*Received: max_lr=inf"),
-        ({"num_steps": 1}, r"`num_steps` must be an integer >= 2\. Received: num_steps=1"),
+        ({"num_steps": 1}, r"`num_steps` must be an integer of at least 2\. Received: num_steps=1\. "
+         r"Pass a whole number of at least 2, e.g. num_steps=100"),
         ({"smoothing": 1.0}, r"`smoothing` must be in \[0, 1\)"),
         ({"divergence_threshold": 1}, r"`divergence_threshold` must be a finite number > 1"),
     ],

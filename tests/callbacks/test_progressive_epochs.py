@@ -32,6 +32,14 @@ BUDGET_TABLE = [
     ),
     # A new best on the last epoch of a stage earns the extension.
     ({"initial_epochs": 3, "extension": 2}, [0.5, 0.4, 0.6, 0.6, 0.6, 0.9], [3, 3, 5, 5, 5], 4, 2),
+    # Minimised metric: falls smaller than min_delta do not count either.
+    (
+        {"monitor": "val_loss", "initial_epochs": 3, "extension": 5, "min_delta": 0.01},
+        [0.5, 0.495, 0.491, 0.1],
+        [3, 3, 3],
+        2,
+        0,
+    ),
     # Minimised metric.
     (
         {"monitor": "val_loss", "initial_epochs": 2, "extension": 1},
@@ -254,3 +262,28 @@ def test_the_loaded_state_decides_the_direction():
     callback.load_state_dict(state)
     callback.on_epoch_end(1, {"val_accuracy": 0.45})
     assert callback.best_epoch == 1 and callback.stage_improved
+
+
+@pytest.mark.parametrize("monitor, mode", [("val_deviation", "min"), ("val_separation", "max")])
+def test_auto_mode_follows_the_direction_a_compiled_metric_declares(monitor, mode):
+    # Names that say nothing; Keras' metrics declare "down" (MAE) and "up" (AUC). The
+    # mode is resolved at train begin, the metrics being built by a first fit.
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 2)).astype("float32")
+    y = (x[:, :1] > 0.5).astype("float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1),
+        loss="binary_crossentropy",
+        metrics=[
+            keras.metrics.AUC(name="separation"),
+            keras.metrics.MeanAbsoluteError(name="deviation"),
+        ],
+    )
+    model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    callback = ProgressiveEpochs(monitor=monitor, initial_epochs=3, extension=1)
+    callback.set_model(model)
+    callback.on_train_begin()
+    callback.on_epoch_end(0, {monitor: 0.5})
+    callback.on_epoch_end(1, {monitor: 0.4})  # a new best only when minimising
+    assert callback.best_epoch == (1 if mode == "min" else 0)

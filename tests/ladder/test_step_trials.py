@@ -152,6 +152,14 @@ def test_the_look_ahead_lists_the_steps_that_follow_a_rejection_and_runs_no_guar
     ]
     assert ladder._guarded is None
     assert all(r.num_members == 2 for r in requests)
+    # With the candidate about to train: what follows if it is kept, interleaved.
+    normalized = Config(epochs=3, normalize=True)
+    ladder._expect(input_scale, base, [], candidate=normalized)
+    assert [(r.config, r.seed_offset) for r in recorder.expected[-1]] == [
+        (Config(epochs=3, progressive=True), 0),
+        (Config(epochs=3, normalize=True, progressive=True), 0),
+        (base, 1), (base, 2), (normalized, 1), (normalized, 2),
+    ]  # fmt: skip
     # Once the guard has run, the look-ahead goes past augmentation to the later rungs.
     ladder._guarded = ({"rotation_range": 10}, [])
     ladder._expect(input_scale, base, [])
@@ -163,3 +171,19 @@ def test_the_look_ahead_lists_the_steps_that_follow_a_rejection_and_runs_no_guar
         Config(epochs=3, reduce_lr=True),
         Config(epochs=3, depth=3),
     ]
+
+
+def test_a_step_asked_for_again_after_its_trial_ended_is_a_new_trial(tmp_path):
+    from keras_tuner.src.engine.trial import TrialStatus
+
+    oracle = step_trials.make_oracle(str(tmp_path))
+    oracle.speculate(["step"])
+    trial = oracle.create_trial("w0")
+    trial.status = TrialStatus.FAILED  # e.g. it crashed on every retry while speculative
+    oracle.end_trial(trial)
+    assert oracle.status("step")[0] == "FAILED"
+    oracle.require("step")  # now the ladder needs it: not the old failure's status
+    assert oracle.status("step") == (None, None)
+    again = oracle.create_trial("w1")
+    assert again.trial_id != trial.trial_id
+    assert again.hyperparameters.values["step"] == "step"

@@ -288,9 +288,9 @@ def test_tab_shows_the_three_runs_in_order_with_kept_marks(ladder_logdir, tmp_pa
         detail = get_json(f"{url}/data/plugin/accuracy_kit/run?run={last_run}")
         captions = Captions()
         captions.feed(text)
-        # Red (class "error") only for wrong predictions, not for right ones with low p.
+        # Red (class "wrong") only for wrong predictions, not for right ones with low p.
         assert captions.classes == [
-            "correct" if item["true"] == item["predicted"] else "error" for item in detail["worst"]
+            "right" if item["true"] == item["predicted"] else "wrong" for item in detail["worst"]
         ]
 
         # Sorted by value (an accuracy: highest first), as the first click on "value" does.
@@ -339,6 +339,11 @@ def test_tab_shows_the_ladders_decisions_with_the_cli_tables_numbers(improve_log
                     cli[3], cli[4][1:-1], cli[5][:-1]
                 )
                 assert row["cells"]["rule"] == step.rule  # the noise threshold and p-value
+                # Green only for what paid off; a positive gain below the threshold is grey.
+                colour = ("gain" if step.kept else "below-noise") if step.delta > 0 else (
+                    "loss" if step.delta < 0 else "neutral"
+                )
+                assert colour in row["classes"]["gain"]
                 assert step.rule.startswith("McNemar p=")
             # One line for the change; the version's full diff folded under it.
             assert row["cells"]["change"] == step.change == row["attrs"]["data-change"]

@@ -161,3 +161,8 @@ def test_parse_index_rejects_non_indices(value):
 def test_plugin_docstring_examples():
     result = doctest.testmod(plugin_lib)
     assert result.attempted >= 8 and result.failed == 0
+
+
+def test_a_zero_gain_is_neither_better_nor_kept():
+    rows = ladder_rows({"a": summary(0, best=0.5), "b": summary(1, best=0.5)})
+    assert (rows[1]["gain"], rows[1]["better"], rows[1]["kept"]) == (0.0, None, False)

@@ -1,7 +1,8 @@
 """Run in a subprocess: `AccuracyReport` in a real `fit` under MirroredStrategy, 2 CPUs.
 
-Prints one JSON line: the report's confusion matrix and the one computed from
-`model.predict` on the same validation images (as the reference).
+For each kind of validation data named (`arrays`, `dataset`, comma-separated: one process
+for all, TensorFlow starts once) prints one JSON line: the report's confusion matrix and
+the one computed from `model.predict` on the same validation images (as the reference).
 """
 
 import json
@@ -18,6 +19,7 @@ from tests.reporting.digits import digits, tiny_model
 
 
 def main(logdir, as_dataset):
+    """One fit with an AccuracyReport into `logdir`; returns the JSON-able comparison."""
     keras.utils.set_random_seed(0)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     (x_train, y_train), (x_val, y_val) = digits(num_train=256, num_val=100)
@@ -39,11 +41,11 @@ def main(logdir, as_dataset):
     predicted = model.predict(x_val, verbose=0).argmax(axis=1)
     reference = np.zeros((10, 10), int)
     np.add.at(reference, (y_val, predicted), 1)
-    print(json.dumps({
+    return {
         "replicas": strategy.num_replicas_in_sync,
         "confusion_matrix": summary["confusion_matrix"],
         "reference": reference.tolist(),
-    }))  # fmt: skip
+    }
 
 
 if __name__ == "__main__":
@@ -52,4 +54,6 @@ if __name__ == "__main__":
         tf.config.list_physical_devices("CPU")[0],
         [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
     )
-    main(sys.argv[1], sys.argv[2] == "dataset")
+    for kind in sys.argv[2].split(","):
+        result = main(f"{sys.argv[1]}/{kind}", kind == "dataset")
+        print(json.dumps({"validation": kind, **result}), flush=True)

@@ -124,3 +124,74 @@ def test_keras_tuner_variables_select_the_worker_role(tmp_path, monkeypatch):
         kit.search.tune(
             digits_search()["hypermodel"], *digits(64, 32), directory=tmp_path, timeout=0.5
         )
+
+
+# -- kit.search.Distributed: the settings object (issue 20 item 4) -----------------------
+
+
+def test_distributed_settings_give_the_same_worker_as_the_old_keywords(tmp_path):
+    with pytest.raises(TimeoutError, match="no chief published its address within 0.5 s"):
+        kit.search.tune(
+            digits_search()["hypermodel"], *digits(64, 32), directory=tmp_path,
+            distributed=kit.search.Distributed("worker", timeout=0.5),
+        )  # fmt: skip
+
+
+def test_distributed_settings_are_checked_when_built():
+    cases = [
+        (dict(role="boss"), r"`role` must be one of \['chief', 'worker'\]"),
+        (dict(role="worker", oracle_port=-1), r"`oracle_port` must be a non-negative integer"),
+        (dict(role="worker", oracle_port=70000), r"`oracle_port` must be a port, at most 65535"),
+        (dict(role="worker", timeout=0), r"`timeout` must be a positive number of seconds"),
+        (dict(role="worker", tuner_id="chief-2"), r"must not contain 'chief'"),
+        (dict(role="worker", oracle_ip=""), r"`oracle_ip` must be a host name or address"),
+    ]
+    for arguments, message in cases:
+        with pytest.raises(ValueError, match=message):
+            kit.search.Distributed(**arguments)
+    assert kit.search.Distributed("chief").tuner_id == "chief"
+    assert kit.search.Distributed("worker").tuner_id.startswith("worker-")
+
+
+def test_distributed_settings_and_old_keywords_together_are_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"`distributed` and \['role'\] must not both be given"):
+        kit.search.tune(
+            digits_search()["hypermodel"], *digits(64, 32), directory=tmp_path,
+            distributed=kit.search.Distributed("worker"), role="worker",
+        )  # fmt: skip
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'rolee'"):
+        kit.search.tune(digits_search()["hypermodel"], *digits(64, 32), rolee="worker")
+    with pytest.raises(TypeError, match=r"`distributed` must be None or a `kit.search"):
+        kit.search.tune(digits_search()["hypermodel"], *digits(64, 32), distributed="worker")
+
+
+def test_keras_tuner_variables_make_the_same_settings(monkeypatch):
+    from keras_accuracy_kit.search import distributed
+
+    assert distributed.from_legacy_arguments("tune", None, {}) is None
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "worker9")
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "10.0.0.2")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "8000")
+    assert distributed.from_legacy_arguments("tune", None, {"timeout": 3}) == (
+        kit.search.Distributed("worker", "10.0.0.2", 8000, "worker9", 3)
+    )
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+    assert kit.search.Distributed.from_environment().role == "chief"
+
+
+def test_tuners_are_named_classes_over_public_keras_tuner_hooks():
+    from keras_accuracy_kit.search import tuners
+
+    assert {name: cls.__name__ for name, cls in tuners.TUNERS.items()} == {
+        "hyperband": "KitHyperband",
+        "bayesian": "KitBayesianOptimization",
+        "random": "KitRandomSearch",
+    }
+    for cls in tuners.TUNERS.values():
+        assert cls.__module__ == tuners.__name__
+        # No keras-tuner private is overridden: every method the kit defines is public,
+        # or its own (`_progress`, `_of_total`, `_kit_callbacks`).
+        own = set(vars(tuners.KitTunerMixin))
+        private = {name for name in own if name.startswith("_") and not name.startswith("__")}
+        assert private == {"_progress", "_of_total", "_kit_callbacks"}
+        assert not any(hasattr(keras_tuner.Tuner, name) for name in private)

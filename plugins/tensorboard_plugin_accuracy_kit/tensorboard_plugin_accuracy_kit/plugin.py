@@ -208,16 +208,16 @@ def monitor_mode(summary):
 
 
 def is_better(gain, mode):
-    """Whether a gain goes the right way for `mode` (None when there is no gain).
+    """Whether a gain goes the right way for `mode` (None when there is none, or it is 0).
 
     Example:
 
-    >>> is_better(-0.1, "min"), is_better(-0.1, "max"), is_better(0.0, "max")
-    (True, False, False)
-    >>> is_better(None, "min") is None
+    >>> is_better(-0.1, "min"), is_better(-0.1, "max"), is_better(0.1, "max")
+    (True, False, True)
+    >>> is_better(0.0, "max") is None and is_better(None, "min") is None
     True
     """
-    if gain is None:
+    if gain is None or gain == 0:
         return None
     return gain < 0 if mode == "min" else gain > 0
 

@@ -95,6 +95,12 @@ function betterClass(better) {
   return better === true ? 'gain' : better === false ? 'loss' : 'neutral';
 }
 
+// The gain's colour: by `better`, except a gain the right way that was not kept (below the
+// noise threshold), which is grey: green is for what paid off.
+function gainClass(row) {
+  return row.kept === false && row.better === true ? 'below-noise' : betterClass(row.better);
+}
+
 // A gain measured by the tab (`decided_by: "tab"`) has no interval or threshold of its own.
 function ruleText(row) {
   return row.rule || '–';
@@ -180,10 +186,10 @@ function renderTable(state) {
     });
     for (const column of COLUMNS) {
       const classes = [column.numeric ? 'numeric' : '', `col-${column.key}`];
-      if (column.key === 'gain') classes.push(betterClass(row.better));
+      if (column.key === 'gain') classes.push(gainClass(row));
       if (column.key === 'delta_baseline' && row.delta_baseline !== null) {
         const sign = row.mode === 'min' ? -row.delta_baseline : row.delta_baseline;
-        classes.push(betterClass(sign === 0 ? null : sign > 0));
+        classes.push(gainClass({kept: row.kept, better: sign === 0 ? null : sign > 0}));
       }
       if (column.key === 'kept') classes.push(keptClass(row.kept));
       const td = el('td', {class: classes.join(' ')},
@@ -223,7 +229,7 @@ function renderChart(state) {
                      row.kept === true ? '✓' : row.kept === false ? '✗' : '…'));
     group.append(svg('text', {x: x + 40, y: y - 16, class: 'value'},
                      formatValue(row.value, row.monitor)));
-    group.append(svg('text', {x: x + 40, y: y - 4, class: `delta ${betterClass(row.better)}`},
+    group.append(svg('text', {x: x + 40, y: y - 4, class: `delta ${gainClass(row)}`},
                      i === 0 && row.gain === null ? 'baseline' : formatDelta(row.gain, row.monitor)));
     const label = row.change.length > 16 ? row.change.slice(0, 15) + '…' : row.change;
     group.append(svg('text', {x: x + 40, y: height - bottom + 16, class: 'label'}, label));
@@ -268,7 +274,7 @@ export function worstCaption(item, names) {
   const name = (index) => names[index] ?? String(index);
   const percent = (p) => (p === null || p === undefined ? '–' : `${Math.round(100 * p)} %`);
   const correct = item.true === item.predicted;
-  return el('figcaption', {class: correct ? 'correct' : 'error'},
+  return el('figcaption', {class: correct ? 'right' : 'wrong'},
             el('span', {class: 'true'}, `true: ${name(item.true)}`),
             el('span', {class: 'predicted'},
                `${correct ? '✓' : '✗'} pred: ${name(item.predicted)} ${percent(item.predicted_probability)}`),

@@ -1,0 +1,162 @@
+"""The ladder across machines: wall time with 2 workers vs 1 worker, in one run (issue 23).
+
+Runs the same `kak improve --dataset digits` ladder (2-fold cross-validation, an epoch
+budget: no decision depends on the clock) as a chief with 1 worker, then as a chief with
+2 workers, every worker limited to one intra-op thread, all on 127.0.0.1. Prints each
+run's ladder time (the chief's `seconds`: from the ladder's start to its result; the
+workers are started first and have imported TensorFlow by then) and, last, the ratio as `name=value` (2 workers / 1 worker; the issue
+expects <= 0.65).
+
+Before the ratio, a `check` line: both runs must reach the same decisions and the same
+judged accuracy at every step (a faster cluster that decides otherwise stops the script).
+
+Where the speed comes from: a step's members (its folds) train together on one worker,
+as in one process; a second worker trains, meanwhile, the step the ladder asks for next
+if the current one is not kept (and the ensemble's next seed), so the gain depends on
+how many tricks the ladder rejects.
+
+`--quick` makes a smoke run (fewer epochs and tricks).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+#: One intra-op thread per process (TensorFlow and oneDNN read these at start-up).
+ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def ladder_arguments(quick):
+    tricks = "input_scale,learning_rate" if quick else "input_scale,learning_rate,depth,image_size"
+    return [
+        "improve", "--dataset", "digits", "--budget", "400", "--epochs", "2" if quick else "4",
+        "--folds", "2", "--tricks", tricks, "--refit", "no", "--no-tta", "--seed", "0",
+        "--verbose", "0",
+    ]  # fmt: skip
+
+
+def kak(arguments):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KERASTUNER_")}
+    environment.update(ONE_THREAD, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.Popen(
+        [sys.executable, "-m", "keras_accuracy_kit.cli.main", *arguments],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def cpu_seconds(process):
+    """User + system CPU seconds of `process` (Linux `/proc`), or None elsewhere."""
+    try:
+        with open(f"/proc/{process.pid}/stat") as stream:
+            fields = stream.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def wait_until_idle(process, timeout=300):
+    """Waits until `process` (a worker waiting for the chief's address) stops using CPU."""
+    deadline = time.monotonic() + timeout
+    last = cpu_seconds(process)
+    if last is None:
+        time.sleep(30)  # no /proc: give TensorFlow's import time
+        return
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(2.0)
+        now = cpu_seconds(process)
+        if now is None or now - last < 0.1:
+            return
+        last = now
+
+
+def run_cluster(num_workers, quick, scratch):
+    """Runs the ladder as a chief with `num_workers` workers; returns the chief's JSON."""
+    folder = os.path.join(scratch, f"{num_workers}_workers")
+    shared = os.path.join(folder, "shared")
+    output = os.path.join(folder, "chief.json")
+    arguments = ladder_arguments(quick)
+    # The workers start first: their start-up (TensorFlow, the data) is not the ladder's.
+    workers = [
+        kak(arguments + ["--worker", "--directory", shared, "--tuner-id", f"w{i}"])
+        for i in range(num_workers)
+    ]
+    for worker in workers:
+        wait_until_idle(worker)
+    started = time.perf_counter()
+    chief = kak(
+        arguments + ["--chief", "--directory", shared, "--logdir", os.path.join(folder, "runs"),
+                     "--json", output]
+    )  # fmt: skip
+    try:
+        for process in [chief, *workers]:
+            _, stderr = process.communicate(timeout=1800)
+            if process.returncode != 0:
+                raise RuntimeError(f"a ladder process failed:\n{stderr[-3000:]}")
+    finally:
+        for process in [chief, *workers]:
+            if process.poll() is None:
+                process.kill()
+    with open(output) as stream:
+        result = json.load(stream)
+    result["process_seconds"] = time.perf_counter() - started
+    result["ahead"], result["asked"] = trained_ahead(shared)
+    return result
+
+
+def trained_ahead(shared):
+    """`(steps whose training started before the ladder asked for them, steps asked)`."""
+    with open(os.path.join(shared, "asked.json")) as stream:
+        asked = json.load(stream)
+    ahead = 0
+    for key, when in asked.items():
+        path = os.path.join(shared, "steps", key, "result.json")
+        with open(path) as stream:
+            ahead += json.load(stream)["started"] < when
+    return ahead, len(asked)
+
+
+def check_same_ladder(one, two):
+    """Stops the benchmark unless both runs decided alike, step by step."""
+    steps = [[(s["name"], s["kept"], s["val_accuracy"]) for s in r["steps"]] for r in (one, two)]
+    if steps[0] != steps[1] or one["best_accuracy"] != two["best_accuracy"]:
+        raise ValueError(
+            "bench_distributed_ladder: 2 workers must reach the decisions of 1 worker before "
+            f"they are timed. Received: {steps[1]} vs {steps[0]}. Nothing was timed."
+        )
+    kept = sum(1 for _, kept, _ in steps[0][1:] if kept)
+    print(
+        f"check same ladder: {len(steps[0])} steps ({kept} kept after the baseline), best "
+        f"accuracy {one['best_accuracy']:.4f} with 1 and 2 workers"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        one = run_cluster(1, args.quick, scratch)
+        two = run_cluster(2, args.quick, scratch)
+    check_same_ladder(one, two)
+    for name, result in (("1 worker", one), ("2 workers", two)):
+        print(
+            f"{name}: ladder {result['seconds']:.1f} s (processes {result['process_seconds']:.1f} "
+            f"s); {result['ahead']} of {result['asked']} steps trained ahead of the ladder"
+        )
+    ratio = two["seconds"] / one["seconds"]
+    print(f"two_workers_vs_one={ratio:.3f}")
+    return {"two_workers_vs_one": ratio}
+
+
+if __name__ == "__main__":
+    main()

@@ -117,6 +117,22 @@ class Evidence:
         data = pipeline(data.batch(self.batch_size))
         return data.map(_split_for_members(num_members, train=True)).prefetch(tf.data.AUTOTUNE)
 
+    def batches_per_epoch(self, training=True, all_data=False):
+        """Batches in one pass of `training_data` (or `judging_data`), or None if unknown.
+
+        The ladder repeats its datasets and fits with `steps_per_epoch`: Keras then keeps
+        one tf.data iterator for the whole fit instead of making one per epoch, which
+        costs tenths of a second when the pipeline maps augmentation or transforms (the
+        map functions are instantiated anew), more than an epoch of a few hundred images.
+        """
+        if self.num_folds > 1:
+            return -(-self.num_images // self.batch_size)
+        parts = (self.train, self.validation) if all_data else (
+            (self.train,) if training else (self.validation,)
+        )
+        counts = [int(part.cardinality()) for part in parts]
+        return sum(counts) if min(counts) > 0 else None
+
     def judging_data(self, pipeline):
         """The judged images with per-member held-out weights (None for the refit)."""
         if self.num_folds == 1:

@@ -85,7 +85,13 @@ class Rung:
     label = ""
 
     def skip_reason(self, context, base):
-        """Why the trick does not apply to this data or model (or to `base`), or None."""
+        """Why the trick does not apply to this data or model (or to `base`), or None.
+        Cheap: asked before the budget is."""
+        return None
+
+    def late_skip_reason(self, context, base):
+        """Like `skip_reason`, for checks that cost work (the augmentation guard trains a
+        classifier): asked only once the budget leaves room for a step."""
         return None
 
     def candidates(self, context, base):
@@ -164,6 +170,9 @@ class Augmentation(Rung):
     def skip_reason(self, context, base):
         if base.augment:
             return "the best configuration is already augmented"
+        return None
+
+    def late_skip_reason(self, context, base):
         if not context.guarded_augment()[0]:
             return "every augmentation step changes classes"
         return None

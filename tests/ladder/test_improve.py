@@ -216,7 +216,10 @@ def test_refit_trains_the_best_setup_on_train_and_validation(tmp_path, monkeypat
     original_fit = keras.Model.fit
 
     def recording_fit(self, x=None, *args, **kwargs):
-        seen.append((sum(int(b[0].shape[0]) for b in x), kwargs.get("epochs")))
+        # The ladder repeats its datasets: one epoch is `steps_per_epoch` batches.
+        steps = kwargs.get("steps_per_epoch")
+        batches = x.take(steps) if steps else x
+        seen.append((sum(int(b[0].shape[0]) for b in batches), kwargs.get("epochs")))
         return original_fit(self, x, *args, **kwargs)
 
     monkeypatch.setattr(keras.Model, "fit", recording_fit)

@@ -62,7 +62,12 @@ TARGETS = {
     ),
     "history_checkpoint_on_change": (
         "keras_accuracy_kit/history/checkpoint_on_change.py",
-        ["tests/history/test_history.py", "tests/history/test_atomic_model_writes.py"],
+        [
+            "tests/history/test_committed_files_kept.py",
+            "tests/history/test_locked_index.py",
+            "tests/history/test_history.py",
+            "tests/history/test_atomic_model_writes.py",
+        ],
     ),
     "core_atomic": (
         "keras_accuracy_kit/_core/atomic.py",

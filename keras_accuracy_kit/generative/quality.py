@@ -6,6 +6,8 @@ computes it on the features of a small classifier of the data at hand (`QualityJ
 not on Inception's, which know nothing of 8x8 digits.
 """
 
+import warnings
+
 import numpy as np
 
 
@@ -42,10 +44,14 @@ def frechet_distance(features_a, features_b):
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     covariance_a = np.atleast_2d(np.cov(a, rowvar=False))
     covariance_b = np.atleast_2d(np.cov(b, rowvar=False))
-    root = scipy.linalg.sqrtm(covariance_a @ covariance_b)
-    if not np.isfinite(root).all():  # singular product: regularise as FID does
-        offset = np.eye(a.shape[1]) * 1e-6
-        root = scipy.linalg.sqrtm((covariance_a + offset) @ (covariance_b + offset))
+    with warnings.catch_warnings():
+        # Dead ReLU features make the covariances singular; sqrtm warns but stays accurate
+        # enough, and a non-finite result is regularised as FID does.
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        root = scipy.linalg.sqrtm(covariance_a @ covariance_b)
+        if not np.isfinite(root).all():
+            offset = np.eye(a.shape[1]) * 1e-6
+            root = scipy.linalg.sqrtm((covariance_a + offset) @ (covariance_b + offset))
     root = np.real(root)
     distance = np.sum((mean_a - mean_b) ** 2) + np.trace(covariance_a + covariance_b - 2 * root)
     return float(max(distance, 0.0))

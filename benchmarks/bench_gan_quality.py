@@ -1,0 +1,66 @@
+"""The issue 21 measure: a ConditionalGAN on load_digits, its quality followed while it trains.
+
+A QualityJudge (small CNN, see `kit.generative.QualityJudge`) is trained on 1400 digits; the
+GAN trains on the same 1400; every `--every` epochs, 1000 generated images (100 per class)
+are graded against the 397 held-out digits: class consistency (the judge sees the
+conditioning label) and the Fréchet distance on the judge's penultimate features. Prints
+one line per measurement and ends with `name=value` figures. Not a speed benchmark: the
+training time printed is wall-clock on whatever machine runs it.
+
+    python benchmarks/bench_gan_quality.py --epochs 40
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+
+from keras_accuracy_kit.generative import ConditionalGAN, QualityJudge, QualityMonitor  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--every", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    digits = load_digits()
+    images = (digits.images / 16.0).astype("float32")[..., None]
+    labels = digits.target.astype("int64")
+    order = np.random.default_rng(args.seed).permutation(len(images))
+    train, held_out = order[:1400], order[1400:]
+    judge = QualityJudge((8, 8, 1), 10, seed=args.seed)
+    judge.fit(images[train], labels[train])
+    accuracy = np.mean(judge.predict(images[held_out]) == labels[held_out])
+    real = judge.measure(images[held_out], labels[held_out], images[train])
+    print(f"judge held-out accuracy {accuracy:.3f}; real train vs held-out Fréchet distance "
+          f"{real['frechet_distance']:.3f}")  # fmt: skip
+    gan = ConditionalGAN(
+        (8, 8, 1), 10, filters=16, learning_rate=5e-4, augment=["brightness", "translation"],
+        ema_decay=0.99, seed=args.seed,
+    )  # fmt: skip
+    gan.compile()
+    untrained = gan.report(images[held_out], labels[held_out], judge=judge)
+    print(f"epoch 0 (untrained): class consistency {untrained['class_consistency']:.3f}, "
+          f"Fréchet distance {untrained['frechet_distance']:.3f}")  # fmt: skip
+    data = tf.data.Dataset.from_tensor_slices((images[train], labels[train]))
+    data = data.shuffle(1400, seed=args.seed).batch(64, drop_remainder=True)
+    monitor = QualityMonitor(judge, images[held_out], num_images=1000, every=args.every)
+    start = time.perf_counter()
+    gan.fit(data, epochs=args.epochs, callbacks=[monitor], verbose=0)
+    seconds = time.perf_counter() - start
+    for epoch, consistency, distance in monitor.history:
+        print(f"epoch {epoch + 1}: class consistency {consistency:.3f}, "
+              f"Fréchet distance {distance:.3f}")  # fmt: skip
+    _, consistency, distance = monitor.history[-1]
+    print(f"class_consistency={consistency:.3f} frechet_distance={distance:.3f} "
+          f"first_frechet_distance={monitor.history[0][2]:.3f} train_seconds={seconds:.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,6 +4,8 @@ import dataclasses
 
 import keras
 
+from keras_accuracy_kit._core.text_table import format_table
+
 
 @dataclasses.dataclass
 class Step:
@@ -103,7 +105,12 @@ class ImproveResult:
 
     def table(self):
         """The ladder as a text table: step, accuracy, gain [95 % interval], kept, epochs, time."""
-        rows = [["#", "step", "accuracy", "gain vs best [95% interval]", "kept", "epochs", "time"]]
+        rows = [
+            [
+                "#", "step", "accuracy", "gain vs best [95% interval]", "kept", "epochs", "time",
+                "change / note",
+            ]
+        ]  # fmt: skip
         for index, step in enumerate(self.steps):
             gain = "-"
             if step.delta is not None:
@@ -122,11 +129,6 @@ class ImproveResult:
                     step.change + (f" ({step.note})" if step.note else ""),
                 ]
             )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        lines = [
-            "  ".join([cell.ljust(width) for cell, width in zip(row[:-1], widths)] + [row[-1]])
-            for row in [rows[0] + ["change / note"]] + rows[1:]
-        ]
         footer = []
         if self.evidence:
             footer.append(f"judged on {self.evidence}; kept: a gain beyond noise (McNemar)")
@@ -135,4 +137,4 @@ class ImproveResult:
                 f"time: {self.seconds:.0f}s of a {self.budget_seconds:.0f}s budget "
                 f"({self.seconds / self.budget_seconds:.0%})"
             )
-        return "\n".join(lines + footer)
+        return "\n".join([format_table(rows)] + footer)

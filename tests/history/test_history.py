@@ -245,3 +245,10 @@ def test_rollback_without_loading_only_sets_the_base(tmp_path):
     fit(tmp_path, digits_model(learning_rate=3e-3), epochs=1)  # version 3
     with kit.History(tmp_path) as history:
         assert [v.parent for v in history.versions()] == [None, 1, 1]
+
+
+@pytest.mark.parametrize("directory", [123, "", "runs/\0history", None])
+def test_a_directory_that_is_not_a_path_is_refused_clearly(directory):
+    with pytest.raises(TypeError, match=r"CheckpointOnChange: `directory` must be a path .*"
+                       r"Received: directory="):  # fmt: skip
+        kit.callbacks.CheckpointOnChange(directory)

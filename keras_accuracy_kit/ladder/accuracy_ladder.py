@@ -292,6 +292,7 @@ class _Ladder:
         self._guarded = None
         self._step_seconds = []
         self._member_epoch_seconds, self._overhead_seconds = 0.0, 0.0
+        self._refit_epoch_seconds = None
         self._joint_cache, self._member_name, self._statistics = {}, "model", {}
         self.executor = executors.LocalExecutor(self)
         self._looking_ahead = False
@@ -506,7 +507,9 @@ class _Ladder:
                 available = self.budget.remaining_seconds() - self._overhead_seconds
                 # The best configuration's own cost (the last step may be another network).
                 measured = best.member_epoch_seconds or self._member_epoch_seconds
-                per_epoch = max(measured, 1e-6) / share
+                # A refit epoch has no validation and no report: once a round has run,
+                # its own cost (on tiny data the steps' cost overstates it 2-4 times).
+                per_epoch = self._refit_epoch_seconds or max(measured, 1e-6) / share
                 fits = int(available // (per_epoch * target))
                 if fits < 1 and available // per_epoch < max(1, target // 2):
                     break
@@ -514,7 +517,13 @@ class _Ladder:
                 num_members = self.evidence.num_members if fits >= self.evidence.num_members else 1
                 # The last round that fits takes what no further round could use (the
                 # deadline stops it where the budget ends).
-                epochs = target if fits >= 2 * num_members else 3 * target
+                # (at least three times those epochs, or twice what the measured cost says
+                # fits: the measure is taken under the steps' load and may be pessimistic).
+                epochs = (
+                    target
+                    if fits >= 2 * num_members
+                    else max(3 * target, 2 * int(available // per_epoch))
+                )
             elif rounds:
                 break
             trained = self._refit_round(best, num_members, epochs, min_epochs=target // 2)
@@ -556,6 +565,9 @@ class _Ladder:
                 verbose=self._fit_verbose(),
             )
         trained_epochs = stop.epochs_run
+        if trained_epochs:
+            seconds = time.monotonic() - start - self._overhead_seconds
+            self._refit_epoch_seconds = max(seconds, 1e-6) / trained_epochs / num_members
         self.budget.spend(trained_epochs)
         if trained_epochs < max(1, min_epochs):
             self._skip("refit", change, f"cut by the budget after {trained_epochs} epochs")

@@ -3,8 +3,9 @@
 import dataclasses
 import math
 
-import numpy as np
 import tensorflow as tf
+
+from keras_accuracy_kit._core import elements
 
 _OWNER = "kit.improve"
 
@@ -39,15 +40,7 @@ def as_batched_dataset(data, batch_size, name, shuffle_seed=None):
     datasets are taken as they are.
     """
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        images, labels = (np.asarray(part) for part in data)
-        if len(images) != len(labels):
-            raise ValueError(
-                f"{_OWNER}: `{name}` must pair one label with each image. Received: "
-                f"{len(images)} images and {len(labels)} labels."
-            )
-        data = tf.data.Dataset.from_tensor_slices((images, labels))
-        if shuffle_seed is not None:
-            data = data.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
+        data = elements.arrays_to_dataset(_OWNER, name, data, shuffle_seed=shuffle_seed)
     if not isinstance(data, tf.data.Dataset):
         raise ValueError(
             f"{_OWNER}: `{name}` must be a tf.data.Dataset of (images, labels) or a pair "

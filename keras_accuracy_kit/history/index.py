@@ -55,13 +55,32 @@ def connect(path, create, history_id=None):
 
     A new index gets a random `history_id` (or the given one, when rebuilding): model
     records carry it, which proves that a file is this history's own.
+
+    Processes that open one new index at once race to switch it to WAL: SQLite answers
+    "database is locked" at once, without waiting (its deadlock avoidance), to all but
+    one. The whole opening is retried until `BUSY_TIMEOUT_SECONDS` have passed.
     """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    delay = 0.01
+    while True:
+        try:
+            return _connect_once(path, create, history_id)
+        except sqlite3.OperationalError as error:
+            text = str(error).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+def _connect_once(path, create, history_id):
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     try:
         connection.row_factory = sqlite3.Row
         connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         if create:
-            connection.execute("PRAGMA journal_mode = WAL")
+            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = FULL")
             with transaction(connection):
                 for statement in _SCHEMA.strip().split(";"):

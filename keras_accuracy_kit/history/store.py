@@ -162,6 +162,12 @@ def database_error(owner, directory, error, writable):
     text = str(error)
     if "full" in text:
         return write_error(owner, f"the index {index_path(directory)}", error)
+    if "locked" in text or "busy" in text:
+        return HistoryWriteError(
+            f"{owner}: another process held the index {index_path(directory)} for more "
+            f"than {index.BUSY_TIMEOUT_SECONDS:.0f} s ({text}). Received: "
+            f"directory={directory!r}. Nothing was changed; run again when it is done."
+        )
     access = "write to" if writable else "read"
     return ValueError(
         f"{owner}: `directory` must be a history the kit can {access}. Received: "

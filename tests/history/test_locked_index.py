@@ -42,3 +42,52 @@ def test_a_locked_index_stops_fit_with_a_clear_error(tmp_path, monkeypatch):
         versions = history.versions()
         assert [v.epochs for v in versions] == [1, 0]  # the new version has no epoch yet
         assert all(v.file_status.get("best") == "ok" for v in versions[:1])
+
+
+class _RacedConnection(sqlite3.Connection):
+    """A connection that loses the race to switch a new index to WAL `losses` times.
+
+    SQLite answers "database is locked" at once, without its busy wait, to a process that
+    reads a new index while another switches it to WAL (its deadlock avoidance): CI saw it
+    when processes started on one new history together.
+    """
+
+    losses = 0
+
+    def execute(self, sql, *args):
+        if sql.strip().upper() == "PRAGMA JOURNAL_MODE = WAL" and _RacedConnection.losses:
+            _RacedConnection.losses -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return super().execute(sql, *args)
+
+
+@pytest.fixture
+def raced_connections(monkeypatch):
+    connect = sqlite3.connect
+    monkeypatch.setattr(
+        index.sqlite3, "connect", lambda *a, **k: connect(*a, factory=_RacedConnection, **k)
+    )
+    yield _RacedConnection
+    _RacedConnection.losses = 0
+
+
+def test_losing_the_race_to_create_an_index_is_retried(tmp_path, raced_connections):
+    raced_connections.losses = 3
+    connection = index.connect(str(tmp_path / "index.sqlite"), create=True)
+    try:
+        assert raced_connections.losses == 0
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert index.schema_version(connection) == index.SCHEMA_VERSION
+    finally:
+        connection.close()
+
+
+def test_an_index_locked_past_the_timeout_at_train_begin_says_so(
+    tmp_path, raced_connections, monkeypatch
+):
+    monkeypatch.setattr(index, "BUSY_TIMEOUT_SECONDS", 0.3)
+    raced_connections.losses = 10**6
+    x, y, _, _ = digits_data()
+    callback = kit.callbacks.CheckpointOnChange(tmp_path, "loss")
+    with pytest.raises(HistoryWriteError, match=r"another process held the index .*locked"):
+        digits_model().fit(x[:64], y[:64], epochs=1, verbose=0, callbacks=[callback])

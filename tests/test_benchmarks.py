@@ -212,3 +212,11 @@ def test_bench_safe_load_stops_when_the_outputs_differ():
     with pytest.raises(ValueError, match=r"loaded b must give the original outputs.*0\.5"):
         models = {"a": Model(expected), "b": Model(expected + 0.5)}
         script.check_same_outputs(expected, models, data=None)
+
+
+def test_bench_repeated_fit_quick_run_checks_and_prints_the_ratio(capsys):
+    ratios = load_script("benchmarks", "bench_repeated_fit").main(["--quick"])
+    output = capsys.readouterr().out
+    assert checks(output) == ["same losses"]
+    name, value = output.strip().splitlines()[-1].split("=")
+    assert name == "repeated_fit_time" and list(ratios) == [name] and float(value) > 0

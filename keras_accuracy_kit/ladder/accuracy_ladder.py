@@ -89,7 +89,8 @@ def improve(
     (Lab, HSV; RGB data only), image size (larger inputs through `kit.resize`; needs a
     build function), depth (one more block; needs a build function with a `depth`
     argument) and transfer learning (when a `backbone` is given). Then it finishes:
-    an ensemble (the best configuration trained again with another seed, predictions
+    the best step trained longer when the budget cut it while it improved, an ensemble
+    (the best configuration trained again with another seed, predictions
     averaged), test-time augmentation (predictions averaged over the guarded
     augmentation), and the refit (members trained on all your labelled data).
 
@@ -102,7 +103,8 @@ def improve(
     Regularising tricks (augmentation, transfer) get their own progressive epochs.
 
     **Budget.** With a time budget the rungs start new steps in the first 60 % of it and
-    the finish spends what is left (more ensemble members trained on all the data) so
+    the finish spends what is left (the cut best trained longer, more ensemble members,
+    members trained on all the data) so
     that at least 90 % of it is used; a step is stopped at the end of the epoch that
     passes the deadline. Without a budget it is 25 times the baseline's training time
     (which grows with your data and model), and at least 60 s.
@@ -224,6 +226,7 @@ class _Outcome:
     tta: Augment = None
     refit_arguments: dict = None  # transfer: `fine_tune` arguments replaying its decisions
     member_epoch_seconds: float = 0.0  # steady seconds per epoch and member, measured
+    cut_short: bool = False  # its training was stopped by the budget, not by its own rule
 
     def correct(self, labels):
         return self.probabilities.argmax(-1) == labels
@@ -401,6 +404,8 @@ class _Ladder:
     # The finish: ensemble, test-time augmentation, refit ----------------------------------
 
     def _finish(self, best):
+        if best.cut_short and best.config.progressive and not best.config.transfer:
+            best = self._train_longer(best)
         if self.try_ensemble and not self.budget.exhausted():
             best = self._ensemble(best)
         if self.try_tta and best.config.augment:
@@ -408,6 +413,45 @@ class _Ladder:
         if self.refit and not self.budget.exhausted():
             best = self._refit(best)
         return best
+
+    def _train_longer(self, best):
+        """Resumes the best configuration's members where the budget cut their step.
+
+        The rungs' steps stop at `RUNG_SHARE` of a time budget; when the best one was
+        still improving there, the finish goes on training it (from its best epoch, with
+        its own stopping rule and the rest of the budget) before anything else: a
+        truncated best is what every later member (seeds, refit) would copy. The result
+        is kept unless its judged accuracy falls (it is the same configuration; its
+        length is chosen on `val_loss`, as in every step).
+        """
+        if not self._can_train_another_epoch(best):
+            return best
+        change = f"train the best configuration longer (from its epoch {best.best_epochs})"
+        longer = self._train_step(
+            "longer", change, best.config, parent=best, finishing=True, resume=best
+        )
+        if longer is None:
+            return best
+        step = self.steps[-1]
+        step.delta = longer.accuracy(self.labels) - best.accuracy(self.labels)
+        step.kept = step.delta >= 0
+        step.rule = "the same configuration trained longer: kept unless its accuracy falls"
+        self._step_report.record(step)
+        self._announce(
+            f"    {'kept' if step.kept else 'not kept'}: gain {step.delta:+.4f}, {step.rule}"
+        )
+        return longer if step.kept else best
+
+    def _can_train_another_epoch(self, best):
+        if self.budget.exhausted():
+            return False
+        if self.budget.seconds is None:
+            return True
+        per_epoch = (best.member_epoch_seconds or self._member_epoch_seconds) * max(
+            1, self.evidence.num_members
+        )
+        # The best step's joint model is cached: resuming it traces nothing again.
+        return self.budget.remaining_seconds() >= 2 * per_epoch
 
     def _ensemble(self, best):
         """Trains the best configuration with new seeds; keeps their average if it pays."""
@@ -587,13 +631,15 @@ class _Ladder:
     # One step -----------------------------------------------------------------------------
 
     def _train_step(
-        self, name, change, config, parent=None, note="", seed_offset=0, finishing=False
-    ):
+        self, name, change, config, parent=None, note="", seed_offset=0, finishing=False,
+        resume=None,
+    ):  # fmt: skip
         """Trains `config`'s members and judges them; appends a `Step`; None when skipped.
 
         A rung's step stops where the rungs' share of a time budget ends (`RUNG_SHARE`,
         its best epoch kept): the finish always has the rest. Finishing steps (`finishing`)
-        may run to the budget's deadline.
+        may run to the budget's deadline. `resume` (an `_Outcome` of `config`) continues
+        its members from their weights and best epoch, in this process.
         """
         if self.budget.exhausted():
             self._skip(name, change, "budget spent")
@@ -616,13 +662,19 @@ class _Ladder:
         # The report writes the epoch scalars (as `epoch/<key>`) for TensorBoard; the
         # checkpoint records the step's best model once, after training (`_record`).
         # The executor trains (here, or on keras-tuner workers, which replay the report).
-        trained = self.executor.train(self._request(config, seed_offset, finishing), [report])
+        request = self._request(config, seed_offset, finishing)
+        if resume is None:
+            trained = self.executor.train(request, [report])
+        else:  # the weights to resume from are here: trained in this process
+            trained = self.train_members(request, [report], resume=resume)
         joint, member_logs = trained.joint, trained.member_logs
         epochs_run = len(member_logs.epoch_logs)
         after_training = time.monotonic()
         progressive = config.progressive and not config.transfer  # the recipe keeps its best
         best_epochs = _best_epoch(member_logs.epoch_logs) if progressive else epochs_run
         self._record(checkpoint, joint, member_logs, best_epochs)
+        if resume is not None:
+            best_epochs += resume.best_epochs
         self._record_epoch_cost(member_logs)
         self.budget.spend(epochs_run)
         probabilities = trained.probabilities
@@ -641,6 +693,7 @@ class _Ladder:
             version=checkpoint.version_id,
             refit_arguments=trained.refit_arguments,
             member_epoch_seconds=self._member_epoch_seconds,
+            cut_short=trained.stopped,
         )
         if trained.stopped:
             note = "; ".join(filter(None, [note, "cut short by the budget"]))
@@ -665,13 +718,14 @@ class _Ladder:
         )
         return outcome
 
-    def train_members(self, request, observers=(), budget=None):
+    def train_members(self, request, observers=(), budget=None, resume=None):
         """Trains the members `request` describes: one step's training, what executors run.
 
         A function of `request` and of the ladder's data and arguments only (the seeds
         are set here): the same request trains the same members in any process.
         `observers` are callbacks placed last (the step's report); `budget` (default:
-        the ladder's) bounds the step in time and epochs.
+        the ladder's) bounds the step in time and epochs; `resume` (an `_Outcome`)
+        continues its members from their weights and best epoch.
 
         Returns:
             An `executors.TrainedStep`.
@@ -679,6 +733,11 @@ class _Ladder:
         config = request.config
         transforms = self._transforms(config)
         joint, members = self._fresh_members(config, request.num_members, request.seed_offset)
+        initial_epoch = 0
+        if resume is not None:
+            for member, weights in zip(members, resume.members):
+                member.set_weights(weights)
+            initial_epoch = resume.best_epochs
         member_logs = members_lib.MemberLogs(
             request.num_members, weights=self.evidence.fold_sizes()
         )
@@ -702,8 +761,9 @@ class _Ladder:
                     judged_batches,
                 ),
                 validation_steps=judged_batches,
-                epochs=request.max_epochs,
-                callbacks=[member_logs, *self._schedule(config), stop, *observers],
+                initial_epoch=initial_epoch,
+                epochs=initial_epoch + request.max_epochs,
+                callbacks=[member_logs, *self._schedule(config, initial_epoch), stop, *observers],
                 shuffle=False,  # tf.data pipelines shuffle themselves
                 verbose=self._fit_verbose(),
             )
@@ -788,8 +848,9 @@ class _Ladder:
         }
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
-    def _schedule(self, config):
-        """The training-length and learning-rate callbacks of `config`.
+    def _schedule(self, config, initial_epoch=0):
+        """The training-length and learning-rate callbacks of `config` (a fit that starts
+        at `initial_epoch` gets a whole first stage).
 
         Both watch `val_loss`: on a few dozen held-out images the accuracy moves in steps
         of several points and ties for many epochs, the loss moves smoothly.
@@ -799,7 +860,11 @@ class _Ladder:
         if config.reduce_lr:
             callbacks.append(ReduceLROnPlateau("val_loss", factor=0.5, patience=max(3, stage // 4)))
         if config.progressive:
-            callbacks.append(ProgressiveEpochs("val_loss", initial_epochs=stage, extension=stage))
+            callbacks.append(
+                ProgressiveEpochs(
+                    "val_loss", initial_epochs=initial_epoch + stage, extension=stage
+                )
+            )
         return callbacks
 
     def _max_epochs(self, config):
@@ -1215,8 +1280,18 @@ def _best_epoch(epoch_logs):
 def _repeated(data, batches):
     """`data` repeated when its batches per epoch are known: fitted with `steps_per_epoch`
     (and `validation_steps`), Keras keeps one iterator for the whole fit
-    (`Evidence.batches_per_epoch`)."""
-    return data if batches is None else data.repeat()
+    (`Evidence.batches_per_epoch`).
+
+    Without tf.data's autotuning: destroying the iterator of a repeated pipeline that
+    autotunes took 3.5-4.7 s after the last epoch of 3 `fit`s in 5 (measured on 2 cores;
+    `benchmarks/bench_repeated_fit.py`), more than a small step's training. Without it,
+    `AUTOTUNE` parallelism is the number of cores.
+    """
+    if batches is None:
+        return data
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return data.repeat().with_options(options)
 
 
 def _as_list(predictions):

@@ -3,7 +3,6 @@
 Imports nothing heavy at module level: `kak improve --help` answers without TensorFlow.
 """
 
-import contextlib
 import importlib.util
 import os
 import sys
@@ -182,10 +181,8 @@ def improve_command(args, out):
                 f"Images of {len(class_names)} classes at {height}x{width} px ({how}; "
                 "aspect ratio kept by padding)."
             )
-    from keras_accuracy_kit.cli.live_line import LiveLine
-
-    # A status line while a step trains (terminals only; --verbose 2 has Keras' own lines).
-    live_line = LiveLine() if args.verbose == 1 else contextlib.nullcontext()
+    # At --verbose 1, kit.improve shows a status line while a step trains (terminals only;
+    # --verbose 2 has Keras' own lines).
     distributed = None
     if role is not None:
         from keras_accuracy_kit.ladder import Distributed
@@ -199,13 +196,10 @@ def improve_command(args, out):
             timeout=args.timeout,
             heartbeat_timeout=args.heartbeat_timeout,
         )
-    if role == "worker":
-        live_line = contextlib.nullcontext()  # a worker has no steps of its own to show
     try:
-        with live_line:
-            result = _improve(
-                improve, tutorial_cnn, train, validation, class_names, folds, args, distributed
-            )
+        result = _improve(
+            improve, tutorial_cnn, train, validation, class_names, folds, args, distributed
+        )
     except TimeoutError as error:
         out(f"kak improve: {error}", sys.stderr)
         return 3

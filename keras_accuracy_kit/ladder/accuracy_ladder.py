@@ -1,5 +1,6 @@
 """`kit.improve`: climb the seed article's ladder of tricks and keep what pays."""
 
+import contextlib
 import dataclasses
 import hashlib
 import itertools
@@ -14,6 +15,7 @@ import tensorflow as tf
 
 from keras_accuracy_kit._core.announce import announce
 from keras_accuracy_kit._core.checks import ensure_writable_directory
+from keras_accuracy_kit._core.live_line import EpochStatus, LiveLine
 from keras_accuracy_kit.callbacks.progressive_epochs import ProgressiveEpochs
 from keras_accuracy_kit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from keras_accuracy_kit.history.checkpoint_on_change import CheckpointOnChange
@@ -161,7 +163,9 @@ def improve(
         tta: Bool. Try test-time augmentation. Defaults to `True`.
         seed: Int. Seeds weights, folds, shuffling and augmentation: reruns give the same
             ladder (up to the time budget's cuts). Defaults to `0`.
-        verbose: 0 (silent), 1 (one line per step) or 2 (also `fit` progress).
+        verbose: 0 (silent), 1 (one line per step and, on a terminal or in a notebook,
+            a live line with the epoch, its validation metrics and the time) or 2 (also
+            Keras' `fit` progress).
         distributed: Optional `kit.ladder.Distributed`: this process's role (`"chief"`
             or `"worker"`) and the shared directory; keras-tuner's variables
             (`KERASTUNER_ORACLE_IP`, `KERASTUNER_ORACLE_PORT`, `KERASTUNER_TUNER_ID`)
@@ -206,11 +210,15 @@ def improve(
             verbose=verbose,
         )
 
-    if settings is None:
-        return ladder().run()
-    if settings.role == "worker":
+    if settings is not None and settings.role == "worker":
         return distributed_lib.run_worker(ladder, settings)
-    return distributed_lib.run_chief(ladder(), settings)
+    # At verbose=1, a status line on terminals and notebooks while a step trains.
+    with LiveLine() if verbose == 1 else contextlib.nullcontext() as line:
+        chief = ladder()
+        chief.progress = line
+        if settings is None:
+            return chief.run()
+        return distributed_lib.run_chief(chief, settings)
 
 
 @dataclasses.dataclass
@@ -290,6 +298,7 @@ class _Ladder:
         self.refit = self._refit_pays() if refit == "auto" else refit
         self.try_ensemble, self.try_tta = ensemble, tta
         self.seed, self.verbose = seed, verbose
+        self.progress = None  # the `LiveLine` of `improve(verbose=1)`, if any
         self.class_names = None if class_names is None else [str(c) for c in class_names]
         self.steps = []
         self._guarded = None
@@ -595,8 +604,9 @@ class _Ladder:
         stop = StopAtDeadline(self.budget)
         if config.transfer:  # the recipe replays the decisions of the judged members
             data = self.evidence.training_data(pipeline, all_data=True, num_members=1)
+            callbacks = [stop, *self._epoch_status()]
             for member in members:
-                self._fine_tune(member, data, None, [stop], config, best.refit_arguments)
+                self._fine_tune(member, data, None, callbacks, config, best.refit_arguments)
         else:
             data = self.evidence.training_data(pipeline, all_data=True, num_members=num_members)
             batches = self.evidence.batches_per_epoch(all_data=True)
@@ -604,7 +614,7 @@ class _Ladder:
                 _repeated(data, batches),
                 steps_per_epoch=batches,
                 epochs=epochs,
-                callbacks=[stop],
+                callbacks=[stop, *self._epoch_status()],
                 shuffle=False,
                 verbose=self._fit_verbose(),
             )
@@ -746,8 +756,9 @@ class _Ladder:
         refit_arguments = None
         if config.transfer:  # the recipe has its own phases, length and rates
             refit_arguments = self._fit_transfer(
-                members, config, transforms, [member_logs, stop, *observers]
-            )
+                members, config, transforms,
+                [member_logs, stop, *self._epoch_status(), *observers],
+            )  # fmt: skip
         else:
             batches = self.evidence.batches_per_epoch()
             judged_batches = self.evidence.batches_per_epoch(training=False)
@@ -763,7 +774,10 @@ class _Ladder:
                 validation_steps=judged_batches,
                 initial_epoch=initial_epoch,
                 epochs=initial_epoch + request.max_epochs,
-                callbacks=[member_logs, *self._schedule(config, initial_epoch), stop, *observers],
+                callbacks=[
+                    member_logs, *self._schedule(config, initial_epoch), stop,
+                    *self._epoch_status(), *observers,
+                ],  # fmt: skip
                 shuffle=False,  # tf.data pipelines shuffle themselves
                 verbose=self._fit_verbose(),
             )
@@ -1214,6 +1228,12 @@ class _Ladder:
     def _skip(self, name, change, note):
         self.steps.append(Step(name, change, note=note))
         self._announce(f"  {name}: skipped ({note})")
+
+    def _epoch_status(self):
+        """The callback that shows each epoch on the live line (none without one)."""
+        if self.progress is None or not getattr(self.progress, "active", False):
+            return []
+        return [EpochStatus(self.progress)]
 
     def _fit_verbose(self):
         return 2 if self.verbose >= 2 else 0

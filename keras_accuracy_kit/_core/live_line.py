@@ -1,20 +1,24 @@
-"""`LiveLine`: a status line on the terminal while `kak improve` works inside a step."""
+"""`LiveLine`: a status line on the terminal while the ladder works inside a step."""
 
 import sys
 import threading
 import time
 
+import keras
+
 _ERASE = "\r\033[K"
 
 
 class LiveLine:
-    """Redraws `  ... 42s in this step, 3min 05s in all` every second on a terminal.
+    """Redraws `  ... epoch 12, val_accuracy 0.8000 - 42s in this step, 3min 05s in all`
+    every second on a terminal.
 
-    The ladder prints a line when a step starts and nothing while it trains (at
-    `--verbose 1`); this line shows that work goes on. It is erased before anything else
-    is written to `sys.stdout` or `sys.stderr` (both are wrapped while it runs), and each
-    new line of output restarts the step's clock. Off when `stream` is not a terminal
-    (pipes, files, CI logs get no carriage returns).
+    The ladder prints a line when a step starts and its result when it ends (`verbose=1`);
+    this line shows the work in between: the last epoch's `status` (set by
+    `EpochStatus`) and the time. It is erased before anything else is written to
+    `sys.stdout` or `sys.stderr` (both are wrapped while it runs), and each new line of
+    output restarts the step's clock and clears the status. Off when `stream` is not a
+    terminal or a notebook (pipes, files, CI logs get no carriage returns).
 
     Args:
         stream: The terminal to draw on. Defaults to `sys.stderr`.
@@ -23,8 +27,8 @@ class LiveLine:
     Example:
 
     ```python
-    with LiveLine():
-        result = kit.improve(...)
+    with LiveLine() as line:
+        model.fit(x, y, epochs=50, verbose=0, callbacks=[EpochStatus(line)])
     ```
     """
 
@@ -37,6 +41,7 @@ class LiveLine:
         self._thread = None
         self._saved = None
         self.start = self.step_start = None
+        self.status = ""
 
     @property
     def active(self):
@@ -44,7 +49,8 @@ class LiveLine:
 
     def __enter__(self):
         isatty = getattr(self.stream, "isatty", None)
-        if not (isatty and isatty()):
+        # Notebooks redraw a line on a carriage return too (as Keras' `Progbar` assumes).
+        if not ((isatty and isatty()) or "ipykernel" in sys.modules):
             return self
         self.start = self.step_start = time.monotonic()
         self._saved = (sys.stdout, sys.stderr)
@@ -66,7 +72,8 @@ class LiveLine:
 
     def text(self, now):
         """The status line at monotonic time `now`."""
-        return f"  ... {_duration(now - self.step_start)} in this step, " \
+        status = f"{self.status} - " if self.status else ""
+        return f"  ... {status}{_duration(now - self.step_start)} in this step, " \
             f"{_duration(now - self.start)} in all"  # fmt: skip
 
     def _run(self):
@@ -88,6 +95,27 @@ class LiveLine:
         self._erase()
         if "\n" in text:
             self.step_start = time.monotonic()
+            self.status = ""
+
+
+class EpochStatus(keras.callbacks.Callback):
+    """Puts the epoch and its validation metrics into a `LiveLine`'s status.
+
+    Args:
+        line: The `LiveLine` (nothing happens while it is not active).
+        metrics: Names of the epoch logs to show, when present. Defaults to
+            `("val_accuracy", "val_loss")`.
+    """
+
+    def __init__(self, line, metrics=("val_accuracy", "val_loss")):
+        super().__init__()
+        self.line = line
+        self.metrics = tuple(metrics)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        shown = [f"{name} {float(logs[name]):.4f}" for name in self.metrics if name in logs]
+        self.line.status = ", ".join([f"epoch {epoch + 1}"] + shown)
 
 
 class _Erasing:

@@ -58,7 +58,12 @@ TARGETS = {
     ),
     "history_index": (
         "keras_accuracy_kit/history/index.py",
-        ["tests/history/test_history.py", "tests/history/test_version_repr.py"],
+        [
+            "tests/history/test_locked_index.py",
+            "tests/history/test_history.py",
+            "tests/history/test_version_repr.py",
+            "tests/history/test_damage.py",
+        ],
     ),
     "history_checkpoint_on_change": (
         "keras_accuracy_kit/history/checkpoint_on_change.py",
@@ -67,6 +72,7 @@ TARGETS = {
             "tests/history/test_locked_index.py",
             "tests/history/test_history.py",
             "tests/history/test_atomic_model_writes.py",
+            "tests/history/test_version_files_and_time.py",
         ],
     ),
     "core_atomic": (

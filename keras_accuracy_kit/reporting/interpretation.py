@@ -1,7 +1,6 @@
 """Interpretation: what a classifier gets wrong on a dataset, from Python (fastai's
 `ClassificationInterpretation`), with the pictures the TensorBoard report draws."""
 
-import numbers
 
 import keras
 import numpy as np
@@ -315,9 +314,4 @@ def _batches(dataset, batch_size):
 
 
 def _check_k(method, value, name="k"):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(
-            f"{OWNER}.{method}: `{name}` must be a positive integer. Received: "
-            f"{name}={value!r}. E.g. {name}=9."
-        )
-    return int(value)
+    return checks.check_int(f"{OWNER}.{method}", name, value, example=9)

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_accuracy_kit._core import checks
 from keras_accuracy_kit.reporting import evaluation, rendering
 from keras_accuracy_kit.reporting.figure import finish
 from keras_accuracy_kit.reporting.image_grid import image_grid
@@ -213,9 +214,4 @@ def _display(image):
 
 
 def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(
-            f"{OWNER}: `{name}` must be a positive integer. Received: {name}={value!r}. "
-            f"E.g. {name}=8."
-        )
-    return int(value)
+    return checks.check_int(OWNER, name, value, example=8)

@@ -5,6 +5,8 @@ import importlib
 
 import keras
 
+from keras_accuracy_kit._core import checks
+
 _OWNER = "kit.transfer"
 
 
@@ -156,10 +158,7 @@ def backbone(name, weights="imagenet", input_shape=None, pooling="avg", trainabl
             f"{_OWNER}: `pooling` must be 'avg', 'max' or None. Received: pooling={pooling!r}. "
             "Use 'avg' for a feature vector, None for the feature map."
         )
-    if not isinstance(trainable, bool):
-        raise ValueError(
-            f"{_OWNER}: `trainable` must be True or False. Received: trainable={trainable!r}."
-        )
+    trainable = checks.check_bool(_OWNER, "trainable", trainable, error=ValueError)
     return spec.build(
         weights=weights, input_shape=input_shape, pooling=pooling, trainable=trainable
     )

@@ -1,11 +1,11 @@
 """`kit.transfer.cache_features`: run a frozen backbone once per image and keep its features."""
 
-import numbers
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_accuracy_kit._core import checks
 from keras_accuracy_kit.transfer.feature_extractor import FeatureExtractor
 
 _OWNER = "kit.transfer.cache_features"
@@ -65,13 +65,7 @@ def cache_features(model, data, batch_size=256):
     head.fit(tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(1000).batch(32))
     ```
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-        batch_size = None
-    if batch_size is None or batch_size < 1:
-        raise ValueError(
-            f"{_OWNER}: `batch_size` must be a positive integer. Received: "
-            f"batch_size={batch_size!r}. E.g. batch_size=256."
-        )
+    batch_size = checks.check_int(_OWNER, "batch_size", batch_size, example=256)
     feature_model = feature_part(model, _OWNER)
     dataset = as_dataset(data, feature_model, int(batch_size), _OWNER)
     return compute_features(feature_model, dataset)

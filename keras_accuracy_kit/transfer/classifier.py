@@ -1,9 +1,9 @@
 """`kit.transfer.classifier`: a pretrained feature extractor, input adapters and a head."""
 
-import numbers
 
 import keras
 
+from keras_accuracy_kit._core import checks
 from keras_accuracy_kit.transfer.feature_extractor import FeatureExtractor
 from keras_accuracy_kit.transforms.resize import Resize
 from keras_accuracy_kit.transforms.to_grayscale import ToGrayscale
@@ -140,13 +140,7 @@ def _adapt_channels(x, have, want, value_range):
 
 
 def _check_arguments(num_classes, input_shape, dropout, value_range):
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
-        num_classes = None
-    if num_classes is None or num_classes < 2:
-        raise ValueError(
-            f"{_OWNER}: `num_classes` must be an integer >= 2. Received: "
-            f"num_classes={num_classes!r}. Pass the number of classes of your labels."
-        )
+    checks.check_int(_OWNER, "num_classes", num_classes, minimum=2, example=10)
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
         raise ValueError(
             f"{_OWNER}: `input_shape` must be (height, width, channels). Received: "
@@ -157,8 +151,10 @@ def _check_arguments(num_classes, input_shape, dropout, value_range):
             f"{_OWNER}: `input_shape` must end with 1 or 3 channels. Received: "
             f"input_shape={tuple(input_shape)!r}. Convert the images to RGB or grayscale."
         )
-    if not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
-        raise ValueError(f"{_OWNER}: `dropout` must be in [0, 1). Received: dropout={dropout!r}.")
+    checks.check_number(
+        _OWNER, "dropout", dropout, low=0, high=1, open_high=True, expectation="in [0, 1)",
+        fix="E.g. dropout=0.2.",
+    )  # fmt: skip
     if (
         not isinstance(value_range, (tuple, list))
         or len(value_range) != 2

@@ -11,6 +11,7 @@ import os
 
 import keras
 
+from keras_accuracy_kit._core import checks
 from keras_accuracy_kit.transfer.backbone_spec import BACKBONES, list_backbones
 from keras_accuracy_kit.transfer.hub_source import HubSource, hub_cache_path
 from keras_accuracy_kit.transfer.named_backbone_source import NamedBackboneSource
@@ -119,10 +120,7 @@ class FeatureExtractor(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(trainable=trainable, **kwargs)
-        if not isinstance(trainable, bool):
-            raise ValueError(
-                f"{_OWNER}: `trainable` must be True or False. Received: trainable={trainable!r}."
-            )
+        checks.check_bool(_OWNER, "trainable", trainable, error=ValueError)
         self.handle = os.fspath(handle) if isinstance(handle, os.PathLike) else handle
         if not isinstance(self.handle, str) or not self.handle:
             raise ValueError(

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_accuracy_kit._core import checks
 from keras_accuracy_kit._core import monitor as monitor_lib
 from keras_accuracy_kit.transfer.cache_features import (
     as_dataset,
@@ -668,10 +669,8 @@ def _check_arguments(
         ("backbone_lr_ratio", backbone_lr_ratio),
         ("head_lr", head_lr),
     ):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-            raise ValueError(
-                f"{_OWNER}: `{arg}` must be a positive number. Received: {arg}={value!r}."
-            )
+        checks.check_number(_OWNER, arg, value, low=0, open_low=True,
+                            expectation="a positive number")  # fmt: skip
     if head_l2 != "auto" and (
         isinstance(head_l2, bool) or not isinstance(head_l2, numbers.Real) or not head_l2 >= 0
     ):
@@ -688,7 +687,4 @@ def _check_arguments(
         raise ValueError(
             f"{_OWNER}: `cache` must be 'auto', True or False. Received: cache={cache!r}."
         )
-    if not _is_count(patience, minimum=1):
-        raise ValueError(
-            f"{_OWNER}: `patience` must be a positive integer. Received: patience={patience!r}."
-        )
+    checks.check_int(_OWNER, "patience", patience, example=3)

@@ -178,15 +178,7 @@ class AccuracyReport(keras.callbacks.Callback):
                     f"tuple of {[type(part).__name__ for part in validation_data]} with "
                     f"lengths {lengths}. Pass the same data as to `fit(validation_data=...)`."
                 )
-        if (
-            isinstance(num_worst, bool)
-            or not isinstance(num_worst, numbers.Integral)
-            or num_worst < 0
-        ):
-            raise ValueError(
-                f"{OWNER}: `num_worst` must be a non-negative integer. Received: "
-                f"num_worst={num_worst!r}."
-            )
+        checks.check_int(OWNER, "num_worst", num_worst, minimum=0, example=16)
         self.logdir = os.path.abspath(path)
         self.hparams = dict(hparams or {})
         self.validation_data = validation_data
@@ -194,8 +186,9 @@ class AccuracyReport(keras.callbacks.Callback):
         self.tricks = list(tricks or [])
         self.change = change
         self.order = None if order is None else int(order)
-        self.monitor = monitor_lib.check_monitor(OWNER, monitor)
-        self.mode = monitor_lib.check_mode(OWNER, mode)
+        self._tracked = monitor_lib.MonitoredBest(OWNER, monitor, mode)
+        self.monitor = self._tracked.monitor
+        self.mode = self._tracked.requested_mode
         self.num_worst = int(num_worst)
         self.batch_size = checks.check_positive_int(OWNER, "batch_size", batch_size)
         self.settings, self.trick_names = trick_settings(self.tricks)
@@ -203,7 +196,6 @@ class AccuracyReport(keras.callbacks.Callback):
         self._start_time = None
         self._end_time = None
         self._epochs = 0
-        self._best = None
         self._best_epoch = None
         self._training = False  # between the first on_train_begin and on_train_end
         self._result = None
@@ -211,6 +203,11 @@ class AccuracyReport(keras.callbacks.Callback):
         self.decision = None
         if distribution.is_chief():
             checks.ensure_writable_directory(OWNER, "logdir", self.logdir)
+
+    @property
+    def _best(self):
+        """The `BestValue` of this run so far (None before its first epoch)."""
+        return self._tracked.best if self._epochs else None
 
     def get_config(self):
         return {
@@ -235,7 +232,7 @@ class AccuracyReport(keras.callbacks.Callback):
         self._end_time = None
         self._summary_step = None
         self._epochs = 0
-        self._best = None
+        self._tracked.on_train_begin(self.model)
         self._best_epoch = None
         self._check_class_names()
         strategy = getattr(self.model, "distribute_strategy", None)
@@ -248,12 +245,7 @@ class AccuracyReport(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        value = monitor_lib.monitored_value(OWNER, self.monitor, logs)
-        if self._best is None:
-            self._best = monitor_lib.BestValue(
-                monitor_lib.resolve_mode(OWNER, self.monitor, self.mode, self.model)
-            )
-        if self._best.update(value):
+        if self._tracked.update(self._tracked.read(logs)):
             self._best_epoch = epoch
         self._epochs += 1
         if self._writer is None:

@@ -2,11 +2,13 @@
 
 The kit uses public APIs wherever they exist. Where it cannot (the `training` flag of the
 enclosing Keras call, Keras' progress printer, keras-tuner's gRPC oracle servicer for a
-chief that exits promptly, the stray print of keras-tuner's `Parent.to_proto`), the private
-access lives here, behind a function, falling back to a safe answer where it can when a
+chief that exits promptly, the stray print of keras-tuner's `Parent.to_proto`, the nested
+layers of a model, a layer's own variables and their tracking, an optimizer's stored rate,
+the `safe_mode` of a load under way), the private access lives here, behind a function, falling back to a safe answer where it can when a
 new release moves the private.
 """
 
+import contextlib
 import logging
 
 
@@ -99,3 +101,79 @@ def _parent_to_proto(self):
 
 
 _parent_to_proto._kit_quiet = True
+
+
+# -- layers, models and optimizers (Keras 3 has no public equivalent) ---------------------
+
+
+def flatten_layers(model, include_self=True):
+    """Every layer of `model`, nested ones included, as Keras' `Layer._flatten_layers`.
+
+    `model.layers` lists only the top level; a backbone inside a `Sequential` inside a
+    functional model is found only this way.
+    """
+    return list(model._flatten_layers(include_self=include_self))
+
+
+def num_calls(layer):
+    """How many times `layer` was called on symbolic inputs (its inbound nodes)."""
+    return len(layer._inbound_nodes)
+
+
+def own_variables(layer):
+    """`(trainable, non_trainable)`: the variables `layer` tracks itself, without those of
+    its sublayers (what `layer.trainable_weights` adds them to)."""
+    return list(layer._trainable_variables), list(layer._non_trainable_variables)
+
+
+def track_variable(layer, variable):
+    """Makes `layer` track `variable` as its own (call inside `unlocked_tracking`)."""
+    layer._track_variable(variable)
+
+
+def untrack_variable(layer, variable):
+    """Makes `layer` forget `variable` (call inside `unlocked_tracking` once built)."""
+    layer._untrack_variable(variable)
+
+
+@contextlib.contextmanager
+def unlocked_tracking(layer):
+    """Lets `layer` track new variables after Keras locked its state (a built layer, or
+    one rebuilt by `keras.saving.load_model`), and locks it again afterwards."""
+    was_locked = layer._tracker.locked
+    layer._tracker.unlock()
+    try:
+        yield
+    finally:
+        if was_locked:
+            layer._tracker.lock()
+
+
+def stored_learning_rate(optimizer):
+    """The learning rate as `optimizer` stores it: a `keras.Variable` for a float rate,
+    the `LearningRateSchedule` or callable otherwise (`optimizer.learning_rate` reads the
+    current value of either)."""
+    return optimizer._learning_rate
+
+
+def set_stored_learning_rate(optimizer, learning_rate):
+    """Stores `learning_rate` as is, as `Optimizer.__init__` does (for a subclass whose
+    `learning_rate` setter cannot run yet)."""
+    optimizer._learning_rate = learning_rate
+
+
+def optimizer_own_variables(optimizer):
+    """The variables `optimizer` itself tracks (its iteration count and rate, no slots
+    of a wrapped optimizer)."""
+    return list(optimizer._variables)
+
+
+def in_safe_mode():
+    """Keras' `safe_mode` of the `keras.saving.load_model` under way: True, False, or None
+    outside a load (or in a Keras without the private flag)."""
+    try:
+        from keras.src.saving import serialization_lib
+    except ImportError:  # a Keras without it: no flag
+        return None
+    safe_mode = serialization_lib.in_safe_mode()
+    return None if safe_mode is None else bool(safe_mode)

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_accuracy_kit._core import checks
+from keras_accuracy_kit._core import checks, keras_compat
 from keras_accuracy_kit.transfer.feature_extractor import FeatureExtractor
 
 _OWNER = "kit.transfer.cache_features"
@@ -99,7 +99,7 @@ def split_at_extractor(model):
         weights (`head_model(feature_model(x))` equals `model(x)`), or a string saying why
         the model cannot be split there.
     """
-    extractors = [layer for layer in model._flatten_layers() if isinstance(layer, FeatureExtractor)]
+    extractors = [layer for layer in keras_compat.flatten_layers(model) if isinstance(layer, FeatureExtractor)]
     if len(extractors) != 1:
         return f"there are {len(extractors)} FeatureExtractor layers"
     extractor = extractors[0]
@@ -107,8 +107,8 @@ def split_at_extractor(model):
     outputs = getattr(model, "outputs", None)
     if not inputs or not outputs or extractor not in model.layers:
         return "the FeatureExtractor is not a layer of a functional model built on an Input"
-    if len(extractor._inbound_nodes) != 1:
-        return f"the FeatureExtractor is called {len(extractor._inbound_nodes)} times"
+    if keras_compat.num_calls(extractor) != 1:
+        return f"the FeatureExtractor is called {keras_compat.num_calls(extractor)} times"
     features = extractor.output
     inputs = inputs[0] if len(inputs) == 1 else inputs
     outputs = outputs[0] if len(outputs) == 1 else outputs

@@ -4,6 +4,8 @@ import numbers
 
 import keras
 
+from keras_accuracy_kit._core import keras_compat
+
 _OWNER = "DiscriminativeOptimizer"
 
 
@@ -39,11 +41,12 @@ class DiscriminativeOptimizer(keras.optimizers.Optimizer):
     def __init__(self, optimizer, lr_multipliers, name=None, **kwargs):
         optimizer = keras.optimizers.get(optimizer)
         base_rate = optimizer.learning_rate
-        if not isinstance(optimizer._learning_rate, keras.Variable):
+        stored_rate = keras_compat.stored_learning_rate(optimizer)
+        if not isinstance(stored_rate, keras.Variable):
             raise ValueError(
                 f"{_OWNER}: `optimizer` must have a float learning rate. Received: "
                 f"optimizer={type(optimizer).__name__} with learning_rate="
-                f"{optimizer._learning_rate!r}. Pass a float rate; lower it on plateaus "
+                f"{stored_rate!r}. Pass a float rate; lower it on plateaus "
                 "with `kit.callbacks.ReduceLROnPlateau`."
             )
         if not isinstance(lr_multipliers, dict):
@@ -92,7 +95,7 @@ class DiscriminativeOptimizer(keras.optimizers.Optimizer):
 
     @property
     def variables(self):
-        own = list(self._variables)
+        own = keras_compat.optimizer_own_variables(self)
         for factor in sorted(self._groups):
             own.extend(self._groups[factor].variables)
         return own
@@ -123,7 +126,7 @@ class DiscriminativeOptimizer(keras.optimizers.Optimizer):
     def learning_rate(self, learning_rate):
         # `Optimizer.__init__` sets the wrapper's own (unused) rate before the groups exist.
         if "_groups" not in self.__dict__:
-            self._learning_rate = learning_rate
+            keras_compat.set_stored_learning_rate(self, learning_rate)
             return
         rate = float(keras.ops.convert_to_numpy(learning_rate))
         for factor, optimizer in self._groups.items():

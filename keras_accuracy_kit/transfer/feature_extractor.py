@@ -11,7 +11,7 @@ import os
 
 import keras
 
-from keras_accuracy_kit._core import checks
+from keras_accuracy_kit._core import checks, keras_compat
 from keras_accuracy_kit.transfer.backbone_spec import BACKBONES, list_backbones
 from keras_accuracy_kit.transfer.hub_source import HubSource, hub_cache_path
 from keras_accuracy_kit.transfer.named_backbone_source import NamedBackboneSource
@@ -133,7 +133,7 @@ class FeatureExtractor(keras.layers.Layer):
         self._trainable_layers = None if trainable_layers is None else list(trainable_layers)
         restoring = _deserializing()
         # Keras' safe mode while a `.keras` file (or config) is deserialized; None outside.
-        self._safe_mode = _keras_safe_mode() if restoring else None
+        self._safe_mode = keras_compat.in_safe_mode() if restoring else None
         self._source = _make_source(
             self.handle, signature, output_key, output_shape, weights, trainable_layers, restoring
         )
@@ -231,16 +231,6 @@ _DESERIALIZING = []
 
 def _deserializing():
     return bool(_DESERIALIZING)
-
-
-def _keras_safe_mode():
-    """Keras' `safe_mode` of the load under way: True, False, or None outside a load."""
-    try:
-        from keras.src.saving import serialization_lib
-    except ImportError:  # a Keras without it: no flag, so `load_assets` refuses
-        return None
-    safe_mode = serialization_lib.in_safe_mode()
-    return None if safe_mode is None else bool(safe_mode)
 
 
 def _make_source(

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_accuracy_kit._core import checks
+from keras_accuracy_kit._core import checks, keras_compat
 from keras_accuracy_kit._core import monitor as monitor_lib
 from keras_accuracy_kit.transfer.cache_features import (
     as_dataset,
@@ -395,7 +395,7 @@ def _head_kernels(model):
     """The trainable kernels of `model` while its backbone is frozen: the head's."""
     trainable = {id(variable) for variable in model.trainable_weights}
     kernels, seen = [], set()
-    for layer in model._flatten_layers(include_self=False):
+    for layer in keras_compat.flatten_layers(model, include_self=False):
         kernel = getattr(layer, "kernel", None)
         if isinstance(kernel, keras.Variable) and id(kernel) in trainable:
             if id(kernel) not in seen:
@@ -588,7 +588,7 @@ def _feature_extractors(model):
             f"{_OWNER}: `model` must be a keras.Model. Received: model={model!r}. Build it "
             "with `kit.transfer.classifier(...)`."
         )
-    found = [layer for layer in model._flatten_layers() if isinstance(layer, FeatureExtractor)]
+    found = [layer for layer in keras_compat.flatten_layers(model) if isinstance(layer, FeatureExtractor)]
     if not found:
         raise ValueError(
             f"{_OWNER}: `model` must contain a kit.transfer.FeatureExtractor. Received: model "

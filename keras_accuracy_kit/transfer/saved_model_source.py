@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_accuracy_kit._core import keras_compat
 from keras_accuracy_kit.transfer import saved_model_reading as reading
 
 _OWNER = "FeatureExtractor"
@@ -105,7 +106,7 @@ class SavedModelSource:
         reuse = reuse and all(self.paths.get(id(variable)) in paths for variable in existing)
         if existing and not reuse:  # a SavedModel of another layout: new variables
             for variable in existing:
-                layer._untrack_variable(variable)
+                keras_compat.untrack_variable(layer, variable)
         filters = None
         if paths is not None:
             filters = dict.fromkeys(paths)
@@ -151,9 +152,9 @@ class SavedModelSource:
         """
         for spec in self.variable_specs:
             _check_spec(spec)
-        was_locked = layer._tracker.locked
-        layer._tracker.unlock()
-        with tf.init_scope(), keras.name_scope(layer.name):
+        with keras_compat.unlocked_tracking(layer), tf.init_scope(), keras.name_scope(
+            layer.name
+        ):
             for spec in self.variable_specs:
                 placeholder = keras.Variable(
                     initializer="zeros",
@@ -163,9 +164,7 @@ class SavedModelSource:
                     name=spec["name"],
                 )
                 self.paths[id(placeholder)] = spec["path"]
-                layer._track_variable(placeholder)
-        if was_locked:
-            layer._tracker.lock()
+                keras_compat.track_variable(layer, placeholder)
 
     def _check_reused(self, existing, variables):
         if {id(v.value) for v in existing} != {id(v) for v in variables}:
@@ -178,10 +177,10 @@ class SavedModelSource:
 
     def _track_variables(self, layer, variables, trainable_ids, path_of=None, specs=None):
         # `load_assets` runs after the layer was rebuilt (and its state locked).
-        was_locked = layer._tracker.locked
-        layer._tracker.unlock()
         # Paths `<layer name>/<variable>` (what `DiscriminativeOptimizer` routes by).
-        with tf.init_scope(), keras.name_scope(layer.name):
+        with keras_compat.unlocked_tracking(layer), tf.init_scope(), keras.name_scope(
+            layer.name
+        ):
             for variable in variables:
                 tracked = keras.Variable(
                     initializer=variable,
@@ -191,9 +190,7 @@ class SavedModelSource:
                     name=variable.name.split(":")[0].replace("/", "_"),
                 )
                 self.paths[id(tracked)] = (path_of or {}).get(id(variable))
-                layer._track_variable(tracked)
-        if was_locked:
-            layer._tracker.lock()
+                keras_compat.track_variable(layer, tracked)
 
     def _assign_values(self, layer, values):
         weights = own_variables(layer)
@@ -347,7 +344,7 @@ class SavedModelSource:
             return self.variable_specs
         if any(self.paths.get(id(variable)) is None for variable in variables):
             return None
-        num_trainable = len(layer._trainable_variables)
+        num_trainable = len(keras_compat.own_variables(layer)[0])
         return [
             {
                 "path": self.paths[id(variable)],
@@ -379,7 +376,8 @@ def _check_spec(spec):
 
 
 def own_variables(layer):
-    return list(layer._trainable_variables) + list(layer._non_trainable_variables)
+    trainable, non_trainable = keras_compat.own_variables(layer)
+    return trainable + non_trainable
 
 
 def resolve_local_handle(handle):

@@ -9,6 +9,8 @@ import sys
 import tempfile
 import warnings
 
+from keras_accuracy_kit.cli.distributed_flags import TIMEOUT_EXIT_STATUS, add_distributed_flags
+
 #: Extensions `keras.Model.save` writes.
 MODEL_EXTENSIONS = (".keras", ".h5")
 #: The TensorBoard plugin's module (its own distribution, `plugins/`).
@@ -74,25 +76,17 @@ def add_parser(commands):
         "--output", default=None, help="best model path, .keras or .h5 (default LOGDIR/best.keras)"
     )
     parser.add_argument("--json", default=None, help="also write the steps as JSON to this file")
-    distributed = parser.add_argument_group(
-        "across machines",
-        "keras-tuner's chief/worker mode, as `kak tune`: start one --chief and any number of "
-        "--worker processes with the same data, arguments and --directory; the chief runs "
-        "the ladder and writes the results, the workers train its steps (or set "
+    distributed = add_distributed_flags(
+        parser,
+        chief_help="run the ladder, its steps trained by the workers",
+        worker_help="train the steps that the chief hands out",
+        directory_help="directory shared by the chief and workers",
+        description="keras-tuner's chief/worker mode, as `kak tune`: start one --chief and any "
+        "number of --worker processes with the same data, arguments and --directory; the "
+        "chief runs the ladder and writes the results, the workers train its steps (or set "
         "KERASTUNER_ORACLE_IP, KERASTUNER_ORACLE_PORT, KERASTUNER_TUNER_ID yourself). Exit "
-        "status 3: no chief (or no worker) answered within --timeout.",
-    )
-    role = distributed.add_mutually_exclusive_group()
-    role.add_argument("--chief", dest="role", action="store_const", const="chief",
-                      help="run the ladder, its steps trained by the workers")  # fmt: skip
-    role.add_argument("--worker", dest="role", action="store_const", const="worker",
-                      help="train the steps that the chief hands out")  # fmt: skip
-    distributed.add_argument("--directory", help="directory shared by the chief and workers")
-    distributed.add_argument("--oracle-ip", help="chief's address (default 127.0.0.1)")
-    distributed.add_argument("--oracle-port", type=int, help="chief's port (default: a free one)")
-    distributed.add_argument("--tuner-id", help="this worker's id (default worker-<host>-<pid>)")
-    distributed.add_argument(
-        "--timeout", type=float, default=120.0, help="seconds to wait for the chief/a worker"
+        f"status {TIMEOUT_EXIT_STATUS}: no chief (or no worker) answered within --timeout.",
+        timeout_default=120.0,
     )
     distributed.add_argument(
         "--heartbeat-timeout",
@@ -202,7 +196,7 @@ def improve_command(args, out):
         )
     except TimeoutError as error:
         out(f"kak improve: {error}", sys.stderr)
-        return 3
+        return TIMEOUT_EXIT_STATUS
     if role == "worker":
         out(f"kak improve: worker done (the chief has finished the ladder in {args.directory})")
         if args.json:

@@ -9,6 +9,7 @@ import os
 import sys
 
 from keras_accuracy_kit._core import atomic
+from keras_accuracy_kit.cli.distributed_flags import TIMEOUT_EXIT_STATUS, add_distributed_flags
 
 SPEC_HELP = (
     "MODULE:FUNCTION or FILE.py:FUNCTION; the function takes no arguments and returns a dict "
@@ -30,12 +31,6 @@ def add_parser(commands):
         ),
     )
     tune.add_argument("spec", help=SPEC_HELP)
-    role = tune.add_mutually_exclusive_group()
-    role.add_argument("--chief", dest="role", action="store_const", const="chief",
-                      help="serve the oracle (keras-tuner's chief); runs no trials")  # fmt: skip
-    role.add_argument("--worker", dest="role", action="store_const", const="worker",
-                      help="run trials that the chief hands out")  # fmt: skip
-    tune.add_argument("--directory", help="search directory, shared by chief and workers")
     tune.add_argument("--project-name", help="sub-directory of this search")
     tune.add_argument("--strategy", choices=("hyperband", "bayesian", "random"))
     tune.add_argument("--max-trials", type=int)
@@ -43,12 +38,17 @@ def add_parser(commands):
     tune.add_argument("--keep-best", type=int, help="trials whose models stay on disk")
     tune.add_argument("--seed", type=int)
     tune.add_argument("--logdir", help="TensorBoard log directory")
-    tune.add_argument("--oracle-ip", help="chief's address (default 127.0.0.1)")
-    tune.add_argument("--oracle-port", type=int, help="chief's port (default: a free one)")
-    tune.add_argument("--tuner-id", help="this worker's id (default worker-<host>-<pid>)")
-    tune.add_argument("--timeout", type=float, help="seconds to wait for the chief/a worker")
     tune.add_argument("--json", help="also write the trials as JSON to this file")
     tune.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_distributed_flags(
+        tune,
+        chief_help="serve the oracle (keras-tuner's chief); runs no trials",
+        worker_help="run trials that the chief hands out",
+        directory_help="search directory, shared by chief and workers",
+        description="keras-tuner's chief/worker mode: start one --chief and any number of "
+        "--worker processes with the same --directory and --project-name. Exit status "
+        f"{TIMEOUT_EXIT_STATUS}: no chief (or no worker) answered within --timeout.",
+    )
     tune.set_defaults(run=tune_command)
     return tune
 
@@ -133,7 +133,7 @@ def tune_command(args, out):
         result = search.tune(**arguments, distributed=settings)
     except TimeoutError as error:
         out(f"kak tune: {error}", sys.stderr)
-        return 3
+        return TIMEOUT_EXIT_STATUS
     role = "single" if settings is None else settings.role
     if role == "worker":
         out(f"worker {result.tuner.tuner_id} ran {len(result.trials)} trial(s)")

@@ -7,6 +7,7 @@ have passed. Anything else is raised at once. Numbers derived by hand.
 """
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -70,3 +71,23 @@ def test_a_lock_that_outlasts_the_busy_timeout_is_raised(monkeypatch):
     assert len(opening.sleeps) == 6 + 119
     assert opening.attempts == len(opening.sleeps) + 1
     assert opening.now - 1000.0 == pytest.approx(60.13)
+
+
+def test_a_writer_waits_for_another_processs_write_lock(tmp_path):
+    # Once open, a writer's transaction waits (SQLite's busy timeout, BUSY_TIMEOUT_SECONDS)
+    # for another connection's write lock instead of failing at once.
+    path = str(tmp_path / "index.sqlite")
+    connection = index.connect(path, create=True)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        assert connection.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
+        holder.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, holder.execute, ("ROLLBACK",))
+        release.start()
+        with index.transaction(connection):
+            index.set_meta(connection, "probe", 1)
+        release.join()
+        assert index.get_meta(connection, "probe") == 1
+    finally:
+        holder.close()
+        connection.close()

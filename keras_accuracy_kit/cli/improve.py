@@ -30,6 +30,23 @@ def add_parser(commands):
             "kept by padding) unless --image-size is given."
         ),
     )
+    _add_data_arguments(parser)
+    _add_ladder_arguments(parser)
+    _add_distributed_arguments(parser)
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="0: the final table only; 1: a line per step (default); 2: also Keras' "
+        "per-epoch lines of each step",
+    )
+    parser.set_defaults(run=improve_command)
+    return parser
+
+
+def _add_data_arguments(parser):
+    """PATH or --dataset, --logdir, the baseline (--budget ... --backbone) and the data's shape."""
     parser.add_argument("path", nargs="?", help="image directory, one sub-folder per class")
     parser.add_argument("--dataset", choices=["digits"], help="use embedded data instead of PATH")
     parser.add_argument("--logdir", default="runs/improve", help="TensorBoard log directory")
@@ -59,6 +76,10 @@ def add_parser(commands):
     )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
+
+
+def _add_ladder_arguments(parser):
+    """--refit, --folds, --no-ensemble, --no-tta and the outputs (--output, --json)."""
     parser.add_argument(
         "--refit",
         choices=["auto", "yes", "no"],
@@ -76,6 +97,10 @@ def add_parser(commands):
         "--output", default=None, help="best model path, .keras or .h5 (default LOGDIR/best.keras)"
     )
     parser.add_argument("--json", default=None, help="also write the steps as JSON to this file")
+
+
+def _add_distributed_arguments(parser):
+    """The chief/worker group (as `kak tune`'s) plus --heartbeat-timeout."""
     distributed = add_distributed_flags(
         parser,
         chief_help="run the ladder, its steps trained by the workers",
@@ -94,102 +119,26 @@ def add_parser(commands):
         default=30.0,
         help="seconds without a worker's heartbeat before its step goes to another worker",
     )
-    parser.add_argument(
-        "--verbose",
-        type=int,
-        choices=(0, 1, 2),
-        default=1,
-        help="0: the final table only; 1: a line per step (default); 2: also Keras' "
-        "per-epoch lines of each step",
-    )
-    parser.set_defaults(run=improve_command)
-    return parser
 
 
 def improve_command(args, out):
     """Runs `kak improve`; every argument and path is checked before any training."""
-    if (args.path is None) == (args.dataset is None):
-        raise ValueError(
-            "give exactly one of PATH and --dataset. Received: "
-            f"PATH={args.path!r}, --dataset={args.dataset!r}. E.g. `kak improve photos/` or "
-            "`kak improve --dataset digits`."
-        )
+    _check_source(args)
     _check_arguments(args)
     folds = _folds(args.folds)
     role = getattr(args, "role", None)
-    if role is not None and not args.directory:
-        raise ValueError(
-            f"`--{role}` needs `--directory`, the directory shared by the chief and the "
-            f"workers. Received: --{role} without --directory. E.g. --{role} --directory "
-            "/shared/ladder."
-        )
-    if role is None and args.directory:
-        raise ValueError(
-            "`--directory` is the chief's and workers' shared directory. Received: "
-            f"--directory {args.directory} without --chief or --worker. Add one of them."
-        )
+    _check_role(role, args)
     output = args.output or os.path.join(args.logdir, "best.keras")
     if role != "worker":
         _check_writable(args.logdir, "--logdir", directory=True)
         _check_writable(output, "--output")
 
-    from keras_accuracy_kit.ladder import (
-        datasets,
-        digits_datasets,
-        image_directory_datasets,
-        improve,
-        tutorial_cnn,
-    )
+    from keras_accuracy_kit.ladder import improve, tutorial_cnn
 
-    if args.dataset == "digits":
-        train, validation, class_names = digits_datasets(
-            validation_fraction=args.validation_split, seed=args.seed, batch_size=args.batch_size
-        )
-    else:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            train, validation, class_names = image_directory_datasets(
-                args.path,
-                validation_split=args.validation_split,
-                seed=args.seed,
-                image_size=None if args.image_size is None else tuple(args.image_size),
-                batch_size=args.batch_size,
-            )
-        for warning in caught:
-            message = str(warning.message)
-            if message.startswith("kak improve: "):  # the data's own warnings, e.g. bad files
-                out(f"kak improve: warning: {message.removeprefix('kak improve: ')}", sys.stderr)
-            else:
-                warnings.showwarning(
-                    warning.message, warning.category, warning.filename, warning.lineno
-                )
-        height, width = train.element_spec[0].shape[1:3]
-        how = (
-            "as given by --image-size"
-            if args.image_size is not None
-            else "the median image's size, shorter side capped at "
-            f"{datasets.DEFAULT_MAX_SHORTER_SIDE} px; set --image-size H W"
-        )
-        if args.verbose:
-            out(
-                f"Images of {len(class_names)} classes at {height}x{width} px ({how}; "
-                "aspect ratio kept by padding)."
-            )
+    train, validation, class_names = _load_data(args, out)
     # At --verbose 1, kit.improve shows a status line while a step trains (terminals only;
     # --verbose 2 has Keras' own lines).
-    distributed = None
-    if role is not None:
-        from keras_accuracy_kit.ladder import Distributed
-
-        distributed = Distributed(
-            role,
-            args.directory,
-            oracle_ip=args.oracle_ip,
-            oracle_port=args.oracle_port,
-            tuner_id=args.tuner_id,
-            timeout=args.timeout,
-            heartbeat_timeout=args.heartbeat_timeout,
-        )
+    distributed = _distributed(role, args)
     try:
         result = _improve(
             improve, tutorial_cnn, train, validation, class_names, folds, args, distributed
@@ -202,6 +151,94 @@ def improve_command(args, out):
         if args.json:
             _write_json(args.json, {"role": "worker"})
         return 0
+    _report(result, args, role, class_names, output, out)
+    return 0
+
+
+def _check_source(args):
+    """Raises unless exactly one of PATH and --dataset is given."""
+    if (args.path is None) == (args.dataset is None):
+        raise ValueError(
+            "give exactly one of PATH and --dataset. Received: "
+            f"PATH={args.path!r}, --dataset={args.dataset!r}. E.g. `kak improve photos/` or "
+            "`kak improve --dataset digits`."
+        )
+
+
+def _check_role(role, args):
+    """Raises unless --chief/--worker and --directory come together."""
+    if role is not None and not args.directory:
+        raise ValueError(
+            f"`--{role}` needs `--directory`, the directory shared by the chief and the "
+            f"workers. Received: --{role} without --directory. E.g. --{role} --directory "
+            "/shared/ladder."
+        )
+    if role is None and args.directory:
+        raise ValueError(
+            "`--directory` is the chief's and workers' shared directory. Received: "
+            f"--directory {args.directory} without --chief or --worker. Add one of them."
+        )
+
+
+def _load_data(args, out):
+    """(train, validation, class_names) of --dataset or PATH; PATH's warnings go to `out`."""
+    from keras_accuracy_kit.ladder import datasets, digits_datasets, image_directory_datasets
+
+    if args.dataset == "digits":
+        return digits_datasets(
+            validation_fraction=args.validation_split, seed=args.seed, batch_size=args.batch_size
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train, validation, class_names = image_directory_datasets(
+            args.path,
+            validation_split=args.validation_split,
+            seed=args.seed,
+            image_size=None if args.image_size is None else tuple(args.image_size),
+            batch_size=args.batch_size,
+        )
+    for warning in caught:
+        message = str(warning.message)
+        if message.startswith("kak improve: "):  # the data's own warnings, e.g. bad files
+            out(f"kak improve: warning: {message.removeprefix('kak improve: ')}", sys.stderr)
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    height, width = train.element_spec[0].shape[1:3]
+    how = (
+        "as given by --image-size"
+        if args.image_size is not None
+        else "the median image's size, shorter side capped at "
+        f"{datasets.DEFAULT_MAX_SHORTER_SIDE} px; set --image-size H W"
+    )
+    if args.verbose:
+        out(
+            f"Images of {len(class_names)} classes at {height}x{width} px ({how}; "
+            "aspect ratio kept by padding)."
+        )
+    return train, validation, class_names
+
+
+def _distributed(role, args):
+    """The ladder's `Distributed` settings for --chief/--worker, else None."""
+    if role is None:
+        return None
+    from keras_accuracy_kit.ladder import Distributed
+
+    return Distributed(
+        role,
+        args.directory,
+        oracle_ip=args.oracle_ip,
+        oracle_port=args.oracle_port,
+        tuner_id=args.tuner_id,
+        timeout=args.timeout,
+        heartbeat_timeout=args.heartbeat_timeout,
+    )
+
+
+def _report(result, args, role, class_names, output, out):
+    """The chief's (or single run's) ending: table, saved best model, --json, TensorBoard hint."""
     out("")
     out(result.table())
     out("")
@@ -222,25 +259,7 @@ def improve_command(args, out):
         out(f"The model takes raw images: its first layers are {names}")
     out(f"History: kak history {result.directory}")
     if args.json:
-        _write_json(
-            args.json,
-            {
-                "role": role or "single",
-                "best_accuracy": result.best_accuracy,
-                "seconds": result.seconds,
-                "steps": [
-                    {
-                        "name": step.name,
-                        "change": step.change,
-                        "kept": step.kept,
-                        "val_accuracy": step.val_accuracy,
-                        "epochs": step.epochs,
-                        "note": step.note,
-                    }
-                    for step in result.steps
-                ],
-            },
-        )
+        _write_json(args.json, _result_json(result, role))
     out(f"TensorBoard: tensorboard --logdir {result.logdir}")
     if importlib.util.find_spec(PLUGIN_MODULE) is None:
         out(
@@ -248,7 +267,26 @@ def improve_command(args, out):
             '"keras-accuracy-kit[all]", or from a clone: pip install '
             "./plugins/tensorboard_plugin_accuracy_kit)"
         )
-    return 0
+
+
+def _result_json(result, role):
+    """The --json payload of a chief's or single run's result."""
+    return {
+        "role": role or "single",
+        "best_accuracy": result.best_accuracy,
+        "seconds": result.seconds,
+        "steps": [
+            {
+                "name": step.name,
+                "change": step.change,
+                "kept": step.kept,
+                "val_accuracy": step.val_accuracy,
+                "epochs": step.epochs,
+                "note": step.note,
+            }
+            for step in result.steps
+        ],
+    }
 
 
 def _write_json(path, payload):

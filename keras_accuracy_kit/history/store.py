@@ -315,24 +315,8 @@ def rebuild(directory):
             f"readable index). Received: directory={directory!r}: nothing to rebuild from "
             f"({len(without)} model file(s) without a record). Nothing was changed."
         )
-    recovered, epoch_rows = [], list(epochs)
-    for version_id in sorted(records):
-        if version_id in versions:
-            continue
-        row, rows = _recovered_version(version_id, records[version_id], directory)
-        if row is None:
-            continue
-        if any(v["fingerprint"] == row["fingerprint"] for v in versions.values()):
-            continue  # one version per configuration; the index's one wins
-        versions[version_id] = row
-        epoch_rows.extend(rows)
-        recovered.append(version_id)
-    history_ids = collections.Counter(
-        record.get("history_id") for items in records.values() for _, record in items
-    )
-    history_id = json.loads(meta["history_id"]) if "history_id" in meta else None
-    if history_id is None and history_ids:
-        history_id = history_ids.most_common(1)[0][0]
+    recovered, epoch_rows = _recover_versions(versions, epochs, records, directory)
+    history_id = _rebuilt_history_id(meta, records)
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     previous = None
@@ -340,24 +324,7 @@ def rebuild(directory):
         previous = f"{path}.{'before-rebuild' if problem is None else 'damaged'}-{stamp}"
     building = f"{path}.rebuilding-{os.getpid()}"
     try:
-        connection = index.connect(building, create=True, history_id=history_id)
-        try:
-            with index.transaction(connection):
-                for row in sorted(versions.values(), key=lambda r: r["id"]):
-                    index.copy_version(connection, row)
-                seen = set()
-                for row in epoch_rows:
-                    key = (row["version"], row["step"])
-                    if row["version"] in versions and key not in seen:
-                        seen.add(key)
-                        index.copy_epoch(connection, row)
-                for key in ("base_version", "current_version"):
-                    if key in meta:
-                        index.set_meta(connection, key, json.loads(meta[key]))
-                if "current_version" not in meta and versions:
-                    index.set_meta(connection, "current_version", max(versions))
-        finally:
-            connection.close()
+        _write_rebuilt_index(building, history_id, versions, epoch_rows, meta)
         if previous is not None:
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(path + suffix):
@@ -377,3 +344,57 @@ def rebuild(directory):
         "model_files": len(model_files(directory)),
         "without_record": without,
     }
+
+
+def _recover_versions(versions, epochs, records, directory):
+    """Adds to `versions` the recorded versions the index lacks; (recovered ids, epoch rows).
+
+    One version per configuration: a recorded version whose fingerprint the index already
+    holds is skipped (the index's one wins).
+    """
+    recovered, epoch_rows = [], list(epochs)
+    for version_id in sorted(records):
+        if version_id in versions:
+            continue
+        row, rows = _recovered_version(version_id, records[version_id], directory)
+        if row is None:
+            continue
+        if any(v["fingerprint"] == row["fingerprint"] for v in versions.values()):
+            continue  # one version per configuration; the index's one wins
+        versions[version_id] = row
+        epoch_rows.extend(rows)
+        recovered.append(version_id)
+    return recovered, epoch_rows
+
+
+def _rebuilt_history_id(meta, records):
+    """The index's history id, else the one most records carry, else None."""
+    history_ids = collections.Counter(
+        record.get("history_id") for items in records.values() for _, record in items
+    )
+    history_id = json.loads(meta["history_id"]) if "history_id" in meta else None
+    if history_id is None and history_ids:
+        history_id = history_ids.most_common(1)[0][0]
+    return history_id
+
+
+def _write_rebuilt_index(building, history_id, versions, epoch_rows, meta):
+    """Writes the rebuilt index to `building` in one transaction (an epoch row once per step)."""
+    connection = index.connect(building, create=True, history_id=history_id)
+    try:
+        with index.transaction(connection):
+            for row in sorted(versions.values(), key=lambda r: r["id"]):
+                index.copy_version(connection, row)
+            seen = set()
+            for row in epoch_rows:
+                key = (row["version"], row["step"])
+                if row["version"] in versions and key not in seen:
+                    seen.add(key)
+                    index.copy_epoch(connection, row)
+            for key in ("base_version", "current_version"):
+                if key in meta:
+                    index.set_meta(connection, key, json.loads(meta[key]))
+            if "current_version" not in meta and versions:
+                index.set_meta(connection, "current_version", max(versions))
+    finally:
+        connection.close()

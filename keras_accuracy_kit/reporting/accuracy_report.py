@@ -118,66 +118,10 @@ class AccuracyReport(keras.callbacks.Callback):
         batch_size=256,
     ):
         super().__init__()
-        path = os.fspath(logdir) if isinstance(logdir, os.PathLike) else logdir
-        if not isinstance(path, str) or not path or "\0" in path:
-            raise TypeError(
-                f"{OWNER}: `logdir` must be a path (a non-empty string or os.PathLike). "
-                f"Received: logdir={logdir!r}. E.g. logdir='runs/ladder/01-augment'."
-            )
-        if tricks is not None and not isinstance(tricks, (list, tuple)):
-            raise TypeError(
-                f"{OWNER}: `tricks` must be a list of the kit objects the run uses, or None. "
-                f"Received: tricks={tricks!r}. E.g. tricks=[augment, reduce_lr]."
-            )
-        if hparams is not None and not isinstance(hparams, dict):
-            raise ValueError(
-                f"{OWNER}: `hparams` must be a dict. Received: hparams={hparams!r}. "
-                "E.g. hparams={'batch_size': 32}."
-            )
-        if change is not None and not isinstance(change, str):
-            raise ValueError(
-                f"{OWNER}: `change` must be a string. Received: change={change!r}. "
-                "E.g. change='augment: rotation_range=10'."
-            )
-        if order is not None and (
-            isinstance(order, bool) or not isinstance(order, numbers.Integral)
-        ):
-            raise ValueError(
-                f"{OWNER}: `order` must be an int (the run's rung, 0 for the baseline) or "
-                f"None. Received: order={order!r}."
-            )
-        if class_names is not None:
-            if not isinstance(class_names, (list, tuple)) or not all(
-                isinstance(name, str) for name in class_names
-            ):
-                raise ValueError(
-                    f"{OWNER}: `class_names` must be a list of strings, one per class. "
-                    f"Received: class_names={class_names!r}."
-                )
-            class_names = list(class_names)
-        if validation_data is not None and not (
-            isinstance(validation_data, tf.data.Dataset)
-            or isinstance(validation_data, tuple)
-            and len(validation_data) in (2, 3)
-        ):
-            raise ValueError(
-                f"{OWNER}: `validation_data` must be a tf.data.Dataset of (images, labels) "
-                "batches or a tuple (images, labels). Received: "
-                f"validation_data={type(validation_data).__name__}. Pass the same data as "
-                "to `fit(validation_data=...)`."
-            )
-        if isinstance(validation_data, tuple):
-            try:
-                lengths = [len(part) for part in validation_data]
-            except TypeError:
-                lengths = None
-            if lengths is None or len(set(lengths)) != 1 or not lengths[0]:
-                raise ValueError(
-                    f"{OWNER}: `validation_data` must be a tuple (images, labels) of arrays "
-                    "with the same, non-zero number of items. Received: validation_data="
-                    f"tuple of {[type(part).__name__ for part in validation_data]} with "
-                    f"lengths {lengths}. Pass the same data as to `fit(validation_data=...)`."
-                )
+        path = _check_logdir(logdir)
+        _check_run_description(tricks, hparams, change, order)
+        class_names = _check_class_names(class_names)
+        _check_validation_data(validation_data)
         checks.check_int(OWNER, "num_worst", num_worst, minimum=0, example=16)
         self.logdir = os.path.abspath(path)
         self.hparams = dict(hparams or {})
@@ -554,6 +498,82 @@ class AccuracyReport(keras.callbacks.Callback):
         for name, accuracy in zip(names, result.per_class_accuracy):
             if not np.isnan(accuracy):
                 tf.summary.scalar(PER_CLASS_PREFIX + name, float(accuracy), step=step)
+
+
+def _check_logdir(logdir):
+    """`logdir` as a string path; raises unless it is a non-empty str or os.PathLike."""
+    path = os.fspath(logdir) if isinstance(logdir, os.PathLike) else logdir
+    if not isinstance(path, str) or not path or "\0" in path:
+        raise TypeError(
+            f"{OWNER}: `logdir` must be a path (a non-empty string or os.PathLike). "
+            f"Received: logdir={logdir!r}. E.g. logdir='runs/ladder/01-augment'."
+        )
+    return path
+
+
+def _check_run_description(tricks, hparams, change, order):
+    """Raises unless `tricks`, `hparams`, `change` and `order` (checked in this order) fit."""
+    if tricks is not None and not isinstance(tricks, (list, tuple)):
+        raise TypeError(
+            f"{OWNER}: `tricks` must be a list of the kit objects the run uses, or None. "
+            f"Received: tricks={tricks!r}. E.g. tricks=[augment, reduce_lr]."
+        )
+    if hparams is not None and not isinstance(hparams, dict):
+        raise ValueError(
+            f"{OWNER}: `hparams` must be a dict. Received: hparams={hparams!r}. "
+            "E.g. hparams={'batch_size': 32}."
+        )
+    if change is not None and not isinstance(change, str):
+        raise ValueError(
+            f"{OWNER}: `change` must be a string. Received: change={change!r}. "
+            "E.g. change='augment: rotation_range=10'."
+        )
+    if order is not None and (isinstance(order, bool) or not isinstance(order, numbers.Integral)):
+        raise ValueError(
+            f"{OWNER}: `order` must be an int (the run's rung, 0 for the baseline) or "
+            f"None. Received: order={order!r}."
+        )
+
+
+def _check_class_names(class_names):
+    """`class_names` as a list (None stays None); raises unless a list of strings."""
+    if class_names is None:
+        return None
+    if not isinstance(class_names, (list, tuple)) or not all(
+        isinstance(name, str) for name in class_names
+    ):
+        raise ValueError(
+            f"{OWNER}: `class_names` must be a list of strings, one per class. "
+            f"Received: class_names={class_names!r}."
+        )
+    return list(class_names)
+
+
+def _check_validation_data(validation_data):
+    """Raises unless `validation_data` is None, a dataset or a tuple of 2-3 equal-length arrays."""
+    if validation_data is not None and not (
+        isinstance(validation_data, tf.data.Dataset)
+        or isinstance(validation_data, tuple)
+        and len(validation_data) in (2, 3)
+    ):
+        raise ValueError(
+            f"{OWNER}: `validation_data` must be a tf.data.Dataset of (images, labels) "
+            "batches or a tuple (images, labels). Received: "
+            f"validation_data={type(validation_data).__name__}. Pass the same data as "
+            "to `fit(validation_data=...)`."
+        )
+    if isinstance(validation_data, tuple):
+        try:
+            lengths = [len(part) for part in validation_data]
+        except TypeError:
+            lengths = None
+        if lengths is None or len(set(lengths)) != 1 or not lengths[0]:
+            raise ValueError(
+                f"{OWNER}: `validation_data` must be a tuple (images, labels) of arrays "
+                "with the same, non-zero number of items. Received: validation_data="
+                f"tuple of {[type(part).__name__ for part in validation_data]} with "
+                f"lengths {lengths}. Pass the same data as to `fit(validation_data=...)`."
+            )
 
 
 def _plugin_metadata(data_class):

@@ -75,6 +75,35 @@ def plot_lr_finder(result, path=None):
     margin = 0.05 * (high - low)
     low, high = low - margin, high + margin
     x_low, x_high = math.log10(rates.min()), math.log10(rates.max())
+    x_of, y_of = _scales(x_low, x_high, low, high)
+
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(canvas)
+    font = rendering._font()
+    _draw_frame(draw, font, x_of, y_of, (x_low, x_high), (low, high))
+    for values, color, width in ((raw, RAW_COLOR, 1), (smoothed, SMOOTHED_COLOR, 2)):
+        points = [(x_of(rate), y_of(loss)) for rate, loss in zip(rates, values)]
+        draw.line(points, fill=color, width=width)
+    markers = _draw_suggestions(draw, font, result, rates, smoothed, x_of, y_of)
+
+    data = {
+        "learning_rates": rates.tolist(),
+        "losses": raw.tolist(),
+        "smoothed_losses": smoothed.tolist(),
+        "suggestion_valley": float(result.suggestion_valley),
+        "suggestion_steepest": float(result.suggestion_steepest),
+        "loss_range": (low, high),
+        "markers": markers,
+    }
+    image = np.asarray(canvas, np.float32) / 255.0
+    return finish(image, data, "learning-rate range test", path)
+
+
+def _scales(x_low, x_high, low, high):
+    """(x_of, y_of): a rate to its pixel column (log scale), a loss to its pixel row.
+
+    A loss above the range, or not finite, is drawn at the top of the plot.
+    """
     right, bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
 
     def x_of(rate):
@@ -85,9 +114,13 @@ def plot_lr_finder(result, path=None):
             return TOP
         return min(max(bottom - (loss - low) / (high - low) * (bottom - TOP), TOP), bottom)
 
-    canvas = Image.new("RGB", (WIDTH, HEIGHT), "white")
-    draw = ImageDraw.Draw(canvas)
-    font = rendering._font()
+    return x_of, y_of
+
+
+def _draw_frame(draw, font, x_of, y_of, x_range, y_range):
+    """The plot area's box, a tick per decade of rate, five loss ticks and the axis titles."""
+    (x_low, x_high), (low, high) = x_range, y_range
+    right, bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
     draw.rectangle((LEFT, TOP, right, bottom), outline=(120, 120, 120))
     for decade in range(math.ceil(x_low), math.floor(x_high) + 1):
         x = x_of(10.0**decade)
@@ -102,10 +135,10 @@ def plot_lr_finder(result, path=None):
               font=font)
     draw.text((4, 4), "loss (gray: per batch, blue: smoothed)", fill="black", font=font)
 
-    for values, color, width in ((raw, RAW_COLOR, 1), (smoothed, SMOOTHED_COLOR, 2)):
-        points = [(x_of(rate), y_of(loss)) for rate, loss in zip(rates, values)]
-        draw.line(points, fill=color, width=width)
 
+def _draw_suggestions(draw, font, result, rates, smoothed, x_of, y_of):
+    """Marks both suggestions (and a divergence note); returns their centres in pixels."""
+    bottom = HEIGHT - BOTTOM
     markers = {}
     suggestions = (
         ("steepest", result.suggestion_steepest, STEEPEST_COLOR),
@@ -128,18 +161,7 @@ def plot_lr_finder(result, path=None):
     if result.diverged or not result.reliable:
         note = "diverged" if result.reliable else "unreliable: too few points"
         draw.text((LEFT + 6, TOP + 4), note, fill="black", font=font)
-
-    data = {
-        "learning_rates": rates.tolist(),
-        "losses": raw.tolist(),
-        "smoothed_losses": smoothed.tolist(),
-        "suggestion_valley": float(result.suggestion_valley),
-        "suggestion_steepest": float(result.suggestion_steepest),
-        "loss_range": (low, high),
-        "markers": markers,
-    }
-    image = np.asarray(canvas, np.float32) / 255.0
-    return finish(image, data, "learning-rate range test", path)
+    return markers
 
 
 late_bound.register(f"{__name__}.plot_lr_finder", plot_lr_finder)

@@ -139,6 +139,43 @@ def image_directory_datasets(
         validation_split, batch_size, image_size
     )
     files = _class_files(directory)
+    readable, shapes = _readable_images(files)
+    empty = sorted(set(files) - set(readable))
+    if empty:
+        raise ValueError(
+            f"{_OWNER}: every class folder must hold readable images. Received: no image "
+            f"of class(es) {empty} in {os.fspath(directory)!r} could be decoded (see the "
+            "skipped files above). Replace those files."
+        )
+    _check_class_sizes(readable, directory)
+    channels = _check_channels(shapes, directory)
+    sizes = [shape[:2] for _, shape in shapes]
+    if image_size is None:
+        image_size = default_image_size(sizes)
+    resize = None
+    if any(tuple(size) != image_size for size in sizes):
+        resize = Resize(*image_size, mode="pad", antialias=True)
+    load = _loader(resize, image_size, channels)
+
+    # Decoding a photo costs milliseconds and every epoch of every step reads the data:
+    # the small decoded images are kept in memory when they fit in `CACHE_BYTES`.
+    num_images = sum(len(paths) for paths in readable.values())
+    cache = num_images * image_size[0] * image_size[1] * channels <= CACHE_BYTES
+
+    class_names = sorted(readable)
+    parts = _stratified_split(readable, class_names, validation_split, seed)
+    datasets = {
+        part: _pipeline(paths, labels, load, cache, part == "train", seed, batch_size)
+        for part, (paths, labels) in parts.items()
+    }
+    return datasets["train"], datasets["validation"], class_names
+
+
+def _readable_images(files):
+    """({class: decodable paths}, [(path, shape)]); warns (naming them) of the others.
+
+    Every image is decoded once; a file that fails, or has 0 pixels, is skipped.
+    """
     readable, shapes, unreadable = {}, [], []
     for class_name, paths in files.items():
         for path in paths:
@@ -161,23 +198,13 @@ def image_directory_datasets(
             f"{_OWNER}: skipped {len(unreadable)} image file(s) that cannot be decoded "
             f"(corrupt, truncated or not an image): {listed}{more}. Re-export or remove "
             "them to use them.",
-            stacklevel=2,
+            stacklevel=3,  # the caller of image_directory_datasets
         )
-    empty = sorted(set(files) - set(readable))
-    if empty:
-        raise ValueError(
-            f"{_OWNER}: every class folder must hold readable images. Received: no image "
-            f"of class(es) {empty} in {os.fspath(directory)!r} could be decoded (see the "
-            "skipped files above). Replace those files."
-        )
-    _check_class_sizes(readable, directory)
-    channels = _check_channels(shapes, directory)
-    sizes = [shape[:2] for _, shape in shapes]
-    if image_size is None:
-        image_size = default_image_size(sizes)
-    resize = None
-    if any(tuple(size) != image_size for size in sizes):
-        resize = Resize(*image_size, mode="pad", antialias=True)
+    return readable, shapes
+
+
+def _loader(resize, image_size, channels):
+    """The `map` function: a (path, label) pair to the decoded uint8 image and the label."""
 
     def load(path, label):
         """Decoded and brought to `image_size`, as uint8 (the form that is cached)."""
@@ -188,15 +215,18 @@ def image_directory_datasets(
             image = tf.cast(tf.round(resize(image) * 255.0), tf.uint8)
         return tf.ensure_shape(image, (*image_size, channels)), label
 
-    def as_float(image, label):
-        return tf.cast(image, tf.float32), label
+    return load
 
-    # Decoding a photo costs milliseconds and every epoch of every step reads the data:
-    # the small decoded images are kept in memory when they fit in `CACHE_BYTES`.
-    num_images = sum(len(paths) for paths in readable.values())
-    cache = num_images * image_size[0] * image_size[1] * channels <= CACHE_BYTES
 
-    class_names = sorted(readable)
+def _as_float(image, label):
+    return tf.cast(image, tf.float32), label
+
+
+def _stratified_split(readable, class_names, validation_split, seed):
+    """{"train": (paths, labels), "validation": (paths, labels)}, stratified and seeded.
+
+    Of each class, `validation_split` (at least one image, never all) goes to validation.
+    """
     rng = np.random.default_rng(seed)
     parts = {"train": ([], []), "validation": ([], [])}
     for label, class_name in enumerate(class_names):
@@ -208,20 +238,23 @@ def image_directory_datasets(
         ):
             parts[part][0].extend(str(p) for p in chosen)
             parts[part][1].extend([label] * len(chosen))
-    datasets = {}
-    for part, (paths, labels) in parts.items():
-        dataset = tf.data.Dataset.from_tensor_slices(
-            (tf.constant(paths), tf.constant(labels, tf.int32))
-        )
-        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-        if cache:
-            dataset = dataset.cache()
-        if part == "train":
-            dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-        datasets[part] = (
-            dataset.map(as_float).batch(batch_size).prefetch(tf.data.AUTOTUNE)
-        )
-    return datasets["train"], datasets["validation"], class_names
+    return parts
+
+
+def _pipeline(paths, labels, load, cache, shuffle, seed, batch_size):
+    """Batched float32 `(images, labels)` of `paths`, cached if `cache`, else read each epoch.
+
+    The training set (`shuffle`) is shuffled anew each epoch, seeded by `seed`.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (tf.constant(paths), tf.constant(labels, tf.int32))
+    )
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    return dataset.map(_as_float).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def default_image_size(sizes, max_shorter_side=DEFAULT_MAX_SHORTER_SIDE):

@@ -186,27 +186,13 @@ def _fine_tune(
         head_epochs, epochs, base_lr, backbone_lr_ratio, unfreeze, head_lr, head_l2,
         fine_tune_epochs, cache, patience, min_delta,
     )  # fmt: skip
-    monitor = monitor_lib.check_monitor(_OWNER, monitor)
-    min_delta = monitor_lib.check_min_delta(_OWNER, min_delta)
-    _make_optimizer(optimizer, head_lr)  # a wrong `optimizer` fails before any training
-    if validation is not None and monitor != "val_loss" and not (metrics or weighted_metrics):
-        raise ValueError(
-            f"{_OWNER}: `monitor` must name a validation metric the model computes. "
-            f"Received: monitor={monitor!r} with metrics={metrics!r}. Pass "
-            "metrics=['accuracy'], or monitor='val_loss'."
-        )
-    loss = loss or getattr(model, "loss", None) or "sparse_categorical_crossentropy"
-    compiled = {
-        "loss": loss,
-        "metrics": list(metrics or []),
-        "weighted_metrics": None if weighted_metrics is None else list(weighted_metrics),
-    }
+    monitor, min_delta = _check_monitor(
+        monitor, min_delta, optimizer, head_lr, validation, metrics, weighted_metrics
+    )
+    compiled = _compile_arguments(model, loss, metrics, weighted_metrics)
     callbacks = list(callbacks or [])
     train = _as_training_data(train, seed)
-    if isinstance(validation, (tuple, list)):
-        validation = tf.data.Dataset.from_tensor_slices(tuple(validation)).batch(
-            _VALIDATION_BATCH
-        )
+    validation = _as_validation_data(validation)
     head_epochs = AUTO_HEAD_EPOCHS if head_epochs == "auto" else int(head_epochs)
     if epochs is not None:
         head_epochs = min(head_epochs, int(epochs))
@@ -232,14 +218,8 @@ def _fine_tune(
     if not length:
         _compile_frozen(model, optimizer, base_lr, compiled)
         return result
-    multipliers = {}
-    for extractor in extractors:
-        _unfreeze(extractor, unfreeze)
-        for variable in extractor.trainable_weights:
-            multipliers[variable.path] = float(backbone_lr_ratio)
-    _check_unique_paths(model, multipliers)
-    model.compile(
-        DiscriminativeOptimizer(_make_optimizer(optimizer, base_lr), multipliers), **compiled
+    _compile_discriminative(
+        model, extractors, unfreeze, backbone_lr_ratio, optimizer, base_lr, compiled
     )
     guard = None
     if validation is not None:
@@ -259,6 +239,60 @@ def _fine_tune(
     if guard is None:
         result.best_fine_tune_epochs = result.fine_tune_epochs
         return result
+    _keep_best(model, extractors, guard, floor_weights, optimizer, base_lr, compiled, result, done)
+    return result
+
+
+def _check_monitor(monitor, min_delta, optimizer, head_lr, validation, metrics, weighted_metrics):
+    """(monitor, min_delta) checked; a wrong `optimizer` or an uncomputed monitor raises."""
+    monitor = monitor_lib.check_monitor(_OWNER, monitor)
+    min_delta = monitor_lib.check_min_delta(_OWNER, min_delta)
+    _make_optimizer(optimizer, head_lr)  # a wrong `optimizer` fails before any training
+    if validation is not None and monitor != "val_loss" and not (metrics or weighted_metrics):
+        raise ValueError(
+            f"{_OWNER}: `monitor` must name a validation metric the model computes. "
+            f"Received: monitor={monitor!r} with metrics={metrics!r}. Pass "
+            "metrics=['accuracy'], or monitor='val_loss'."
+        )
+    return monitor, min_delta
+
+
+def _as_validation_data(validation):
+    """`validation` as a dataset: a tuple or list of arrays is batched; others are kept."""
+    if isinstance(validation, (tuple, list)):
+        validation = tf.data.Dataset.from_tensor_slices(tuple(validation)).batch(
+            _VALIDATION_BATCH
+        )
+    return validation
+
+
+def _compile_arguments(model, loss, metrics, weighted_metrics):
+    """`compile`'s loss and metrics for every phase (the model's own loss by default)."""
+    loss = loss or getattr(model, "loss", None) or "sparse_categorical_crossentropy"
+    return {
+        "loss": loss,
+        "metrics": list(metrics or []),
+        "weighted_metrics": None if weighted_metrics is None else list(weighted_metrics),
+    }
+
+
+def _compile_discriminative(
+    model, extractors, unfreeze, backbone_lr_ratio, optimizer, base_lr, compiled
+):
+    """Unfreezes the extractors and compiles with their rate scaled by `backbone_lr_ratio`."""
+    multipliers = {}
+    for extractor in extractors:
+        _unfreeze(extractor, unfreeze)
+        for variable in extractor.trainable_weights:
+            multipliers[variable.path] = float(backbone_lr_ratio)
+    _check_unique_paths(model, multipliers)
+    model.compile(
+        DiscriminativeOptimizer(_make_optimizer(optimizer, base_lr), multipliers), **compiled
+    )
+
+
+def _keep_best(model, extractors, guard, floor_weights, optimizer, base_lr, compiled, result, done):
+    """The best fine-tuned weights, or back to the floor (frozen) if none beat the head."""
     if guard.best_weights is None:  # nothing beat the head: back to the floor
         model.set_weights(floor_weights)
         for extractor in extractors:
@@ -269,7 +303,6 @@ def _fine_tune(
         model.set_weights(guard.best_weights)
         result.best_fine_tune_epochs = guard.best_epoch - done + 1
         result.best_value = guard.best
-    return result
 
 
 # The head phase --------------------------------------------------------------------------

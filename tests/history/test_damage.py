@@ -18,25 +18,9 @@ from keras_accuracy_kit._core import atomic
 from keras_accuracy_kit.cli.main import main
 from keras_accuracy_kit.history import CorruptIndexError, HistoryWriteError
 from keras_accuracy_kit.history.checkpoint_on_change import STALE_AFTER_SECONDS
-from tests.history.helpers import digits_data, digits_model
+from tests.history.helpers import digits_data, digits_model, fit_into
 
 UNITS = (8, 16, 32)
-
-
-def fit_into(directory, units=8, epochs=2, callbacks=(), model=None, **checkpoint_arguments):
-    x, y, vx, vy = digits_data()
-    model = model or digits_model(units=units)
-    checkpoint = kit.callbacks.CheckpointOnChange(directory, **checkpoint_arguments)
-    model.fit(
-        x[:256],
-        y[:256],
-        validation_data=(vx[:200], vy[:200]),
-        epochs=epochs,
-        batch_size=64,
-        verbose=0,
-        callbacks=[*callbacks, checkpoint],
-    )
-    return checkpoint
 
 
 def summary(history):

@@ -9,23 +9,12 @@ import keras
 import pytest
 
 import keras_accuracy_kit as kit
-from tests.history.helpers import digits_data, digits_model
+from tests.history import helpers
 
 
 def fit_into(directory, epochs, **checkpoint_arguments):
     keras.utils.set_random_seed(0)
-    x, y, vx, vy = digits_data()
-    checkpoint = kit.callbacks.CheckpointOnChange(directory, **checkpoint_arguments)
-    digits_model(units=8).fit(
-        x[:256],
-        y[:256],
-        validation_data=(vx[:200], vy[:200]),
-        epochs=epochs,
-        batch_size=64,
-        verbose=0,
-        callbacks=[checkpoint],
-    )
-    return checkpoint
+    return helpers.fit_into(directory, epochs=epochs, **checkpoint_arguments)
 
 
 def files_on_disk(directory, version_id):

@@ -305,6 +305,7 @@ class _Ladder:
         self._step_seconds = []
         self._member_epoch_seconds, self._overhead_seconds = 0.0, 0.0
         self._refit_epoch_seconds = None
+        self._refit_overhead_seconds = 0.0  # a refit round's fixed cost, once one has run
         self._joint_cache, self._member_name, self._statistics = {}, "model", {}
         self.executor = executors.LocalExecutor(self)
         self._looking_ahead = False
@@ -557,7 +558,14 @@ class _Ladder:
             target = max(1, int(round(max(1, best.best_epochs) * share)))
             epochs, num_members = target, 1
             if self.budget.seconds is not None:
-                available = self.budget.remaining_seconds() - self._overhead_seconds
+                # A round's fixed cost: the steps' (tracing a new model) until a round has
+                # run; later rounds reuse its traced model and pay their own, measured.
+                overhead = (
+                    self._overhead_seconds
+                    if self._refit_epoch_seconds is None
+                    else self._refit_overhead_seconds
+                )
+                available = self.budget.remaining_seconds() - overhead
                 # The best configuration's own cost (the last step may be another network).
                 measured = best.member_epoch_seconds or self._member_epoch_seconds
                 # A refit epoch has no validation and no report: once a round has run,
@@ -587,6 +595,16 @@ class _Ladder:
             self._skip("refit", "refit on train + validation", "budget spent")
         return best
 
+    def _measure_refit_round(self, seconds, ends, num_members):
+        """A refit round's steady seconds per epoch and member, and its fixed cost (the
+        round's time beyond its epochs: building, tracing, recording)."""
+        if len(ends) >= 2:
+            per_epoch = float(np.median(np.diff(ends)))
+        else:  # one epoch: the steps' fixed cost is the best guess of the round's
+            per_epoch = max(seconds - self._overhead_seconds, 1e-6) / max(1, len(ends))
+        self._refit_epoch_seconds = max(per_epoch, 1e-6) / num_members
+        self._refit_overhead_seconds = max(0.0, seconds - per_epoch * len(ends))
+
     def _fit_share(self):
         """The share of all labelled images a step's member trains on."""
         if self.evidence.num_folds > 1:
@@ -602,9 +620,13 @@ class _Ladder:
         joint, members = self._fresh_members(config, num_members, seed_offset=1000 + len(self.steps))
         pipeline = self._pipeline(config, transforms)
         stop = StopAtDeadline(self.budget)
+        ends = []  # when each epoch ended
+        clock = keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda *_: ends.append(time.monotonic())
+        )
         if config.transfer:  # the recipe replays the decisions of the judged members
             data = self.evidence.training_data(pipeline, all_data=True, num_members=1)
-            callbacks = [stop, *self._epoch_status()]
+            callbacks = [stop, clock, *self._epoch_status()]
             for member in members:
                 self._fine_tune(member, data, None, callbacks, config, best.refit_arguments)
         else:
@@ -614,14 +636,13 @@ class _Ladder:
                 _repeated(data, batches),
                 steps_per_epoch=batches,
                 epochs=epochs,
-                callbacks=[stop, *self._epoch_status()],
+                callbacks=[stop, clock, *self._epoch_status()],
                 shuffle=False,
                 verbose=self._fit_verbose(),
             )
         trained_epochs = stop.epochs_run
         if trained_epochs:
-            seconds = time.monotonic() - start - self._overhead_seconds
-            self._refit_epoch_seconds = max(seconds, 1e-6) / trained_epochs / num_members
+            self._measure_refit_round(time.monotonic() - start, ends, num_members)
         self.budget.spend(trained_epochs)
         if trained_epochs < max(1, min_epochs):
             self._skip("refit", change, f"cut by the budget after {trained_epochs} epochs")
@@ -659,16 +680,7 @@ class _Ladder:
         start = time.monotonic()
         transforms = self._transforms(config)
         checkpoint = self._checkpoint(name, config, transforms, parent)
-        run_logdir = os.path.join(self.logdir, f"{index:02d}-{name}")
-        report = _StepReport(
-            run_logdir,
-            hparams={"ladder_step": name, **self._hparams(config)},
-            validation_data=None,  # the judged predictions come in `finish`
-            class_names=self.class_names,
-            tricks=[checkpoint],
-            change=change,
-            order=index,
-        )
+        report = self._new_step_report(name, change, config, checkpoint, index)
         # The report writes the epoch scalars (as `epoch/<key>`) for TensorBoard; the
         # checkpoint records the step's best model once, after training (`_record`).
         # The executor trains (here, or on keras-tuner workers, which replay the report).
@@ -677,29 +689,13 @@ class _Ladder:
             trained = self.executor.train(request, [report])
         else:  # the weights to resume from are here: trained in this process
             trained = self.train_members(request, [report], resume=resume)
-        joint, member_logs = trained.joint, trained.member_logs
-        epochs_run = len(member_logs.epoch_logs)
-        after_training = time.monotonic()
-        progressive = config.progressive and not config.transfer  # the recipe keeps its best
-        best_epochs = _best_epoch(member_logs.epoch_logs) if progressive else epochs_run
-        self._record(checkpoint, joint, member_logs, best_epochs)
-        if resume is not None:
-            best_epochs += resume.best_epochs
-        self._record_epoch_cost(member_logs)
-        self.budget.spend(epochs_run)
-        probabilities = trained.probabilities
-        report.finish(self.evidence, probabilities, self._pipeline(config, transforms, False))
-        # What a step does after training, twice (the best model's build is of that size).
-        self.budget.reserve = max(
-            self.budget.reserve,
-            2 * (time.monotonic() - after_training + trained.predict_seconds),
-        )
+        best_epochs = self._after_training(trained, config, transforms, checkpoint, report)
         outcome = _Outcome(
             config=config,
             members=[member.get_weights() for member in trained.members],
-            probabilities=probabilities,
+            probabilities=trained.probabilities,
             transforms=transforms,
-            best_epochs=best_epochs,
+            best_epochs=best_epochs + (resume.best_epochs if resume is not None else 0),
             version=checkpoint.version_id,
             refit_arguments=trained.refit_arguments,
             member_epoch_seconds=self._member_epoch_seconds,
@@ -712,21 +708,56 @@ class _Ladder:
             change,
             val_accuracy=outcome.accuracy(self.labels),
             kept=parent is None,
-            epochs=epochs_run,
+            epochs=len(trained.member_logs.epoch_logs),
             seconds=time.monotonic() - start,
             version=checkpoint.version_id,
             note=note,
         )
+        self._append_step(step, report, kept_as_it_is=parent is None)
+        return outcome
+
+    def _new_step_report(self, name, change, config, checkpoint, index):
+        """The step's `AccuracyReport` (its TensorBoard run `NN-name`)."""
+        return _StepReport(
+            os.path.join(self.logdir, f"{index:02d}-{name}"),
+            hparams={"ladder_step": name, **self._hparams(config)},
+            validation_data=None,  # the judged predictions come in `finish`
+            class_names=self.class_names,
+            tricks=[checkpoint],
+            change=change,
+            order=index,
+        )
+
+    def _after_training(self, trained, config, transforms, checkpoint, report):
+        """Records a trained step (history, costs, budget, report); returns its best epoch
+        (counted in this training)."""
+        member_logs = trained.member_logs
+        epochs_run = len(member_logs.epoch_logs)
+        after_training = time.monotonic()
+        progressive = config.progressive and not config.transfer  # the recipe keeps its best
+        best_epochs = _best_epoch(member_logs.epoch_logs) if progressive else epochs_run
+        self._record(checkpoint, trained.joint, member_logs, best_epochs)
+        self._record_epoch_cost(member_logs)
+        self.budget.spend(epochs_run)
+        pipeline = self._pipeline(config, transforms, False)
+        report.finish(self.evidence, trained.probabilities, pipeline)
+        # What a step does after training, twice (the best model's build is of that size).
+        self.budget.reserve = max(
+            self.budget.reserve,
+            2 * (time.monotonic() - after_training + trained.predict_seconds),
+        )
+        return best_epochs
+
+    def _append_step(self, step, report, kept_as_it_is):
         self.steps.append(step)
         self._step_report = report  # `_judge` records the decision in the step's run
-        if parent is None:
+        if kept_as_it_is:
             report.record(step)  # the baseline is kept as it is
         self._step_seconds.append(step.seconds)
         self._announce(
-            f"    accuracy {step.val_accuracy:.4f} in {epochs_run} epochs, {step.seconds:.1f}s"
+            f"    accuracy {step.val_accuracy:.4f} in {step.epochs} epochs, {step.seconds:.1f}s"
             f" ({self.budget.describe()})"
         )
-        return outcome
 
     def train_members(self, request, observers=(), budget=None, resume=None):
         """Trains the members `request` describes: one step's training, what executors run.

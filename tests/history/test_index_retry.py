@@ -91,3 +91,35 @@ def test_a_writer_waits_for_another_processs_write_lock(tmp_path):
     finally:
         holder.close()
         connection.close()
+
+
+@pytest.mark.parametrize("journal_bytes, immutable", [(None, True), (0, True), (32, False)])
+def test_a_read_only_index_is_read_immutable_only_without_committed_journal(
+    tmp_path, monkeypatch, journal_bytes, immutable
+):
+    """On a read-only filesystem SQLite cannot open a WAL index read-only ("unable to open":
+    no `-shm` can be made); the index is then read as immutable, unless the journal holds
+    committed changes (immutable reading would miss them). An empty journal holds none."""
+    path = str(tmp_path / "index.sqlite")
+    index.connect(path, create=True).close()
+    if journal_bytes is not None:
+        with open(f"{path}-wal", "wb") as journal:
+            journal.write(b"\0" * journal_bytes)
+    opened = []
+    checked = index._checked_connection
+
+    def read_only_filesystem(uri):
+        opened.append(uri)
+        if "immutable=1" not in uri:
+            raise sqlite3.OperationalError("unable to open database file")
+        return checked(uri)
+
+    monkeypatch.setattr(index.os, "access", lambda *_: False)  # root may write anywhere
+    monkeypatch.setattr(index, "_checked_connection", read_only_filesystem)
+    if immutable:
+        index.connect_readonly(path).close()
+        assert opened[-1].endswith("?mode=ro&immutable=1")
+    else:
+        with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+            index.connect_readonly(path)
+        assert len(opened) == 1

@@ -39,6 +39,19 @@ def test_hue_and_saturation_match_tf_image():
     np.testing.assert_allclose(actual, expected, atol=1e-4)
 
 
+def test_saturation_above_one_saturates_as_tf_image_and_inputs_are_clipped_first():
+    images = np.random.default_rng(3).random((2, 6, 6, 3)).astype(np.float32)
+    images[:, 0, 0] = [1.3, -0.2, 0.5]  # outside [0, 1]: read as its clipped colour
+    clipped = np.clip(images, 0.0, 1.0)
+    actual = photometric.adjust_hue_saturation(images, [0.0, 0.0], [1.8, 3.0])
+    expected = np.stack(
+        [tf.image.adjust_saturation(clipped[0], 1.8), tf.image.adjust_saturation(clipped[1], 3.0)]
+    )
+    np.testing.assert_allclose(actual, expected, atol=1e-4)
+    hsv = tf.image.rgb_to_hsv(actual).numpy()
+    assert hsv[..., 1].max() == pytest.approx(1.0) and hsv[..., 1].min() >= 0.0
+
+
 def test_channel_shift_clips_to_each_images_own_range():
     images = np.stack([np.full((2, 2, 1), 0.2), np.full((2, 2, 1), 0.8)]).astype(np.float32)
     images[0, 0, 0] = 0.6

@@ -65,3 +65,7 @@ def test_erase_boxes_fills_exactly_the_box():
     expected = np.ones((2, 4, 5))
     expected[0, 1:3, 2:5] = 0.5
     np.testing.assert_array_equal(out.numpy()[..., 0], expected)
+    inner = photometric.erase_boxes(tf.ones([1, 4, 5, 1]), [1], [1], [2], [2], 0.0)
+    expected = np.ones((4, 5))
+    expected[1:3, 1:3] = 0.0  # a box inside the image: no row or column beyond it
+    np.testing.assert_array_equal(inner.numpy()[0, ..., 0], expected)

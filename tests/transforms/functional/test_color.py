@@ -180,3 +180,20 @@ def test_conversions_work_inside_tf_function_with_unknown_sizes():
     lab, hsv, gray = convert(rgb)
     np.testing.assert_allclose(lab, skcolor.rgb2lab(rgb.astype(np.float64)), atol=1e-3)
     assert hsv.shape == (7, 9, 3) and gray.shape == (7, 9, 1)
+
+
+def test_a_single_pixel_converts_both_ways_as_in_skimage():
+    """Any rank with 3 channels last, a single `[r, g, b]` pixel (rank 1) included."""
+    pixel = np.array([0.2, 0.4, 0.6])
+    lab = F.rgb_to_lab(pixel).numpy()
+    np.testing.assert_allclose(lab, skcolor.rgb2lab(pixel[None, None])[0, 0], atol=1e-3)
+    np.testing.assert_allclose(F.lab_to_rgb(lab).numpy(), pixel, atol=1e-4)
+    hsv = F.rgb_to_hsv(pixel).numpy()
+    np.testing.assert_allclose(hsv, skcolor.rgb2hsv(pixel[None, None])[0, 0], atol=1e-6)
+    np.testing.assert_allclose(F.hsv_to_rgb(hsv).numpy(), pixel, atol=1e-6)
+
+
+@pytest.mark.parametrize("inverse", [F.lab_to_rgb, F.hsv_to_rgb, F.yuv_to_rgb])
+def test_an_inverse_conversion_refuses_a_scalar_with_the_channel_message(inverse):
+    with pytest.raises(ValueError, match=r"`images` must have 3 channels on the last axis"):
+        inverse(tf.constant(0.5))

@@ -348,7 +348,7 @@ def kit_improve(task, train, validation, test, seed, budget_seconds):
     keras.utils.set_random_seed(seed)
     with tempfile.TemporaryDirectory() as logdir:
         result = kit.improve(
-            tutorial_cnn, train, validation, budget=f"{max(1.0, budget_seconds):.0f}s",
+            tutorial_cnn, train, validation, budget=f"{max(1.0, budget_seconds):.3f}s",
             logdir=logdir, seed=seed, verbose=VERBOSE,
         )  # fmt: skip
         return accuracy_on(result.best_model, test)  # the model takes raw images

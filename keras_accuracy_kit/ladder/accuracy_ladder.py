@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_accuracy_kit._core import elements
 from keras_accuracy_kit._core.announce import announce
 from keras_accuracy_kit._core.checks import ensure_writable_directory
 from keras_accuracy_kit._core.live_line import EpochStatus, LiveLine
@@ -339,10 +340,12 @@ class _Ladder:
         for rung in (rung for rung in RUNGS if rung.name in self.tricks):
             best = self._climb(rung, best)
         best = self._finish(best)
+        best_model = self._deployable(best)
+        self._make_ready(best_model)
         self._announce(f"kit.improve: best accuracy {best.accuracy(self.labels):.4f}\n")
         self._announce(f"To see the curves and the ladder: tensorboard --logdir {self.logdir}")
         return ImproveResult(
-            best_model=self._deployable(best),
+            best_model=best_model,
             best_accuracy=best.accuracy(self.labels),
             best_transforms=best.transforms,
             steps=self.steps,
@@ -1131,6 +1134,17 @@ class _Ladder:
         if getattr(first, "optimizer", None) is not None:  # ready for `evaluate` and more `fit`
             model.compile(optimizer=members_lib.fresh_optimizer(first), loss=first.loss, metrics=["accuracy"])
         return model
+
+    def _make_ready(self, model):
+        """Traces `model.predict` on validation images, inside the budget.
+
+        The first `predict` of a model traces it: seconds for an ensemble or TTA (every
+        member is traced), which would otherwise fall on your first call, outside the
+        budget. Two batch sizes in one call make Keras trace the graph for any batch size
+        (its `reduce_retracing`), which your batches then reuse.
+        """
+        images = elements.take_images(self.validation, 3, _OWNER)
+        model.predict(images, batch_size=max(1, int(images.shape[0]) - 1), verbose=0)
 
     def _fresh_members(self, config, num_members, seed_offset):
         """`(joint, members)`: newly initialised members of `config`, trained together.

@@ -194,6 +194,26 @@ def test_the_best_model_with_ensemble_and_tta_loads_in_a_fresh_process(tmp_path)
     )
 
 
+def test_the_best_model_is_traced_for_any_batch_size_before_it_is_returned(tmp_path):
+    """An ensemble's first `predict` traces every member: the ladder pays it inside its
+    budget, for any batch size, so your first call does not."""
+    (x, y), (vx, vy) = _digits(per_class=3)
+    ladder = accuracy_ladder._Ladder(
+        model=_dense, train=(x, y), validation=(vx, vy), tricks=[], budget=None,
+        logdir=str(tmp_path / "runs"), directory=None, epochs=1, backbone=None,
+        batch_size=32, min_delta="auto", class_names=None, refit=False, folds="auto",
+        ensemble=True, tta=False, seed=0, verbose=0,
+    )  # fmt: skip
+    outcome = ladder._train_step("baseline", "test", Config(epochs=1))
+    model = ladder._deployable(outcome)
+    assert model.predict_function is None  # nothing traced yet
+    ladder._make_ready(model)
+    traced = model.predict_function.experimental_get_tracing_count()
+    for batch_size in (7, 64):
+        model.predict(vx, batch_size=batch_size, verbose=0)
+    assert model.predict_function.experimental_get_tracing_count() == traced
+
+
 def test_pipelines_keep_the_data_value_range_after_kit_transforms(tmp_path):
     ladder = accuracy_ladder._Ladder(
         model=_dense, train=_digits(3)[0], validation=_digits(3)[1], tricks="auto",

@@ -24,6 +24,15 @@ def _same_choice(value, choice):
     return type(value) is type(choice) and value == choice
 
 
+def _is_allowed(value, allow):
+    return any(_same_choice(value, other) for other in allow)
+
+
+def _or_allowed(allow):
+    """`"'auto' or "` for `allow=("auto",)`: the allowed values put before an expectation."""
+    return "".join(f"{other!r} or " for other in allow)
+
+
 def check_choice(owner, arg, value, choices):
     """Returns `value` if it is one of `choices`, else raises a ValueError listing them.
 
@@ -54,7 +63,7 @@ def check_jit_compile(owner, jit_compile):
     )
 
 
-def check_bool(owner, arg, value, error=TypeError):
+def check_bool(owner, arg, value, error=TypeError, allow=()):
     """Returns `value` as a bool if it is True or False (numpy's too), else raises `error`.
 
     Args:
@@ -63,21 +72,27 @@ def check_bool(owner, arg, value, error=TypeError):
         value: The value to check.
         error: The exception class raised. Defaults to `TypeError` (`ValueError` where a
             class has always raised that).
+        allow: Tuple. Other values accepted and returned as they are, e.g. `("auto",)`.
+            Defaults to `()`.
 
     Example:
 
-    >>> check_bool("Demo", "save_last", True)
-    True
+    >>> check_bool("Demo", "save_last", True), check_bool("Demo", "cache", "auto", allow=("auto",))
+    (True, 'auto')
     """
+    if _is_allowed(value, allow):
+        return value
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
+    others = "".join(f"{other!r}, " for other in allow)
+    passes = "".join(f"{arg}={other!r}, " for other in allow)
     raise error(
-        f"{owner}: `{arg}` must be True or False. Received: {arg}={value!r}. Pass {arg}=True "
-        f"or {arg}=False."
+        f"{owner}: `{arg}` must be {others}True or False. Received: {arg}={value!r}. Pass "
+        f"{passes}{arg}=True or {arg}=False."
     )
 
 
-def check_int(owner, arg, value, minimum=1, example=None):
+def check_int(owner, arg, value, minimum=1, example=None, allow=()):
     """Returns `value` as an int if it is an integer of at least `minimum`, else raises.
 
     The hint names this argument's own example (`e.g. epochs=10`), never a generic one.
@@ -88,20 +103,27 @@ def check_int(owner, arg, value, minimum=1, example=None):
         value: The value to check.
         minimum: Int. The smallest valid value. Defaults to `1`.
         example: Optional. A good value of this argument, shown in the error.
+        allow: Tuple. Other values accepted and returned as they are, e.g. `("auto",)`
+            or `(None,)`. Defaults to `()`.
 
     Example:
 
     >>> check_int("Demo", "min_blocks", 0, minimum=0)
     0
+    >>> check_int("Demo", "head_epochs", "auto", minimum=0, allow=("auto",))
+    'auto'
     """
+    if _is_allowed(value, allow):
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
         expectation = {1: "a positive integer", 0: "a non-negative integer"}.get(
             minimum, f"an integer of at least {minimum}"
         )
         hint = f", e.g. {arg}={example!r}" if example is not None else ""
         raise ValueError(
-            f"{owner}: `{arg}` must be {expectation}. Received: {arg}={value!r}. "
-            f"Pass a whole number of at least {minimum}{hint}."
+            f"{owner}: `{arg}` must be {_or_allowed(allow)}{expectation}. Received: "
+            f"{arg}={value!r}. Pass {_or_allowed(allow)}a whole number of at least "
+            f"{minimum}{hint}."
         )
     return int(value)
 
@@ -118,7 +140,7 @@ def _is_finite_number(value):
 
 
 def check_number(owner, arg, value, low=None, high=None, open_low=False, open_high=False,
-                 expectation=None, fix=""):  # fmt: skip
+                 expectation=None, fix="", allow=()):  # fmt: skip
     """Returns `value` as a float if it is a finite real number within the bounds, else
     raises a ValueError with this argument's own expectation and fix.
 
@@ -129,14 +151,18 @@ def check_number(owner, arg, value, low=None, high=None, open_low=False, open_hi
         low, high: Optional floats. The bounds.
         open_low, open_high: Bools. Whether the bound itself is excluded.
         expectation: Optional string, e.g. `"a number in (0, 1)"`. Defaults to one built
-            from the bounds.
+            from the bounds (and `allow`).
         fix: String. How to fix it, e.g. `"E.g. factor=0.5 halves the rate."`.
+        allow: Tuple. Other values accepted and returned as they are, e.g. `("auto",)`.
+            Defaults to `()`.
 
     Example:
 
     >>> check_number("Demo", "factor", 0.5, low=0, high=1, open_low=True, open_high=True)
     0.5
     """
+    if _is_allowed(value, allow):
+        return value
     ok = _is_finite_number(value)
     if ok and low is not None:
         ok = value > low if open_low else value >= low
@@ -147,16 +173,28 @@ def check_number(owner, arg, value, low=None, high=None, open_low=False, open_hi
     if expectation is None:
         left = "(" if open_low else "["
         right = ")" if open_high else "]"
-        expectation = f"a finite number in {left}{low if low is not None else '-inf'}, "
+        expectation = f"{_or_allowed(allow)}a finite number in {left}"
+        expectation += f"{low if low is not None else '-inf'}, "
         expectation += f"{high if high is not None else 'inf'}{right}"
     raise ValueError(
         f"{owner}: `{arg}` must be {expectation}. Received: {arg}={value!r}. {fix}".rstrip()
     )
 
 
-def check_pair(owner, arg, value, minimum=-math.inf, example=None, allow_none=False):
+def _is_number_pair(value):
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(_is_finite_number(v) for v in value)
+    )
+
+
+def check_pair(owner, arg, value, minimum=-math.inf, example=None, allow_none=False,
+               open_minimum=False, strict=False, expectation=None):  # fmt: skip
     """Returns `value` as a list `[low, high]` of floats if it is a pair of finite numbers
     with `minimum <= low <= high` (or None, if `allow_none`), else raises a ValueError.
+
+    An inverted pair is told to swap its ends; any other bad pair gets `example`.
 
     Args:
         owner: String. Name used in error messages.
@@ -165,26 +203,136 @@ def check_pair(owner, arg, value, minimum=-math.inf, example=None, allow_none=Fa
         minimum: Float. The smallest valid `low`. Defaults to no bound.
         example: Optional string. A good value of this argument, shown in the error.
         allow_none: Bool. Whether None is valid (and returned). Defaults to `False`.
+        open_minimum: Bool. Whether `low` must be above `minimum` (`minimum < low`).
+            Defaults to `False`.
+        strict: Bool. Whether `low < high` (an increasing pair, e.g. a search range).
+            Defaults to `False` (`low <= high`).
+        expectation: Optional string. What `arg` must be, e.g. `"a positive float or a
+            pair (low, high) with 0 < low < high"` where a single number is valid too.
+            Defaults to one built from the bounds.
 
     Example:
 
     >>> check_pair("Demo", "brightness_range", (0.8, 1.2), minimum=0)
     [0.8, 1.2]
+    >>> check_pair("Demo", "learning_rate", (1e-4, 1e-2), minimum=0, open_minimum=True,
+    ...            strict=True)
+    [0.0001, 0.01]
     """
     if value is None and allow_none:
         return None
-    if (
-        isinstance(value, (list, tuple))
-        and len(value) == 2
-        and all(_is_finite_number(v) for v in value)
-        and minimum <= value[0] <= value[1]
-    ):
-        return [float(v) for v in value]
-    bound = f"{minimum} <= low <= high" if minimum != -math.inf else "low <= high"
-    hint = f"; e.g. {arg}={example}" if example is not None else ""
+    if _is_number_pair(value):
+        low, high = value
+        above_minimum = minimum < low if open_minimum else minimum <= low
+        if above_minimum and (low < high if strict else low <= high):
+            return [float(low), float(high)]
+    if expectation is None:
+        first = "" if minimum == -math.inf else f"{minimum} {'<' if open_minimum else '<='} "
+        bound = f"{first}low {'<' if strict else '<='} high"
+        expectation = f"{'None or ' if allow_none else ''}a pair (low, high) with {bound}"
+    inverted = _is_number_pair(value) and value[0] > value[1]
+    if inverted:
+        fix = "Swap an inverted pair" + (f"; e.g. {arg}={example}" if example else "")
+    else:
+        fix = f"E.g. {arg}={example}" if example else "Pass two finite numbers"
     raise ValueError(
-        f"{owner}: `{arg}` must be {'None or ' if allow_none else ''}a pair (low, high) with "
-        f"{bound}. Received: {arg}={value!r}. Swap an inverted pair{hint}."
+        f"{owner}: `{arg}` must be {expectation}. Received: {arg}={value!r}. {fix}."
+    )
+
+
+def check_ordered(owner, low_arg, low, high_arg, high, fix=None):
+    """Checks that the argument `low_arg` is at most the argument `high_arg`.
+
+    For two arguments bounding one range, each checked on its own before (e.g.
+    `min_blocks` and `max_blocks`).
+
+    Args:
+        owner: String. Name used in error messages.
+        low_arg, high_arg: Strings. The arguments' names.
+        low, high: Numbers. Their values.
+        fix: Optional string. How to fix it. Defaults to swapping the two values.
+
+    Example:
+
+    >>> check_ordered("Demo", "min_blocks", 1, "max_blocks", 6)
+    """
+    if low <= high:
+        return
+    if fix is None:
+        fix = f"Swap them, e.g. {low_arg}={high!r}, {high_arg}={low!r}."
+    raise ValueError(
+        f"{owner}: `{low_arg}` must be at most `{high_arg}`. Received: {low_arg}={low!r}, "
+        f"{high_arg}={high!r}. {fix}"
+    )
+
+
+def check_list(owner, arg, value, is_item, items, example, allow_none=False,
+               allow_empty=False, single=False):  # fmt: skip
+    """Returns `value` as a list if it is a list or tuple whose every item passes `is_item`.
+
+    The error names the items that fail, so the fix is to remove them.
+
+    Args:
+        owner: String. Name used in error messages.
+        arg: String. The argument's name.
+        value: The value to check.
+        is_item: Function `item -> bool`. Whether one item is valid.
+        items: String. What the items must be, e.g. `"positive integers (pixels)"`.
+        example: String. A good value of this argument, shown in the error.
+        allow_none: Bool. Whether None is valid (and returned). Defaults to `False`.
+        allow_empty: Bool. Whether an empty list is valid. Defaults to `False`.
+        single: Bool. Whether one item that is not a list or tuple stands for a list of
+            one (`sizes=32` as `sizes=[32]`). Defaults to `False`.
+
+    Example:
+
+    >>> check_list("Demo", "sizes", 32, lambda s: s > 0, "positive sizes", "(32, 64)",
+    ...            single=True)
+    [32]
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (list, tuple)):
+        values = list(value)
+    elif single and not isinstance(value, np.ndarray):
+        values = [value]
+    else:
+        values = None
+    bad = [item for item in values if not is_item(item)] if values is not None else []
+    if values is not None and not bad and (values or allow_empty):
+        return values
+    expectation = f"{'None or ' if allow_none else ''}a {'' if allow_empty else 'non-empty '}"
+    remove = f"Remove {bad!r}, or pass" if bad else "Pass"
+    raise ValueError(
+        f"{owner}: `{arg}` must be {expectation}list of {items}. Received: {arg}={value!r}. "
+        f"{remove} e.g. {arg}={example}."
+    )
+
+
+def check_choices(owner, arg, value, choices, example, **options):
+    """`check_list` whose items must each be one of `choices` (listed in the error).
+
+    Args:
+        owner: String. Name used in error messages.
+        arg: String. The argument's name.
+        value: The value to check.
+        choices: Sequence. The valid items.
+        example: String. A good value of this argument, shown in the error.
+        **options: `allow_none`, `allow_empty`, `single`, as in `check_list`.
+
+    Example:
+
+    >>> check_choices("Demo", "color_spaces", ("rgb", "lab"), ("rgb", "lab", "hsv"), "('rgb',)")
+    ['rgb', 'lab']
+    """
+    return check_list(
+        owner,
+        arg,
+        value,
+        lambda item: _is_allowed(item, choices),
+        f"{sorted(choices)}",
+        example,
+        **options,
     )
 
 

@@ -92,7 +92,7 @@ def check_bool(owner, arg, value, error=TypeError, allow=()):
     )
 
 
-def check_int(owner, arg, value, minimum=1, example=None, allow=()):
+def check_int(owner, arg, value, minimum=1, example=None, allow=(), expectation=None):
     """Returns `value` as an int if it is an integer of at least `minimum`, else raises.
 
     The hint names this argument's own example (`e.g. epochs=10`), never a generic one.
@@ -105,6 +105,9 @@ def check_int(owner, arg, value, minimum=1, example=None, allow=()):
         example: Optional. A good value of this argument, shown in the error.
         allow: Tuple. Other values accepted and returned as they are, e.g. `("auto",)`
             or `(None,)`. Defaults to `()`.
+        expectation: Optional string. What an int of `arg` means, e.g. `"a positive
+            number of top layers"`. Defaults to "a positive integer" (or as `minimum`
+            says).
 
     Example:
 
@@ -116,9 +119,10 @@ def check_int(owner, arg, value, minimum=1, example=None, allow=()):
     if _is_allowed(value, allow):
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        expectation = {1: "a positive integer", 0: "a non-negative integer"}.get(
-            minimum, f"an integer of at least {minimum}"
-        )
+        if expectation is None:
+            expectation = {1: "a positive integer", 0: "a non-negative integer"}.get(
+                minimum, f"an integer of at least {minimum}"
+            )
         hint = f", e.g. {arg}={example!r}" if example is not None else ""
         raise ValueError(
             f"{owner}: `{arg}` must be {_or_allowed(allow)}{expectation}. Received: "
@@ -268,7 +272,8 @@ def check_ordered(owner, low_arg, low, high_arg, high, fix=None):
 
 def check_list(owner, arg, value, is_item, items, example, allow_none=False,
                allow_empty=False, single=False):  # fmt: skip
-    """Returns `value` as a list if it is a list or tuple whose every item passes `is_item`.
+    """Returns `value` as a list if it is a list, tuple (or other iterable, but not a
+    string) whose every item passes `is_item`.
 
     The error names the items that fail, so the fix is to remove them.
 
@@ -281,8 +286,8 @@ def check_list(owner, arg, value, is_item, items, example, allow_none=False,
         example: String. A good value of this argument, shown in the error.
         allow_none: Bool. Whether None is valid (and returned). Defaults to `False`.
         allow_empty: Bool. Whether an empty list is valid. Defaults to `False`.
-        single: Bool. Whether one item that is not a list or tuple stands for a list of
-            one (`sizes=32` as `sizes=[32]`). Defaults to `False`.
+        single: Bool. Whether one item (a string, or anything not iterable) stands for a
+            list of one (`sizes=32` as `sizes=[32]`). Defaults to `False`.
 
     Example:
 
@@ -292,12 +297,12 @@ def check_list(owner, arg, value, is_item, items, example, allow_none=False,
     """
     if value is None and allow_none:
         return None
-    if isinstance(value, (list, tuple)):
-        values = list(value)
-    elif single and not isinstance(value, np.ndarray):
-        values = [value]
-    else:
+    try:
+        values = None if isinstance(value, (str, bytes)) else list(value)
+    except TypeError:  # not iterable
         values = None
+    if values is None and single:
+        values = [value]
     bad = [item for item in values if not is_item(item)] if values is not None else []
     if values is not None and not bad and (values or allow_empty):
         return values
@@ -333,6 +338,51 @@ def check_choices(owner, arg, value, choices, example, **options):
         f"{sorted(choices)}",
         example,
         **options,
+    )
+
+
+def _is_dimension(value, allow_unknown):
+    if value is None:
+        return allow_unknown
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0
+
+
+def check_shape(owner, arg, value, names=None, fix="", allow_unknown=False):
+    """Returns `value` as a tuple if it is the shape of one input: positive ints, one per
+    name in `names` if given.
+
+    Args:
+        owner: String. Name used in error messages.
+        arg: String. The argument's name.
+        value: The value to check: a list, tuple or other sequence of ints.
+        names: Optional tuple of strings, e.g. `("height", "width", "channels")`. The
+            dimensions, in order; their number is the required rank. Defaults to any rank.
+        fix: String. How to fix it, e.g. `"E.g. input_shape=(32, 32, 3)."`.
+        allow_unknown: Bool. Whether a dimension may be None (any size). Defaults to
+            `False`.
+
+    Example:
+
+    >>> check_shape("Demo", "input_shape", [32, 32, 3], names=("height", "width", "channels"))
+    (32, 32, 3)
+    """
+    try:
+        shape = None if isinstance(value, (str, bytes)) else tuple(value)
+    except TypeError:
+        shape = None
+    if (
+        shape
+        and (names is None or len(shape) == len(names))
+        and all(_is_dimension(d, allow_unknown) for d in shape)
+    ):
+        return tuple(None if d is None else int(d) for d in shape)
+    kind = "positive integers or None" if allow_unknown else "positive integers"
+    if names:
+        expectation = f"({', '.join(names)}), the shape of one input: {len(names)} {kind}"
+    else:
+        expectation = f"a tuple of {kind}, the shape of one input"
+    raise ValueError(
+        f"{owner}: `{arg}` must be {expectation}. Received: {arg}={value!r}. {fix}".rstrip()
     )
 
 

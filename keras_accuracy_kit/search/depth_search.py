@@ -1,7 +1,5 @@
 """DepthSearch: how many blocks the model needs, searched without stale hyper-parameters."""
 
-import numbers
-
 import keras
 
 from keras_accuracy_kit._core import checks
@@ -76,19 +74,16 @@ class DepthSearch(keras_tuner.HyperModel):
         self._block_fn = blocks_lib.get_block(owner, block)
         self.min_blocks = checks.check_int(owner, "min_blocks", min_blocks, minimum=0, example=1)
         self.max_blocks = checks.check_int(owner, "max_blocks", max_blocks, example=6)
-        if self.min_blocks > self.max_blocks:
-            raise ValueError(
-                f"{owner}: `min_blocks` must be at most `max_blocks`. Received: "
-                f"min_blocks={min_blocks!r}, max_blocks={max_blocks!r}. Swap them, e.g. "
-                f"min_blocks={max_blocks!r}, max_blocks={min_blocks!r}."
-            )
+        checks.check_ordered(owner, "min_blocks", self.min_blocks, "max_blocks", self.max_blocks)
         if not (callable(head) or head in HEADS):
             raise ValueError(
                 f"{owner}: `head` must be one of {list(HEADS)} or a function "
                 f"`head(hp, x) -> x`. Received: head={head!r}."
             )
         self.head = head
-        self.input_shape = _input_shape(owner, input_shape)
+        self.input_shape = checks.check_shape(
+            owner, "input_shape", input_shape, fix="E.g. input_shape=(32, 32, 3)."
+        )
         self.num_classes = checks.check_int(
             owner, "num_classes", num_classes, minimum=2, example=10
         )
@@ -162,38 +157,16 @@ def _qualname(function):
     return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', function)}"
 
 
-def _input_shape(owner, input_shape):
-    try:
-        shape = tuple(input_shape)
-    except TypeError:
-        shape = ()
-    if not shape or any(
-        isinstance(d, bool) or not isinstance(d, numbers.Integral) or d <= 0 for d in shape
-    ):
-        raise ValueError(
-            f"{owner}: `input_shape` must be a tuple of positive ints, the shape of one "
-            f"input. Received: input_shape={input_shape!r}. E.g. input_shape=(32, 32, 3)."
-        )
-    return tuple(int(d) for d in shape)
-
-
 def _learning_rate(owner, learning_rate):
+    expectation = "a positive float or a pair (low, high) with 0 < low < high"
+    fix = "E.g. learning_rate=(1e-4, 1e-2) to search it."
     if isinstance(learning_rate, (tuple, list)):
-        values = tuple(learning_rate)
-        if (
-            len(values) == 2
-            and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
-            and 0 < values[0] < values[1]
-        ):
-            return (float(values[0]), float(values[1]))
-    elif (
-        isinstance(learning_rate, numbers.Real)
-        and not isinstance(learning_rate, bool)
-        and learning_rate > 0
-    ):
-        return float(learning_rate)
-    raise ValueError(
-        f"{owner}: `learning_rate` must be a positive float or a pair (low, high) with "
-        f"0 < low < high. Received: learning_rate={learning_rate!r}. E.g. "
-        "learning_rate=(1e-4, 1e-2) to search it."
-    )
+        pair = checks.check_pair(
+            owner, "learning_rate", learning_rate, minimum=0, open_minimum=True, strict=True,
+            example="(1e-4, 1e-2)", expectation=expectation,
+        )  # fmt: skip
+        return tuple(pair)
+    return checks.check_number(
+        owner, "learning_rate", learning_rate, low=0, open_low=True, expectation=expectation,
+        fix=fix,
+    )  # fmt: skip

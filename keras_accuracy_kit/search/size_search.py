@@ -186,31 +186,32 @@ class SizeSearch(keras_tuner.HyperModel):
         }
 
 
+def _is_size(size):
+    return isinstance(size, numbers.Integral) and not isinstance(size, bool) and size > 0
+
+
+def _is_strength(strength):
+    return (
+        isinstance(strength, numbers.Real)
+        and not isinstance(strength, bool)
+        and 0 <= strength <= 1  # False for NaN
+    )
+
+
 def _sizes(owner, sizes):
-    values = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
-    bad = [
-        s for s in values if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s <= 0
-    ]
-    if not values or bad:
-        raise ValueError(
-            f"{owner}: `sizes` must be a non-empty list of positive integers (pixels). "
-            f"Received: sizes={sizes!r}. Remove {bad or 'nothing'} or pass e.g. "
-            "sizes=(28, 32, 64, 128)."
-        )
+    values = checks.check_list(
+        owner, "sizes", sizes, _is_size, "positive integers (pixels)", "(28, 32, 64, 128)",
+        single=True,
+    )  # fmt: skip
     return tuple(sorted({int(s) for s in values}))
 
 
 def _color_spaces(owner, color_spaces, channels):
-    if color_spaces is None:
-        return None
-    values = [color_spaces] if isinstance(color_spaces, str) else list(color_spaces)
-    unknown = [c for c in values if c not in COLOR_SPACES]
-    if not values or unknown:
-        raise ValueError(
-            f"{owner}: `color_spaces` must be a non-empty list of {sorted(COLOR_SPACES)}. "
-            f"Received: color_spaces={color_spaces!r}. Pick from the listed names."
-        )
-    if channels != 3 and values != ["rgb"]:
+    values = checks.check_choices(
+        owner, "color_spaces", color_spaces, COLOR_SPACES, "('rgb', 'lab')", allow_none=True,
+        single=True,
+    )  # fmt: skip
+    if values is not None and channels != 3 and values != ["rgb"]:
         raise ValueError(
             f"{owner}: `color_spaces` needs RGB images (3 channels). Received: "
             f"color_spaces={color_spaces!r} with channels={channels}. Leave "
@@ -220,14 +221,8 @@ def _color_spaces(owner, color_spaces, channels):
 
 
 def _strengths(owner, strengths):
-    if strengths is None:
-        return None
-    values = list(strengths) if isinstance(strengths, (list, tuple)) else [strengths]
-    if not values or any(
-        isinstance(s, bool) or not isinstance(s, numbers.Real) or not 0 <= s <= 1 for s in values
-    ):
-        raise ValueError(
-            f"{owner}: `augment_strengths` must be a non-empty list of floats in [0, 1]. "
-            f"Received: augment_strengths={strengths!r}. E.g. augment_strengths=(0, 0.1, 0.2)."
-        )
-    return [float(s) for s in values]
+    values = checks.check_list(
+        owner, "augment_strengths", strengths, _is_strength, "floats in [0, 1]",
+        "(0, 0.1, 0.2)", allow_none=True, single=True,
+    )  # fmt: skip
+    return None if values is None else [float(s) for s in values]

@@ -3,7 +3,6 @@ slower, kept only when validation says it beats the head."""
 
 import contextlib
 import math
-import numbers
 
 import keras
 import numpy as np
@@ -182,7 +181,7 @@ def _fine_tune(
     unfreeze, optimizer, loss, metrics, callbacks, verbose, head_lr, head_l2,
     fine_tune_epochs, cache, monitor, patience, min_delta, seed, weighted_metrics,
 ):  # fmt: skip
-    _check_arguments(
+    cache = _check_arguments(
         head_epochs, epochs, base_lr, backbone_lr_ratio, unfreeze, head_lr, head_l2,
         fine_tune_epochs, cache, patience, min_delta,
     )  # fmt: skip
@@ -671,27 +670,15 @@ def _make_optimizer(optimizer, learning_rate):
     return optimizer(learning_rate=float(learning_rate))
 
 
-def _is_count(value, minimum=0):
-    return (
-        not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
-    )
-
-
 def _check_arguments(
     head_epochs, epochs, base_lr, backbone_lr_ratio, unfreeze, head_lr, head_l2,
     fine_tune_epochs, cache, patience, min_delta,
 ):  # fmt: skip
-    for arg, value in (("head_epochs", head_epochs), ("fine_tune_epochs", fine_tune_epochs)):
-        if value != "auto" and not _is_count(value):
-            raise ValueError(
-                f"{_OWNER}: `{arg}` must be 'auto' or a non-negative integer. Received: "
-                f"{arg}={value!r}."
-            )
-    if epochs is not None and not _is_count(epochs):
-        raise ValueError(
-            f"{_OWNER}: `epochs` must be None or a non-negative integer. Received: "
-            f"epochs={epochs!r}."
-        )
+    """Raises on the first bad argument; returns `cache` as 'auto', True or False."""
+    checks.check_int(_OWNER, "head_epochs", head_epochs, minimum=0, example=20, allow=("auto",))
+    checks.check_int(_OWNER, "fine_tune_epochs", fine_tune_epochs, minimum=0, example=30,
+                     allow=("auto",))  # fmt: skip
+    checks.check_int(_OWNER, "epochs", epochs, minimum=0, example=50, allow=(None,))
     if epochs is not None and head_epochs != "auto" and epochs < head_epochs:
         raise ValueError(
             f"{_OWNER}: `epochs` counts both phases and must be >= `head_epochs`. Received: "
@@ -704,20 +691,11 @@ def _check_arguments(
     ):
         checks.check_number(_OWNER, arg, value, low=0, open_low=True,
                             expectation="a positive number")  # fmt: skip
-    if head_l2 != "auto" and (
-        isinstance(head_l2, bool) or not isinstance(head_l2, numbers.Real) or not head_l2 >= 0
-    ):
-        raise ValueError(
-            f"{_OWNER}: `head_l2` must be 'auto' or a number >= 0. Received: "
-            f"head_l2={head_l2!r}. Pass 0 for no penalty."
-        )
-    if unfreeze != "all" and not _is_count(unfreeze, minimum=1):
-        raise ValueError(
-            f"{_OWNER}: `unfreeze` must be 'all' or a positive number of top layers. "
-            f"Received: unfreeze={unfreeze!r}."
-        )
-    if not (cache is True or cache is False or cache == "auto"):
-        raise ValueError(
-            f"{_OWNER}: `cache` must be 'auto', True or False. Received: cache={cache!r}."
-        )
+    checks.check_number(_OWNER, "head_l2", head_l2, low=0, allow=("auto",),
+                        expectation="'auto' or a finite number >= 0",
+                        fix="Pass 0 for no penalty.")  # fmt: skip
+    checks.check_int(_OWNER, "unfreeze", unfreeze, example=2, allow=("all",),
+                     expectation="a positive number of top layers")  # fmt: skip
+    cache = checks.check_bool(_OWNER, "cache", cache, error=ValueError, allow=("auto",))
     checks.check_int(_OWNER, "patience", patience, example=3)
+    return cache

@@ -181,3 +181,62 @@ def test_choices_accepts_lists_of_the_choices_and_names_the_others(value):
 def test_choices_does_not_compare_arrays_element_by_element():
     with pytest.raises(ValueError, match=r"Remove \[array\(\[1, 2\]\)\]"):
         checks.check_choices("Demo", "names", [np.array([1, 2])], CHOICES, "('rgb',)")
+
+
+@given(value=st.one_of(st.integers(), st.text(max_size=3)))
+def test_list_reads_any_iterable_but_a_string_as_its_items(value):
+    assert checks.check_list("Demo", "a", range(1, 4), _positive, "x", "(1,)") == [1, 2, 3]
+    assert checks.check_list("Demo", "a", {5}, _positive, "x", "(1,)") == [5]
+    assert checks.check_list("Demo", "a", iter([2, 1]), _positive, "x", "(1,)") == [2, 1]
+    if isinstance(value, str):
+        with pytest.raises(ValueError) as raised:
+            checks.check_list("Demo", "a", value, lambda item: True, "x", "(1,)")
+        assert f"Received: a={value!r}. Pass e.g. a=(1,)." in str(raised.value)
+
+
+NAMES = ("height", "width", "channels")
+
+
+@given(
+    shape=st.lists(st.one_of(st.integers(-2, 40), st.none(), st.booleans()), max_size=5),
+    names=st.sampled_from([None, NAMES]),
+    allow_unknown=st.booleans(),
+)
+def test_shape_is_accepted_exactly_when_each_dimension_is_positive(shape, names, allow_unknown):
+    def valid(d):
+        if d is None:
+            return allow_unknown
+        return not isinstance(d, bool) and d > 0
+
+    ok = shape and (names is None or len(shape) == 3) and all(map(valid, shape))
+    arguments = dict(names=names, allow_unknown=allow_unknown, fix="E.g. input_shape=(8, 8, 1).")
+    if ok:
+        assert checks.check_shape("Demo", "input_shape", shape, **arguments) == tuple(shape)
+        return
+    with pytest.raises(ValueError) as raised:
+        checks.check_shape("Demo", "input_shape", shape, **arguments)
+    message = str(raised.value)
+    kind = "positive integers or None" if allow_unknown else "positive integers"
+    head = (
+        f"(height, width, channels), the shape of one input: 3 {kind}"
+        if names
+        else f"a tuple of {kind}, the shape of one input"
+    )
+    assert message == (
+        f"Demo: `input_shape` must be {head}. Received: input_shape={shape!r}. "
+        "E.g. input_shape=(8, 8, 1)."
+    )
+
+
+def test_shape_reads_numpy_and_tensorflow_shapes_as_python_ints():
+    import tensorflow as tf
+
+    got = checks.check_shape("Demo", "input_shape", np.array([8, 8, 1]), names=NAMES)
+    assert got == (8, 8, 1) and all(type(d) is int for d in got)
+    shape = tf.TensorShape([None, 8, 3])
+    got = checks.check_shape("Demo", "input_shape", shape, allow_unknown=True)
+    assert got == (None, 8, 3)
+    with pytest.raises(ValueError, match=r"Received: input_shape='8x8'\.$"):
+        checks.check_shape("Demo", "input_shape", "8x8")
+    with pytest.raises(ValueError, match=r"Received: input_shape=8\.$"):
+        checks.check_shape("Demo", "input_shape", 8)

@@ -88,8 +88,43 @@ def test_unknown_block_name_lists_the_known_ones():
         kit.search.DepthSearch("resnet")
 
 
+@pytest.mark.parametrize(
+    "arguments, match",
+    [
+        ({"min_blocks": 5, "max_blocks": 2}, r"Swap them, e\.g\. min_blocks=2, max_blocks=5\.$"),
+        ({"min_blocks": -1}, r"`min_blocks` must be a non-negative integer.*e\.g\. min_blocks=1"),
+        ({"input_shape": "32x32"}, r"Received: input_shape='32x32'\. E\.g\. input_shape=\(32,"),
+        ({"input_shape": ()}, r"`input_shape` must be a tuple of positive integers"),
+        ({"input_shape": (8, 8.0, 1)}, r"Received: input_shape=\(8, 8\.0, 1\)"),
+        ({"input_shape": (8, None, 1)}, r"Received: input_shape=\(8, None, 1\)"),
+        ({"learning_rate": (1e-2, 1e-4)}, r"0 < low < high\. .*Swap an inverted pair"),
+        ({"learning_rate": (1e-3, 1e-3)}, r"0 < low < high\. .*E\.g\. learning_rate=\(1e-4"),
+        ({"learning_rate": (0, 1e-2)}, r"Received: learning_rate=\(0, 0\.01\)\. E\.g\."),
+        ({"learning_rate": (1e-4, float("inf"))}, r"a positive float or a pair"),
+        ({"learning_rate": (1e-4, 1e-3, 1e-2)}, r"a positive float or a pair"),
+        ({"learning_rate": 0.0}, r"Received: learning_rate=0\.0\. E\.g\. learning_rate=\("),
+        ({"learning_rate": float("nan")}, r"a positive float or a pair"),
+        ({"learning_rate": True}, r"Received: learning_rate=True"),
+        ({"learning_rate": "1e-3"}, r"a positive float or a pair"),
+    ],
+)
+def test_each_bad_argument_gets_its_own_message(arguments, match):
+    with pytest.raises(ValueError, match=r"^DepthSearch: .*" + match):
+        kit.search.DepthSearch("dense", **arguments)
+
+
+def test_valid_arguments_are_kept_as_given():
+    depth = kit.search.DepthSearch(
+        "dense", 0, 1, input_shape=[np.int64(8), 8, 1], learning_rate=[1e-4, 1e-2]
+    )
+    assert (depth.min_blocks, depth.max_blocks) == (0, 1)
+    assert depth.input_shape == (8, 8, 1) and type(depth.input_shape[0]) is int
+    assert depth.learning_rate == (1e-4, 1e-2)
+    assert kit.search.DepthSearch("dense", learning_rate=np.float32(0.5)).learning_rate == 0.5
+
+
 def test_bad_input_shape_and_learning_rate_are_errors():
-    with pytest.raises(ValueError, match="`input_shape` must be a tuple of positive ints"):
+    with pytest.raises(ValueError, match="`input_shape` must be a tuple of positive integers"):
         kit.search.DepthSearch("conv", input_shape=(0, 8, 1))
     with pytest.raises(ValueError, match="`learning_rate` must be a positive float or a pair"):
         kit.search.DepthSearch("conv", learning_rate=(1e-2, 1e-4))

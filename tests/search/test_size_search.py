@@ -82,7 +82,7 @@ def test_sizes_must_be_positive():
 
 def test_colour_spaces_are_checked():
     with pytest.raises(
-        ValueError, match=r"`color_spaces` must be a non-empty list of \['grayscale'"
+        ValueError, match=r"`color_spaces` must be None or a non-empty list of \['grayscale'"
     ):
         kit.search.SizeSearch(sizes=(8,), color_spaces=("cmyk",))
     with pytest.raises(ValueError, match="needs RGB images"):
@@ -91,6 +91,38 @@ def test_colour_spaces_are_checked():
             hypermodel=kit.search.DepthSearch("conv", input_shape=(8, 8, 1)),
             color_spaces=("lab",),
         )
+
+
+@pytest.mark.parametrize(
+    "arguments, match",
+    [
+        ({"sizes": 0}, r"Received: sizes=0\. Remove \[0\], or pass e\.g\. sizes=\(28,"),
+        ({"sizes": (32, True, 8.0)}, r"Remove \[True, 8\.0\], or pass"),
+        ({"sizes": "32"}, r"`sizes` must be a non-empty list of positive integers \(pixels\)"),
+        ({"color_spaces": ()}, r"`color_spaces` must be None or a non-empty list of \['gray"),
+        ({"color_spaces": "cmyk"}, r"Remove \['cmyk'\], or pass e\.g\. color_spaces=\("),
+        ({"color_spaces": ["rgb", None]}, r"Remove \[None\]"),
+        ({"augment_strengths": ()}, r"`augment_strengths` must be None or a non-empty list"),
+        ({"augment_strengths": (0, 1.5)}, r"of floats in \[0, 1\]\. .*Remove \[1\.5\]"),
+        ({"augment_strengths": float("nan")}, r"Remove \[nan\], or pass e\.g\."),
+        ({"augment_strengths": [False]}, r"Remove \[False\]"),
+    ],
+)
+def test_each_bad_list_names_what_to_remove(arguments, match):
+    with pytest.raises(ValueError, match=r"^SizeSearch: .*" + match):
+        kit.search.SizeSearch(**{"sizes": (8,), **arguments})
+
+
+def test_one_value_or_any_sequence_stands_for_a_list():
+    search = kit.search.SizeSearch(
+        sizes=range(16, 40, 8), color_spaces="lab", augment_strengths=np.array([0, 0.5])
+    )
+    assert search.sizes == (16, 24, 32)
+    assert search.color_spaces == ["lab"]
+    assert search.augment_strengths == [0.0, 0.5]
+    single = kit.search.SizeSearch(sizes=np.int64(32), augment_strengths=0.1)
+    assert single.sizes == (32,) and single.augment_strengths == [0.1]
+    assert kit.search.SizeSearch(sizes=(8,)).color_spaces is None
 
 
 def test_fit_needs_a_dataset():

@@ -484,6 +484,14 @@ def test_classifier_checks_its_arguments(pretrained_backbone, arguments, match):
         ({"head_l2": -1e-3}, "head_l2"),
         ({"cache": "yes"}, "`cache` must be"),
         ({"patience": 0}, "patience"),
+        ({"head_epochs": np.array([1, 2])}, r"head_epochs=array\(\[1, 2\]\)\. Pass 'auto' or"),
+        ({"fine_tune_epochs": True}, r"`fine_tune_epochs` must be 'auto' or a non-negative"),
+        ({"epochs": -1}, r"Received: epochs=-1\. Pass None or a whole number of at least 0"),
+        ({"head_l2": float("inf")}, r"`head_l2` must be 'auto' or a finite number >= 0"),
+        ({"head_l2": "none"}, r"Received: head_l2='none'\. Pass 0 for no penalty"),
+        ({"unfreeze": "top"}, r"`unfreeze` must be 'all' or a positive number of top layers"),
+        ({"unfreeze": 1.5}, r"Received: unfreeze=1\.5\. Pass 'all' or a whole number"),
+        ({"cache": 1}, r"Received: cache=1\. Pass cache='auto', cache=True or cache=False"),
         ({"min_delta": "a little"}, "min_delta"),
         ({"monitor": ""}, "monitor"),
         ({"validation": "train", "metrics": None}, "must name a validation metric"),
@@ -520,3 +528,17 @@ def test_a_named_backbone_rejects_the_wrong_channel_count():
     extractor = FeatureExtractor("mobilenet_v2", weights=None)
     with pytest.raises(ValueError, match="must be images"):
         extractor(keras.Input((32, 32, 1)))
+
+
+def test_a_numpy_bool_cache_is_read_as_a_python_bool():
+    import importlib
+
+    fine_tune_module = importlib.import_module("keras_accuracy_kit.transfer.fine_tune")
+    defaults = dict(
+        head_epochs="auto", epochs=None, base_lr=1e-4, backbone_lr_ratio=0.1, unfreeze="all",
+        head_lr=1e-3, head_l2="auto", fine_tune_epochs="auto", patience=3, min_delta=0.0,
+    )  # fmt: skip
+    for cache in (np.bool_(True), np.bool_(False), True, False):
+        # `_cache_plan` tells the cases apart with `cache is True` / `cache is False`.
+        assert fine_tune_module._check_arguments(cache=cache, **defaults) is bool(cache)
+    assert fine_tune_module._check_arguments(cache="auto", **defaults) == "auto"

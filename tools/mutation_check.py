@@ -109,11 +109,17 @@ TARGETS = {
     ),
     "functional_color": (
         "keras_accuracy_kit/transforms/functional/color.py",
-        ["tests/transforms/functional/test_color.py"],
+        [
+            "tests/transforms/functional/test_color.py",
+            "tests/transforms/functional/test_color_references.py",
+        ],
     ),
     "functional_projective": (
         "keras_accuracy_kit/transforms/functional/projective.py",
-        ["tests/transforms/functional/test_projective.py"],
+        [
+            "tests/transforms/functional/test_projective_references.py",
+            "tests/transforms/functional/test_projective.py",
+        ],
     ),
 }
 

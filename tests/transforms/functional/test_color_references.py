@@ -1,0 +1,53 @@
+"""Colour conversions: the gaps the mutation check found in test_color.py (issue 22).
+
+Each test was written for mutants of `transforms/functional/color.py` that the other tests let
+through (docs/development.md lists them).
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_accuracy_kit.transforms import functional as F
+
+
+def test_a_single_rgba_pixel_is_refused_with_its_channel_count():
+    # A rank-1 `[r, g, b, a]` pixel has 4 channels: the message says so (not "None").
+    with pytest.raises(ValueError, match=r"images\.shape=\(4,\) with 4 channel\(s\)"):
+        F.rgb_to_lab(np.array([0.1, 0.2, 0.3, 1.0], np.float32))
+    with pytest.raises(ValueError, match=r"images\.shape=\(\) with None channel\(s\)"):
+        F.rgb_to_lab(np.float32(0.5))
+
+
+def xla_compiled_calls(function, jit_compile, shape):
+    """How each call in the traced graph of `function` is compiled: a list of booleans."""
+    traced = tf.function(lambda images: function(images, jit_compile=jit_compile))
+    graph = traced.get_concrete_function(tf.TensorSpec(shape, tf.float32)).graph
+    calls = [op for op in graph.get_operations() if op.type.endswith("PartitionedCall")]
+    return [bool(op.node_def.attr["_XlaMustCompile"].b) for op in calls]
+
+
+@pytest.mark.parametrize("function", [F.rgb_to_lab, F.lab_to_rgb])
+def test_jit_compile_chooses_the_xla_kernel_as_documented(function):
+    """`True`: one XLA kernel; `False`: never XLA; `"auto"`: XLA for fully known shapes only."""
+    static, dynamic = [2, 4, 4, 3], [None, None, 3]
+    assert xla_compiled_calls(function, True, static) == [True]
+    assert xla_compiled_calls(function, True, dynamic) == [True]
+    assert xla_compiled_calls(function, False, static) == []
+    assert xla_compiled_calls(function, False, dynamic) == []
+    assert xla_compiled_calls(function, "auto", static) == [True]
+    assert xla_compiled_calls(function, "auto", dynamic) == []
+
+
+def test_weights_with_a_negative_one_are_refused_even_when_they_sum_to_one():
+    # (1.2, -0.1, -0.1) sums to 1 but is no weighted mean: gray could leave [0, 1].
+    with pytest.raises(
+        ValueError, match=r"non-negative floats that sum to 1.*weights=\(1\.2, -0\.1, -0\.1\)"
+    ):
+        F.rgb_to_grayscale(np.zeros((2, 2, 3), np.float32), weights=(1.2, -0.1, -0.1))
+
+
+def test_a_zero_weight_is_allowed_and_leaves_its_channel_out():
+    rgb = np.array([[0.2, 0.4, 0.8]], np.float32)
+    gray = F.rgb_to_grayscale(rgb, weights=(0.0, 0.5, 0.5)).numpy()
+    np.testing.assert_allclose(gray, [[0.6]], atol=1e-6)  # (0.4 + 0.8) / 2, by hand

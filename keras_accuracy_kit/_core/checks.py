@@ -722,6 +722,34 @@ def unit_to_input_units(value, dtype, value_range=(0.0, 1.0)):
     return value * (high - low) + low
 
 
+def check_path(owner, arg, value, fix, allow_none=False):
+    """Returns `value` as a string path if it is a non-empty string or `os.PathLike` (or
+    None, if `allow_none`), else raises a TypeError.
+
+    Args:
+        owner: String. Name used in error messages.
+        arg: String. The argument's name.
+        value: The value to check.
+        fix: String. How to fix it, e.g. `"E.g. logdir='runs/lr'."`.
+        allow_none: Bool. Whether None is valid (and returned). Defaults to `False`.
+
+    Example:
+
+    >>> import pathlib
+    >>> check_path("Demo", "logdir", pathlib.Path("runs") / "lr", fix="E.g. logdir='runs/lr'.")
+    'runs/lr'
+    """
+    if value is None and allow_none:
+        return None
+    path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if isinstance(path, str) and path and "\0" not in path:
+        return path
+    raise TypeError(
+        f"{owner}: `{arg}` must be {'None or ' if allow_none else ''}a path (a non-empty "
+        f"string or os.PathLike). Received: {arg}={value!r}. {fix}"
+    )
+
+
 def ensure_writable_directory(owner, arg, path):
     """Creates `path` if needed and checks that files can be written in it.
 

@@ -188,18 +188,10 @@ class LRFinder(keras.callbacks.Callback):
         self.smoothing = float(smoothing)
         self.divergence_threshold = float(divergence_threshold)
         self.restore = checks.check_bool("LRFinder", "restore", restore)
-        if logdir is not None and not isinstance(logdir, (str, os.PathLike)):
-            raise TypeError(
-                f"LRFinder: `logdir` must be None or a path. Received: logdir={logdir!r}. "
-                "E.g. logdir='runs/lr'."
-            )
-        self.logdir = None if logdir is None else os.fspath(logdir)
+        self.logdir = checks.check_path(
+            "LRFinder", "logdir", logdir, "E.g. logdir='runs/lr'.", allow_none=True
+        )
         if self.logdir is not None:
-            if not isinstance(self.logdir, str) or not self.logdir or "\0" in self.logdir:
-                raise TypeError(
-                    f"LRFinder: `logdir` must be None or a path. Received: logdir={logdir!r}. "
-                    "E.g. logdir='runs/lr'."
-                )
             checks.ensure_writable_directory("LRFinder", "logdir", self.logdir)
         self.result = None
 

@@ -1,10 +1,8 @@
 """StatefulCallback: a Keras callback whose state survives an interrupted run."""
 
-import os
-
 import keras
 
-from keras_accuracy_kit._core import distribution
+from keras_accuracy_kit._core import checks, distribution
 from keras_accuracy_kit._core.state_store import CallbackStateStore
 
 
@@ -24,16 +22,10 @@ class StatefulCallback(keras.callbacks.Callback):
 
     def __init__(self, backup_dir=None):
         super().__init__()
-        if backup_dir is not None:
-            path = os.fspath(backup_dir) if isinstance(backup_dir, os.PathLike) else backup_dir
-            if not isinstance(path, str) or not path or "\0" in path:
-                raise TypeError(
-                    f"{type(self).__name__}: `backup_dir` must be None or a path (a non-empty "
-                    f"string or os.PathLike). Received: backup_dir={backup_dir!r}. Pass the "
-                    "`backup_dir` of your `keras.callbacks.BackupAndRestore`."
-                )
-            backup_dir = path
-        self.backup_dir = backup_dir
+        self.backup_dir = checks.check_path(
+            type(self).__name__, "backup_dir", backup_dir,
+            "Pass the `backup_dir` of your `keras.callbacks.BackupAndRestore`.", allow_none=True,
+        )  # fmt: skip
         self._state_checked = False
 
     def state_dict(self):

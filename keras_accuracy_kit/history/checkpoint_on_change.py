@@ -482,12 +482,7 @@ class CheckpointOnChange(keras.callbacks.Callback):
 
 
 def _check_directory_argument(owner, directory):
-    path = os.fspath(directory) if isinstance(directory, os.PathLike) else directory
-    if not isinstance(path, str) or not path or "\0" in path:
-        raise TypeError(
-            f"{owner}: `directory` must be a path (a non-empty string or os.PathLike). "
-            f"Received: directory={directory!r}. E.g. directory='runs/history'."
-        )
+    path = checks.check_path(owner, "directory", directory, "E.g. directory='runs/history'.")
     return os.path.abspath(path)
 
 

@@ -118,7 +118,7 @@ class AccuracyReport(keras.callbacks.Callback):
         batch_size=256,
     ):
         super().__init__()
-        path = _check_logdir(logdir)
+        path = checks.check_path(OWNER, "logdir", logdir, "E.g. logdir='runs/ladder/01-augment'.")
         _check_run_description(tricks, hparams, change, order)
         class_names = _check_class_names(class_names)
         _check_validation_data(validation_data)
@@ -498,17 +498,6 @@ class AccuracyReport(keras.callbacks.Callback):
         for name, accuracy in zip(names, result.per_class_accuracy):
             if not np.isnan(accuracy):
                 tf.summary.scalar(PER_CLASS_PREFIX + name, float(accuracy), step=step)
-
-
-def _check_logdir(logdir):
-    """`logdir` as a string path; raises unless it is a non-empty str or os.PathLike."""
-    path = os.fspath(logdir) if isinstance(logdir, os.PathLike) else logdir
-    if not isinstance(path, str) or not path or "\0" in path:
-        raise TypeError(
-            f"{OWNER}: `logdir` must be a path (a non-empty string or os.PathLike). "
-            f"Received: logdir={logdir!r}. E.g. logdir='runs/ladder/01-augment'."
-        )
-    return path
 
 
 def _check_run_description(tricks, hparams, change, order):

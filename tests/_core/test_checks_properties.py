@@ -240,3 +240,24 @@ def test_shape_reads_numpy_and_tensorflow_shapes_as_python_ints():
         checks.check_shape("Demo", "input_shape", "8x8")
     with pytest.raises(ValueError, match=r"Received: input_shape=8\.$"):
         checks.check_shape("Demo", "input_shape", 8)
+
+
+@given(value=st.one_of(st.text(max_size=4), st.binary(max_size=3), st.integers(), st.none()))
+def test_path_is_a_non_empty_string_without_nul(value):
+    import pathlib
+
+    valid = isinstance(value, str) and value != "" and "\0" not in value
+    for allow_none in (False, True):
+        if valid or (value is None and allow_none):
+            assert checks.check_path("Demo", "logdir", value, "Fix.", allow_none) == value
+            continue
+        with pytest.raises(TypeError) as raised:
+            checks.check_path("Demo", "logdir", value, "Fix.", allow_none)
+        assert str(raised.value) == (
+            f"Demo: `logdir` must be {'None or ' if allow_none else ''}a path (a non-empty "
+            f"string or os.PathLike). Received: logdir={value!r}. Fix."
+        )
+    if valid:
+        assert checks.check_path("Demo", "logdir", pathlib.Path(value), "Fix.") == str(
+            pathlib.Path(value)
+        )

@@ -237,6 +237,16 @@ def test_a_decision_after_training_writes_the_summary_again_with_it(tmp_path):
     assert sorted(summary["decision"]) == sorted(schema.DECISION_KEYS)
 
 
+@pytest.mark.parametrize("logdir", ["", None, 7, b"runs", "ru\0ns"])
+def test_logdir_must_be_a_path(logdir):
+    with pytest.raises(
+        TypeError,
+        match=r"^AccuracyReport: `logdir` must be a path \(a non-empty string or os\.PathLike\)"
+        r"\. Received: logdir=.*\. E\.g\. logdir='runs/ladder/01-augment'\.$",
+    ):
+        kit.callbacks.AccuracyReport(logdir)
+
+
 def test_a_decision_before_the_end_goes_into_the_one_summary(tmp_path):
     report = kit.callbacks.AccuracyReport(tmp_path / "run")
     report.record_decision(None)  # pending

@@ -272,8 +272,8 @@ def check_ordered(owner, low_arg, low, high_arg, high, fix=None):
 
 def check_list(owner, arg, value, is_item, items, example, allow_none=False,
                allow_empty=False, single=False):  # fmt: skip
-    """Returns `value` as a list if it is a list, tuple (or other iterable, but not a
-    string) whose every item passes `is_item`.
+    """Returns `value` as a list if it is a list, tuple (or other ordered iterable: not a
+    string, set or dict) whose every item passes `is_item`.
 
     The error names the items that fail, so the fix is to remove them.
 
@@ -297,8 +297,8 @@ def check_list(owner, arg, value, is_item, items, example, allow_none=False,
     """
     if value is None and allow_none:
         return None
-    try:
-        values = None if isinstance(value, (str, bytes)) else list(value)
+    try:  # a set's order changes from run to run (string hashing): not a list
+        values = None if isinstance(value, (str, bytes, set, frozenset, dict)) else list(value)
     except TypeError:  # not iterable
         values = None
     if values is None and single:
@@ -314,7 +314,7 @@ def check_list(owner, arg, value, is_item, items, example, allow_none=False,
     )
 
 
-def check_choices(owner, arg, value, choices, example, **options):
+def check_choices(owner, arg, value, choices, example, items=None, **options):
     """`check_list` whose items must each be one of `choices` (listed in the error).
 
     Args:
@@ -323,6 +323,8 @@ def check_choices(owner, arg, value, choices, example, **options):
         value: The value to check.
         choices: Sequence. The valid items.
         example: String. A good value of this argument, shown in the error.
+        items: Optional string. What the items are, naming `choices`, e.g. `"names from
+            ['color', 'cutout']"`. Defaults to the sorted `choices`.
         **options: `allow_none`, `allow_empty`, `single`, as in `check_list`.
 
     Example:
@@ -335,7 +337,7 @@ def check_choices(owner, arg, value, choices, example, **options):
         arg,
         value,
         lambda item: _is_allowed(item, choices),
-        f"{sorted(choices)}",
+        f"{sorted(choices)}" if items is None else items,
         example,
         **options,
     )

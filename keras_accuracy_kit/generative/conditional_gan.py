@@ -1,7 +1,5 @@
 """ConditionalGAN: a small class-conditional GAN for small data, as a Keras 3 model."""
 
-import numbers
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -13,33 +11,18 @@ _OWNER = "ConditionalGAN"
 
 
 def _check_image_shape(image_shape):
-    if (
-        not isinstance(image_shape, (list, tuple))
-        or len(image_shape) != 3
-        or not all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
-            for v in image_shape
-        )
-    ):
-        raise ValueError(
-            f"{_OWNER}: `image_shape` must be (height, width, channels) of one image, three "
-            f"positive integers. Received: image_shape={image_shape!r}. E.g. "
-            "image_shape=(8, 8, 1) for load_digits; pass one image's shape, not a batch's."
-        )
-    return tuple(int(v) for v in image_shape)
+    return checks.check_shape(
+        _OWNER, "image_shape", image_shape, names=("height", "width", "channels"),
+        fix="E.g. image_shape=(8, 8, 1) for load_digits; pass one image's shape, not a batch's.",
+    )  # fmt: skip
 
 
 def _check_policy(augment):
-    if isinstance(augment, str) or not isinstance(augment, (list, tuple)):
-        augment = None
-    elif any(name not in POLICIES for name in augment):
-        augment = None
-    if augment is None:
-        raise ValueError(
-            f"{_OWNER}: `augment` must be a list of names from {list(POLICIES)} (empty for "
-            f"none). Received: augment={augment!r}. E.g. augment=['translation', 'cutout']."
-        )
-    return tuple(augment)
+    names = checks.check_choices(
+        _OWNER, "augment", augment, POLICIES, "['translation', 'cutout']",
+        items=f"names from {list(POLICIES)} (empty for none)", allow_empty=True,
+    )  # fmt: skip
+    return tuple(names)
 
 
 def _num_upsamplings(height, width):

@@ -141,11 +141,10 @@ def _adapt_channels(x, have, want, value_range):
 
 def _check_arguments(num_classes, input_shape, dropout, value_range):
     checks.check_int(_OWNER, "num_classes", num_classes, minimum=2, example=10)
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise ValueError(
-            f"{_OWNER}: `input_shape` must be (height, width, channels). Received: "
-            f"input_shape={input_shape!r}. E.g. input_shape=(8, 8, 1) for load_digits."
-        )
+    input_shape = checks.check_shape(
+        _OWNER, "input_shape", input_shape, names=("height", "width", "channels"),
+        fix="E.g. input_shape=(8, 8, 1) for load_digits.", allow_unknown=True,
+    )  # fmt: skip
     if input_shape[-1] not in (1, 3):
         raise ValueError(
             f"{_OWNER}: `input_shape` must end with 1 or 3 channels. Received: "
@@ -155,12 +154,5 @@ def _check_arguments(num_classes, input_shape, dropout, value_range):
         _OWNER, "dropout", dropout, low=0, high=1, open_high=True, expectation="in [0, 1)",
         fix="E.g. dropout=0.2.",
     )  # fmt: skip
-    if (
-        not isinstance(value_range, (tuple, list))
-        or len(value_range) != 2
-        or not float(value_range[0]) < float(value_range[1])
-    ):
-        raise ValueError(
-            f"{_OWNER}: `value_range` must be a pair (low, high) with low < high. Received: "
-            f"value_range={value_range!r}. E.g. (0, 255) for 8-bit images."
-        )
+    checks.check_pair(_OWNER, "value_range", value_range, strict=True,
+                      example="(0, 255) for 8-bit images")  # fmt: skip

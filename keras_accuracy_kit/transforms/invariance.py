@@ -199,11 +199,10 @@ def _check_arguments(owner, augmentation, margin):
             f"augmentation={augmentation!r}. Build it with `kit.augment(...)` or "
             "`kit.augment.from_config(image_data_generator_kwargs)`."
         )
-    if not isinstance(margin, (int, float)) or not 0 <= margin < 1:
-        raise ValueError(
-            f"{owner}: `margin` must be a rate in [0, 1). Received: margin={margin!r}. "
-            "E.g. margin=0.1 flags steps 10 points above the mild-transform baseline."
-        )
+    checks.check_number(
+        owner, "margin", margin, low=0, high=1, open_high=True, expectation="a rate in [0, 1)",
+        fix="E.g. margin=0.1 flags steps 10 points above the mild-transform baseline.",
+    )  # fmt: skip
 
 
 def fit_reference_classifier(images, labels, seed=0, epochs=10):

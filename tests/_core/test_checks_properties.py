@@ -184,9 +184,10 @@ def test_choices_does_not_compare_arrays_element_by_element():
 
 
 @given(value=st.one_of(st.integers(), st.text(max_size=3)))
-def test_list_reads_any_iterable_but_a_string_as_its_items(value):
+def test_list_reads_any_ordered_iterable_but_a_string_as_its_items(value):
     assert checks.check_list("Demo", "a", range(1, 4), _positive, "x", "(1,)") == [1, 2, 3]
-    assert checks.check_list("Demo", "a", {5}, _positive, "x", "(1,)") == [5]
+    with pytest.raises(ValueError, match=r"Received: a=\{5\}\. Pass e\.g\. a=\(1,\)\.$"):
+        checks.check_list("Demo", "a", {5}, _positive, "x", "(1,)")  # no order
     assert checks.check_list("Demo", "a", iter([2, 1]), _positive, "x", "(1,)") == [2, 1]
     if isinstance(value, str):
         with pytest.raises(ValueError) as raised:

@@ -124,6 +124,10 @@ def test_keras_file_round_trip_in_a_fresh_process_gives_the_same_samples(tmp_pat
         (dict(num_classes=1), "`num_classes` must be an integer of at least 2"),
         (dict(num_classes=2.5), "Received: num_classes=2.5"),
         (dict(augment=["rotation"]), "`augment` must be a list of names"),
+        (dict(augment=["cutout", "rotation"]), r"augment=\['cutout', 'rotation'\]\. Remove \['rot"),
+        (dict(augment="cutout"), r"Received: augment='cutout'\. Pass e\.g\. augment=\['transl"),
+        (dict(image_shape=(8, 0, 1)), r"the shape of one input: 3 positive integers\. Received"),
+        (dict(image_shape="8x8"), r"Received: image_shape='8x8'\. E\.g\. image_shape=\(8, 8, 1\)"),
         (dict(ema_decay=1.0), "`ema_decay` must be"),
         (dict(image_dtype="int32"), "uint8, uint16 or a float dtype"),
         (dict(seed="a"), "`seed` must be None or an int"),
@@ -132,6 +136,13 @@ def test_keras_file_round_trip_in_a_fresh_process_gives_the_same_samples(tmp_pat
 def test_bad_arguments_raise_clear_errors(arguments, match):
     with pytest.raises(ValueError, match=match):
         tiny_gan(**arguments)
+
+
+def test_image_shape_and_augment_accept_any_ordered_sequence():
+    gan = tiny_gan(image_shape=np.array([8, 8, 1]), augment=("cutout",))
+    assert gan.image_shape == (8, 8, 1) and all(type(d) is int for d in gan.image_shape)
+    assert gan.augment == ("cutout",)
+    assert tiny_gan(augment=[]).augment == ()
 
 
 def test_bad_data_and_compile_arguments_are_refused_early():

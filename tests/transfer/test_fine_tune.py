@@ -460,6 +460,12 @@ def test_transfer_model_saves_and_loads_without_the_backbone_directory(
         ({"input_shape": (8, 8, 2)}, "1 or 3 channels"),
         ({"dropout": 1.0}, "dropout"),
         ({"value_range": (1, 0)}, "value_range"),
+        ({"input_shape": (0, 8, 1)}, r"`input_shape` must be \(height, width, channels\), the "),
+        ({"input_shape": "8x8x1"}, r"Received: input_shape='8x8x1'\. E\.g\. input_shape=\(8, "),
+        ({"input_shape": (8, 8, None)}, "must end with 1 or 3 channels"),
+        ({"value_range": (1, 0)}, r"Swap an inverted pair; e\.g\. value_range=\(0, 255\) for 8"),
+        ({"value_range": (0, 0)}, r"with low < high\. Received: value_range=\(0, 0\)\. E\.g\."),
+        ({"value_range": ("0", "255")}, r"`value_range` must be a pair \(low, high\)"),
     ],
 )
 def test_classifier_checks_its_arguments(pretrained_backbone, arguments, match):

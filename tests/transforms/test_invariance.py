@@ -1,5 +1,6 @@
 """The guard flags augmentations that change classes on scikit-learn's digits."""
 
+import re
 import warnings
 
 import numpy as np
@@ -94,6 +95,16 @@ def test_without_labels_or_model_the_error_says_what_to_pass(digits):
 def test_augmentation_must_be_a_kit_augment():
     with pytest.raises(ValueError, match=r"`augmentation` must be a `kit\.augment\(\.\.\.\)`"):
         kit.check_invariance((np.zeros((4, 8, 8, 1)), np.zeros(4)), lambda x: x)
+
+
+@pytest.mark.parametrize("margin", [1.0, -0.1, float("nan"), "0.1", None, False])
+def test_margin_must_be_a_rate_below_one(margin):
+    with pytest.raises(
+        ValueError,
+        match=r"^check_invariance: `margin` must be a rate in \[0, 1\)\. Received: "
+        rf"margin={re.escape(repr(margin))}\. E\.g\. margin=0\.1 flags steps 10 points",
+    ):
+        kit.check_invariance((np.zeros((4, 8, 8, 1)), np.zeros(4)), kit.augment(), margin=margin)
 
 
 def test_checked_without_flagged_steps_warns_nothing(digits):

@@ -59,6 +59,7 @@ TARGETS = {
     "history_index": (
         "keras_accuracy_kit/history/index.py",
         [
+            "tests/history/test_index_schema.py",
             "tests/history/test_index_retry.py",
             "tests/history/test_locked_index.py",
             "tests/history/test_history.py",

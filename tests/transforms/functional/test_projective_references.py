@@ -6,6 +6,7 @@ flips, TensorFlow's `ImageProjectiveTransformV3` and numbers derived by hand.
 """
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_accuracy_kit.transforms.functional import projective
@@ -47,3 +48,37 @@ def test_sizes_known_only_at_run_time_flip_about_the_same_centre_as_numpy():
     np.testing.assert_allclose(
         run_time_sized(flip)(tf.constant(IMAGE)).numpy(), IMAGE[:, :, ::-1], atol=1e-6
     )
+
+
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["tf_kernel", "xla"])
+@pytest.mark.parametrize("offset", [-1e-3, 1e-3], ids=["before", "after"])
+@pytest.mark.parametrize("axis", ["x", "y"])
+def test_a_point_exactly_the_edge_tolerance_outside_still_reads_the_image(
+    axis, offset, jit_compile
+):
+    # `_EDGE_TOLERANCE` (1e-3) is how far outside a point "still reads" the image with
+    # constant_edge="fill": at exactly that distance the result is TensorFlow's kernel's
+    # (the edge pixel blended with 0.1 % fill, by hand); twice as far, the fill value.
+    image = np.arange(20, dtype=np.float32).reshape(1, 4, 5, 1)
+
+    def parameters(shift):  # every output pixel samples the input point moved by `shift`
+        matrix = np.array([[1, 0, 0, 0, 1, 0, 0, 0]], np.float32)
+        matrix[0, 2 if axis == "x" else 5] = np.float32(shift)
+        return matrix
+
+    def resample(shift):
+        return projective.apply_projective(
+            image, parameters(shift), "constant", 0.5, "bilinear", jit_compile, "fill"
+        ).numpy()[0, ..., 0]
+
+    kernel = tf.raw_ops.ImageProjectiveTransformV3(
+        images=image, transforms=parameters(offset), output_shape=[4, 5], fill_value=0.5,
+        interpolation="BILINEAR", fill_mode="CONSTANT",
+    ).numpy()[0, ..., 0]  # fmt: skip
+    side = 0 if offset < 0 else -1
+    edge = (slice(None), side) if axis == "x" else (side,)
+    within = resample(offset)
+    np.testing.assert_allclose(within, kernel, atol=1e-6)
+    blended = image[0, ..., 0][edge] * (1 - abs(offset)) + 0.5 * abs(offset)
+    np.testing.assert_allclose(within[edge], blended, rtol=1e-4)
+    np.testing.assert_array_equal(resample(2 * offset)[edge], 0.5)

@@ -137,7 +137,8 @@ def check_positive_int(owner, arg, value, example=None):
     return check_int(owner, arg, value, minimum=1, example=example)
 
 
-def _is_finite_number(value):
+def is_finite_number(value):
+    """Whether `value` is a finite real number (numpy's too), bools excluded."""
     return (
         isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     )
@@ -167,7 +168,7 @@ def check_number(owner, arg, value, low=None, high=None, open_low=False, open_hi
     """
     if _is_allowed(value, allow):
         return value
-    ok = _is_finite_number(value)
+    ok = is_finite_number(value)
     if ok and low is not None:
         ok = value > low if open_low else value >= low
     if ok and high is not None:
@@ -189,7 +190,7 @@ def _is_number_pair(value):
     return (
         isinstance(value, (list, tuple))
         and len(value) == 2
-        and all(_is_finite_number(v) for v in value)
+        and all(is_finite_number(v) for v in value)
     )
 
 

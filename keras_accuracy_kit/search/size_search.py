@@ -191,11 +191,7 @@ def _is_size(size):
 
 
 def _is_strength(strength):
-    return (
-        isinstance(strength, numbers.Real)
-        and not isinstance(strength, bool)
-        and 0 <= strength <= 1  # False for NaN
-    )
+    return checks.is_finite_number(strength) and 0 <= strength <= 1
 
 
 def _sizes(owner, sizes):

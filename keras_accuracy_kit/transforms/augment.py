@@ -132,24 +132,23 @@ def _check_shift(arg, value):
 
 
 def _check_zoom(value):
-    if _is_number(value):
-        if math.isfinite(value) and 0 <= value < 1:
-            return [1.0 - float(value), 1.0 + float(value)]
-    elif (
-        isinstance(value, (list, tuple))
-        and len(value) == 2
-        and all(_is_number(v) and math.isfinite(v) for v in value)
-        and 0 < value[0] <= value[1]
-    ):
-        _check_at_most("zoom_range", value[1], _MAX_FACTOR, "a zoom factor")
-        return [float(v) for v in value]
-    raise _error(
-        "zoom_range",
-        "be a float z in [0, 1) (zoom factors in [1 - z, 1 + z]) or a pair (low, high) "
-        "with 0 < low <= high",
-        value,
-        "Swap an inverted pair, e.g. zoom_range=(0.9, 1.1); factors above 1 zoom out.",
+    expectation = (
+        "a float z in [0, 1) (zoom factors in [1 - z, 1 + z]) or a pair (low, high) with "
+        "0 < low <= high"
     )
+    if isinstance(value, (list, tuple)):
+        pair = checks.check_pair(
+            "Augment", "zoom_range", value, minimum=0, open_minimum=True,
+            example="(0.9, 1.1); factors above 1 zoom out", expectation=expectation,
+        )  # fmt: skip
+        _check_at_most("zoom_range", pair[1], _MAX_FACTOR, "a zoom factor")
+        return pair
+    z = checks.check_number(
+        "Augment", "zoom_range", value, low=0, high=1, open_high=True, expectation=expectation,
+        fix="E.g. zoom_range=0.1 (factors in [0.9, 1.1]) or zoom_range=(0.9, 1.1); factors "
+        "above 1 zoom out.",
+    )  # fmt: skip
+    return [1.0 - z, 1.0 + z]
 
 
 def _check_cval(value):

@@ -1,8 +1,5 @@
 """Resize: aspect-keeping resize (letterbox or centre crop) as a tf.data transform and layer."""
 
-import math
-import numbers
-
 import tensorflow as tf
 
 from keras_accuracy_kit._core import checks
@@ -134,21 +131,18 @@ class Resize(ImageTransform):
 
 
 def _is_unit_value(value):
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and 0.0 <= value <= 1.0
-    )
+    return checks.is_finite_number(value) and 0.0 <= value <= 1.0
 
 
 def _check_pad_value(pad_value):
-    if _is_unit_value(pad_value):
-        return float(pad_value)
-    if isinstance(pad_value, (list, tuple)) and pad_value and all(map(_is_unit_value, pad_value)):
-        return [float(v) for v in pad_value]
-    raise ValueError(
-        "Resize: `pad_value` must be a float or a list of one float per channel, in "
-        f"output units [0, 1]. Received: pad_value={pad_value!r}. E.g. pad_value=0.5 "
-        "for gray bars."
-    )
+    if isinstance(pad_value, (list, tuple)):
+        values = checks.check_list(
+            "Resize", "pad_value", pad_value, _is_unit_value,
+            "floats in output units [0, 1], one per channel", "[0.5, 0.5, 0.5]",
+        )  # fmt: skip
+        return [float(v) for v in values]
+    return checks.check_number(
+        "Resize", "pad_value", pad_value, low=0, high=1,
+        expectation="a float or a list of one float per channel, in output units [0, 1]",
+        fix="E.g. pad_value=0.5 for gray bars.",
+    )  # fmt: skip

@@ -678,6 +678,19 @@ def test_from_config_lists_known_arguments_for_a_typo():
         ),
         ({"zoom_range": 1.5}, r"`zoom_range` must be a float z in \[0, 1\)"),
         (
+            {"zoom_range": 1.5},
+            r"`zoom_range` must .*Received: zoom_range=1\.5\. E\.g\. zoom_range=0\.1 "
+            r"\(factors in \[0\.9, 1\.1\]\) "
+            r"or zoom_range=\(0\.9, 1\.1\); factors above 1 zoom out\.$",
+        ),
+        (
+            {"zoom_range": (0, 1.1)},
+            r"`zoom_range` must .*0 < low <= high\. Received: zoom_range=\(0, 1\.1\)\. "
+            r"E\.g\. zoom_range=\(0\.9, 1\.1\); factors above 1 zoom out\.$",
+        ),
+        ({"zoom_range": "0.1"}, r"`zoom_range` must .*Received: zoom_range='0\.1'\. E\.g\."),
+        ({"zoom_range": float("nan")}, r"`zoom_range` must be a float z in \[0, 1\)"),
+        (
             {"brightness_range": (1.2, 0.8)},
             r"`brightness_range` must be None or a pair.*"
             r"Received: brightness_range=\(1\.2, 0\.8\)\. Swap an inverted pair",

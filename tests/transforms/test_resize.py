@@ -179,6 +179,24 @@ def test_pad_values_outside_0_1_are_rejected(pad_value):
         kit.resize(8, 8, pad_value=pad_value)
 
 
+@pytest.mark.parametrize(
+    "pad_value, message",
+    [
+        (
+            [0.5, 2.0, -1],
+            r"one per channel\. Received: pad_value=\[0\.5, 2\.0, -1\]\. Remove \[2\.0, -1\]",
+        ),
+        ([], r"a non-empty list of floats in output units \[0, 1\], one per channel"),
+        ((True,), r"Remove \[True\], or pass e\.g\. pad_value=\[0\.5, 0\.5, 0\.5\]\.$"),
+        ("0.5", r"a float or a list .*Received: pad_value='0\.5'\. E\.g\. pad_value=0\.5 for gray"),
+    ],
+)
+def test_bad_pad_values_are_named(pad_value, message):
+    with pytest.raises(ValueError, match=r"^Resize: `pad_value` must be .*" + message):
+        kit.resize(8, 8, pad_value=pad_value)
+    assert kit.resize(8, 8, pad_value=(np.float32(0.25), 1)).pad_value == [0.25, 1.0]
+
+
 @pytest.mark.parametrize("size", [1 << 40, (1 << 16) + 1])
 def test_sizes_beyond_the_largest_image_side_are_rejected(size):
     # D19: kit.resize(1 << 40, 4) failed at call with a cryptic "Pack" error.

@@ -60,6 +60,7 @@ TARGETS = {
         "keras_accuracy_kit/history/index.py",
         [
             "tests/history/test_index_schema.py",
+            "tests/history/test_index_read_only.py",
             "tests/history/test_index_retry.py",
             "tests/history/test_locked_index.py",
             "tests/history/test_history.py",

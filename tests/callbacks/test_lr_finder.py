@@ -1,6 +1,5 @@
 """find_lr / LRFinder on load_digits: a sensible suggestion, and the model left as it was."""
 
-import re
 import warnings
 
 import keras
@@ -136,22 +135,6 @@ def test_find_lr_rejects_empty_datasets_and_uncompiled_models():
     uncompiled = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10)])
     with pytest.raises(ValueError, match=r"find_lr: `model` must be compiled"):
         kit.find_lr(uncompiled, digits_dataset())
-
-
-@pytest.mark.parametrize("logdir", ["", 3, b"runs/lr", "runs/\0lr"])
-def test_a_logdir_that_is_not_a_path_is_refused_before_anything_is_written(logdir):
-    with pytest.raises(
-        TypeError,
-        match=r"^LRFinder: `logdir` must be None or a path \(a non-empty string or "
-        rf"os\.PathLike\)\. Received: logdir={re.escape(repr(logdir))}\. "
-        r"E\.g\. logdir='runs/lr'\.$",
-    ):
-        LRFinder(logdir=logdir)
-
-
-def test_a_path_like_logdir_is_kept_as_a_string(tmp_path):
-    assert LRFinder(logdir=tmp_path / "lr").logdir == str(tmp_path / "lr")
-    assert LRFinder(logdir=None).logdir is None
 
 
 def test_model_is_restored_when_fit_raises_mid_test():

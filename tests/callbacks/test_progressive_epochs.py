@@ -219,22 +219,6 @@ def test_restore_best_weights_must_be_a_bool(value):
         ProgressiveEpochs(restore_best_weights=value)
 
 
-@pytest.mark.parametrize("backup_dir", ["", 0, b"backup", "back\0up"])
-def test_backup_dir_must_be_a_path(backup_dir):
-    with pytest.raises(
-        TypeError,
-        match=r"^ProgressiveEpochs: `backup_dir` must be None or a path \(a non-empty string "
-        r"or os\.PathLike\)\. Received: backup_dir=.*\. Pass the `backup_dir` of your "
-        r"`keras\.callbacks\.BackupAndRestore`\.$",
-    ):
-        ProgressiveEpochs(backup_dir=backup_dir)
-
-
-def test_backup_dir_path_like_is_kept_as_a_string(tmp_path):
-    assert ProgressiveEpochs(backup_dir=tmp_path / "b").backup_dir == str(tmp_path / "b")
-    assert ProgressiveEpochs().backup_dir is None
-
-
 def test_no_best_at_all_restores_nothing_and_raises_nothing():
     model = tiny_model()
     weights = [np.full((2, 1), 3.0, "float32"), np.full((1,), 3.0, "float32")]

@@ -419,26 +419,28 @@ def check_image_side(owner, arg, value):
 _SEED_LIMIT = 1 << 63
 
 
-def check_seed(owner, seed, arg="seed"):
-    """Returns `seed` as an int (or None) if it is None or an int64, else raises ValueError.
+def check_seed(owner, seed, arg="seed", allow_none=True):
+    """Returns `seed` as an int (or None) if it is an int64 (or None, if `allow_none`),
+    else raises ValueError.
 
     Args:
         owner: String. Name used in error messages.
         seed: The value to check.
         arg: String. The argument's name (`"seed"`, `"shuffle_seed"`, ...). Defaults to
             `"seed"`.
+        allow_none: Bool. Whether None is valid (and returned). Defaults to `True`.
 
     Example:
 
     >>> check_seed("Demo", 7), check_seed("Demo", None)
     (7, None)
     """
-    if seed is None:
+    if seed is None and allow_none:
         return None
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise ValueError(
-            f"{owner}: `{arg}` must be None or an int. Received: {arg}={seed!r}. "
-            f"E.g. {arg}=0."
+            f"{owner}: `{arg}` must be {'None or ' if allow_none else ''}an int. Received: "
+            f"{arg}={seed!r}. E.g. {arg}=0."
         )
     if not -_SEED_LIMIT <= int(seed) < _SEED_LIMIT:
         raise ValueError(

@@ -1,8 +1,6 @@
 """show_batch: the first images of a dataset with their labels, before and after augmentation
 (fastai's `show_batch`), as a picture for notebooks and scripts."""
 
-import numbers
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -181,10 +179,7 @@ def _augmented(augment, images, seed):
     """`(originals as shown, augmented copies)` of the images under `augment`."""
     tensor = tf.convert_to_tensor(images)
     if isinstance(augment, Augment):
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise ValueError(
-                f"{OWNER}: `seed` must be an int. Received: seed={seed!r}. E.g. seed=0."
-            )
+        seed = checks.check_seed(OWNER, seed, allow_none=False)
         originals = augment._scale_only(tensor)
         copies = augment.augment_images(
             originals, tf.constant([int(seed), 0], tf.int64), source_dtype=tensor.dtype

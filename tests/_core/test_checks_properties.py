@@ -262,3 +262,24 @@ def test_path_is_a_non_empty_string_without_nul(value):
         assert checks.check_path("Demo", "logdir", pathlib.Path(value), "Fix.") == str(
             pathlib.Path(value)
         )
+
+
+@given(
+    seed=st.one_of(st.none(), st.integers(-(2**64), 2**64), st.booleans(), st.text(max_size=2)),
+    allow_none=st.booleans(),
+)
+def test_seed_is_an_int64_and_none_only_if_allowed(seed, allow_none):
+    is_int = isinstance(seed, int) and not isinstance(seed, bool)
+    if (seed is None and allow_none) or (is_int and -(2**63) <= seed < 2**63):
+        assert checks.check_seed("Demo", seed, allow_none=allow_none) == seed
+        return
+    with pytest.raises(ValueError) as raised:
+        checks.check_seed("Demo", seed, allow_none=allow_none)
+    message = str(raised.value)
+    if is_int:
+        assert message.startswith("Demo: `seed` must be an int64 (from -2**63 to 2**63 - 1).")
+    else:
+        assert message == (
+            f"Demo: `seed` must be {'None or ' if allow_none else ''}an int. Received: "
+            f"seed={seed!r}. E.g. seed=0."
+        )

@@ -97,3 +97,18 @@ def test_show_batch_rejects_bad_input_early():
         kit.show_batch((images[..., 0].reshape(20, 64), labels))
     with pytest.raises(ValueError, match="empty dataset"):
         kit.show_batch(tf.data.Dataset.from_tensor_slices((images, labels)).take(0))
+
+
+@pytest.mark.parametrize(
+    "seed, message",
+    [
+        (None, r"`seed` must be an int\. Received: seed=None\. E\.g\. seed=0\.$"),
+        ("1", r"`seed` must be an int\. Received: seed='1'\. E\.g\. seed=0\.$"),
+        (True, r"`seed` must be an int\. Received: seed=True\."),
+        (2**63, r"`seed` must be an int64 \(from -2\*\*63 to 2\*\*63 - 1\)\. Received: seed=9223"),
+    ],
+)
+def test_the_seed_of_a_kit_augment_must_be_an_int64(seed, message):
+    images, labels = digits_uint8()
+    with pytest.raises(ValueError, match=r"^show_batch: " + message):
+        kit.show_batch((images, labels), augment=kit.augment(rotation_range=10), seed=seed)

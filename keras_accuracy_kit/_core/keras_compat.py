@@ -2,10 +2,11 @@
 
 The kit uses public APIs wherever they exist. Where it cannot (the `training` flag of the
 enclosing Keras call, Keras' progress printer, keras-tuner's gRPC oracle servicer for a
-chief that exits promptly, the stray print of keras-tuner's `Parent.to_proto`, the nested
-layers of a model, a layer's own variables and their tracking, an optimizer's stored rate,
-the `safe_mode` of a load under way), the private access lives here, behind a function, falling back to a safe answer where it can when a
-new release moves the private.
+chief that exits promptly, an oracle's records directory and retry queue, a tuner's trial
+step, the stray print of keras-tuner's `Parent.to_proto`, the nested layers of a model, a
+layer's own variables and their tracking, an optimizer's stored rate, the `safe_mode` of a
+load under way), the private access lives here, behind a function, falling back to a safe
+answer where it can when a new release moves the private.
 """
 
 import contextlib
@@ -50,6 +51,26 @@ def add_oracle_servicer(oracle, server):
     servicer = oracle_chief.OracleServicer(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
     return servicer
+
+
+def set_oracle_directory(oracle, directory, project_name):
+    """Gives a keras-tuner `Oracle` used without a tuner its records' directory (what a
+    tuner's constructor does through the oracle's private `_set_project_dir`)."""
+    oracle._set_project_dir(directory, project_name)
+
+
+def clear_oracle_retries(oracle):
+    """Drops the trials a keras-tuner `Oracle` queued for a retry (its private
+    `_retry_queue`), so a stopping oracle hands out nothing more."""
+    retries = getattr(oracle, "_retry_queue", None)
+    if retries is not None:
+        retries.clear()
+
+
+def run_and_update_trial(tuner, trial):
+    """Runs `trial` on a keras-tuner tuner and reports it to the oracle, with keras-tuner's
+    own error handling and retries (the private step of `BaseTuner.search`'s loop)."""
+    tuner._try_run_and_update_trial(trial)
 
 
 def chief_may_exit(servicer, oracle):

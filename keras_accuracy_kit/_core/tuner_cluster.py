@@ -15,8 +15,9 @@ import contextlib
 import json
 import os
 import time
+from concurrent import futures
 
-from keras_accuracy_kit._core import atomic
+from keras_accuracy_kit._core import atomic, checks, keras_compat
 
 #: The file in the shared directory where the chief publishes its address.
 ADDRESS_FILE = "oracle_address.json"
@@ -64,6 +65,65 @@ def publish_address(directory, ip, port):
     """Writes `{"ip", "port", "pid"}` atomically where workers look for the chief."""
     payload = json.dumps({"ip": ip, "port": int(port), "pid": os.getpid()}).encode()
     atomic.atomic_write_bytes(address_path(directory), payload)
+
+
+def check_settings(owner, role, oracle_ip, oracle_port, tuner_id, timeout):
+    """Checks the settings of a process in chief/worker mode (`None`: not given, filled
+    in later from keras-tuner's variables); returns `oracle_port` as an int or None."""
+    checks.check_choice(owner, "role", role, ROLES)
+    if oracle_ip is not None and (not isinstance(oracle_ip, str) or not oracle_ip):
+        raise ValueError(
+            f"{owner}: `oracle_ip` must be a host name or address. Received: "
+            f"oracle_ip={oracle_ip!r}. E.g. oracle_ip='127.0.0.1'."
+        )
+    if oracle_port is not None:
+        oracle_port = checks.check_int(owner, "oracle_port", oracle_port, minimum=0, example=0)
+        if oracle_port > 65535:
+            raise ValueError(
+                f"{owner}: `oracle_port` must be a port, at most 65535. Received: "
+                f"oracle_port={oracle_port!r}. Pass 0 to let the chief pick a free port."
+            )
+    checks.check_number(
+        owner, "timeout", timeout, low=0, open_low=True,
+        expectation="a positive number of seconds", fix="E.g. timeout=120.",
+    )  # fmt: skip
+    if role == "worker" and tuner_id not in (None, ""):  # not given: a default id
+        check_worker_id(owner, tuner_id)
+    return oracle_port
+
+
+def check_worker_id(owner, tuner_id, source=""):
+    """Refuses a worker id keras-tuner would take for the chief's."""
+    if not isinstance(tuner_id, str) or not tuner_id or "chief" in tuner_id:
+        raise ValueError(
+            f"{owner}: `tuner_id` of a worker must not contain 'chief' and must be a "
+            "non-empty string. Received: "
+            f"tuner_id={tuner_id!r}{source}. keras-tuner treats such ids as the chief."
+        )
+    return tuner_id
+
+
+def serve(oracle, ip, port, directory, owner, max_workers=1):
+    """Serves `oracle` with keras-tuner's own servicer on `ip:port` (0: a free port), in
+    a gRPC server's threads, and publishes the bound address in `directory`.
+
+    Returns:
+        `(server, servicer, port)`: the started `grpc.Server` (stop it when done), the
+        servicer (`keras_compat.chief_may_exit` reads it) and the bound port.
+    """
+    import grpc
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+    servicer = keras_compat.add_oracle_servicer(oracle, server)
+    bound = server.add_insecure_port(f"{ip}:{port}")
+    if not bound:
+        raise ValueError(
+            f"{owner}: `oracle_port` must be free on {ip}. Received: oracle_ip={ip!r}, "
+            f"oracle_port={port!r}. Pass oracle_port=0 to pick a free port."
+        )
+    server.start()
+    publish_address(directory, ip, bound)
+    return server, servicer, bound
 
 
 def read_address(directory, timeout, owner="kit.search.tune", hint=_TUNE_HINT):

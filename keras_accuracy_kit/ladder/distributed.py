@@ -2,8 +2,9 @@
 
 The chief runs the ladder as in one process (the decisions, the history, the TensorBoard
 runs, the finish) but hands each step's training to keras-tuner workers as a trial of its
-`LadderOracle` (`step_trials.py`), waits for the trained weights in the shared directory
-and records them. A step's members (its folds or seeds) train together on one worker,
+`LadderOracle` (`ladder_oracle.py`; the workers' tuner is `step_tuner.py`, the shared
+files `step_trials.py`), waits for the trained weights in the shared directory and
+records them. A step's members (its folds or seeds) train together on one worker,
 exactly as `_Ladder.train_members` trains them in one process: their training length
 and learning rate follow the members' mean validation loss, so they are one unit of
 work, and the same seeds give the same results (`tests/ladder/test_distributed_ladder.py`).
@@ -24,15 +25,15 @@ import shutil
 import socket
 import tempfile
 import time
-from concurrent import futures
 
-from keras_accuracy_kit._core import atomic, keras_compat, tuner_cluster
+from keras_accuracy_kit._core import atomic, checks, tuner_cluster
 from keras_accuracy_kit._core.checks import ensure_writable_directory
 from keras_accuracy_kit.ladder import members as members_lib
 from keras_accuracy_kit.ladder import step_trials
 from keras_accuracy_kit.ladder.executors import TrainedStep
 
 _OWNER = "kit.improve"
+_SETTINGS = "kit.ladder.Distributed"
 logger = logging.getLogger("keras_accuracy_kit.ladder")
 _WORKER_HINT = (
     "Start the chief first (`kak improve ... --chief --directory SHARED` or "
@@ -94,44 +95,21 @@ class Distributed:
     heartbeat_timeout: float = 30.0
 
     def __post_init__(self):
-        if self.role not in tuner_cluster.ROLES:
-            raise ValueError(
-                f"Distributed: `role` must be 'chief' or 'worker'. Received: "
-                f"role={self.role!r}. E.g. Distributed('worker', '/shared/ladder')."
-            )
+        tuner_cluster.check_settings(
+            _SETTINGS, self.role, self.oracle_ip, self.oracle_port, self.tuner_id, self.timeout
+        )
         if not isinstance(self.directory, (str, os.PathLike)) or not os.fspath(self.directory):
             raise ValueError(
-                "Distributed: `directory` must be a path shared by the chief and the "
+                f"{_SETTINGS}: `directory` must be a path shared by the chief and the "
                 f"workers. Received: directory={self.directory!r}."
             )
-        if self.oracle_port is not None and (
-            isinstance(self.oracle_port, bool)
-            or not isinstance(self.oracle_port, int)
-            or not 0 <= self.oracle_port < 65536
-        ):
-            raise ValueError(
-                "Distributed: `oracle_port` must be an int in [0, 65535] (0: a free port). "
-                f"Received: oracle_port={self.oracle_port!r}."
-            )
-        if self.role == "worker" and self.tuner_id is not None and "chief" in self.tuner_id:
-            raise ValueError(
-                f"Distributed: `tuner_id` of a worker must not contain 'chief'. Received: "
-                f"tuner_id={self.tuner_id!r}. keras-tuner treats such ids as the chief."
-            )
-        for name in ("timeout", "heartbeat_timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(
-                    f"Distributed: `{name}` must be a positive number of seconds. "
-                    f"Received: {name}={value!r}."
-                )
-        if self.heartbeat_timeout < 3 * step_trials.HEARTBEAT_SECONDS:
-            raise ValueError(
-                "Distributed: `heartbeat_timeout` must be at least "
-                f"{3 * step_trials.HEARTBEAT_SECONDS:g} s (workers beat every "
-                f"{step_trials.HEARTBEAT_SECONDS:g} s). Received: "
-                f"heartbeat_timeout={self.heartbeat_timeout!r}."
-            )
+        checks.check_number(
+            _SETTINGS, "heartbeat_timeout", self.heartbeat_timeout,
+            low=3 * step_trials.HEARTBEAT_SECONDS,
+            expectation=f"at least {3 * step_trials.HEARTBEAT_SECONDS:g} s (workers beat "
+            f"every {step_trials.HEARTBEAT_SECONDS:g} s)",
+            fix="E.g. heartbeat_timeout=30.",
+        )  # fmt: skip
 
     @classmethod
     def resolve(cls, value):
@@ -162,14 +140,17 @@ class Distributed:
 
 def run_chief(ladder, settings):
     """Runs `ladder` with its steps trained by workers; returns its `ImproveResult`."""
-    step_trials.import_keras_tuner()
+    step_trials.import_keras_tuner()  # the install hint, before modules that need it
+    from keras_accuracy_kit.ladder.ladder_oracle import LadderOracle
+
     shared = ensure_writable_directory(_OWNER, "distributed.directory", settings.directory)
     # The oracle's records and the heartbeats are this run's; trained steps are kept.
     shutil.rmtree(os.path.join(shared, step_trials.PROJECT_NAME), ignore_errors=True)
     shutil.rmtree(os.path.join(shared, "heartbeats"), ignore_errors=True)
-    oracle = step_trials.make_oracle(shared)
+    oracle = LadderOracle(shared)
     ip, port = settings.address()
-    server, port = _serve(oracle, ip, port, shared)
+    server, _, port = tuner_cluster.serve(oracle, ip, port, shared, _OWNER, max_workers=4)
+    logger.info("chief: serving the ladder's steps on %s:%d (published in %s)", ip, port, shared)
     executor = ChiefExecutor(ladder, oracle, shared, settings, (ip, port), server)
     ladder.executor = executor
     try:
@@ -185,17 +166,15 @@ def run_worker(make_ladder, settings):
         TimeoutError: when no chief answers within `settings.timeout` seconds.
     """
     step_trials.import_keras_tuner()
+    from keras_accuracy_kit.ladder.step_tuner import StepTuner
+
     shared = os.fspath(settings.directory)
     ip, port = settings.address()
     if not port:
         ip, port = tuner_cluster.read_address(shared, settings.timeout, _OWNER, _WORKER_HINT)
-    tuner_id = settings.worker_id()
-    if "chief" in tuner_id:
-        raise ValueError(
-            f"Distributed: `tuner_id` of a worker must not contain 'chief'. Received: "
-            f"tuner_id={tuner_id!r} (KERASTUNER_TUNER_ID). keras-tuner treats such ids "
-            "as the chief."
-        )
+    tuner_id = tuner_cluster.check_worker_id(
+        _SETTINGS, settings.worker_id(), source=" (KERASTUNER_TUNER_ID)"
+    )
 
     def check_chief():
         tuner_cluster.wait_for_chief(ip, port, settings.timeout, _OWNER, "kak improve")
@@ -208,32 +187,13 @@ def run_worker(make_ladder, settings):
             logdir=os.path.join(scratch, "runs"), directory=os.path.join(scratch, "history")
         )
         with tuner_cluster.tuner_environment(tuner_id, ip, port):
-            tuner = step_trials.make_worker_tuner(ladder, shared, tuner_id, scratch, check_chief)
+            tuner = StepTuner(ladder, shared, tuner_id, scratch, check_chief)
             with step_trials.Heartbeat(shared, tuner_id):
                 tuner.search()
         logger.info("worker %s trained %d step(s)", tuner_id, len(tuner.trials_run))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return None
-
-
-def _serve(oracle, ip, port, shared):
-    """Serves `oracle` with keras-tuner's servicer on `ip:port` (0: a free port), in the
-    server's own threads; publishes the bound address in `shared`."""
-    import grpc
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    keras_compat.add_oracle_servicer(oracle, server)  # keras-tuner's own servicer
-    bound = server.add_insecure_port(f"{ip}:{port}")
-    if not bound:
-        raise ValueError(
-            f"{_OWNER}: `oracle_port` must be free on {ip}. Received: oracle_ip={ip!r}, "
-            f"oracle_port={port!r}. Pass oracle_port=0 to pick a free port."
-        )
-    server.start()
-    tuner_cluster.publish_address(shared, ip, bound)
-    logger.info("chief: serving the ladder's steps on %s:%d (published in %s)", ip, bound, shared)
-    return server, bound
 
 
 class ChiefExecutor:

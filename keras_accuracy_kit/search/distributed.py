@@ -15,9 +15,8 @@ import logging
 import os
 import socket
 import time
-from concurrent import futures
 
-from keras_accuracy_kit._core import checks, keras_compat
+from keras_accuracy_kit._core import keras_compat
 
 # The conventions shared with `kit.improve`'s chief and workers (address file, waits,
 # keras-tuner's variables) live in `_core`, below both.
@@ -28,7 +27,9 @@ from keras_accuracy_kit._core.tuner_cluster import (  # noqa: F401
     address_path,
     publish_address,
     read_address,
+    check_settings,
     role_from_environment,
+    serve,
     tuner_environment,
     wait_for_chief,
 )
@@ -76,35 +77,23 @@ class Distributed:
     timeout: float = 120.0
 
     def __post_init__(self):
-        checks.check_choice(_OWNER, "role", self.role, ROLES)
-        if not isinstance(self.oracle_ip, str) or not self.oracle_ip:
+        port = check_settings(
+            _OWNER, self.role, self.oracle_ip, self.oracle_port, self.tuner_id, self.timeout
+        )
+        if port is None:
+            raise ValueError(
+                f"{_OWNER}: `oracle_port` must be a port number. Received: oracle_port=None. "
+                "Pass 0 to let the chief pick a free port."
+            )
+        if self.oracle_ip is None:
             raise ValueError(
                 f"{_OWNER}: `oracle_ip` must be a host name or address. Received: "
-                f"oracle_ip={self.oracle_ip!r}. E.g. oracle_ip='127.0.0.1'."
-            )
-        port = checks.check_int(_OWNER, "oracle_port", self.oracle_port, minimum=0, example=0)
-        if port > 65535:
-            raise ValueError(
-                f"{_OWNER}: `oracle_port` must be a port, at most 65535. Received: "
-                f"oracle_port={port!r}. Pass 0 to let the chief pick a free port."
+                "oracle_ip=None. E.g. oracle_ip='127.0.0.1'."
             )
         object.__setattr__(self, "oracle_port", port)
-        checks.check_number(
-            _OWNER, "timeout", self.timeout, low=0, open_low=True,
-            expectation="a positive number of seconds", fix="E.g. timeout=120.",
-        )  # fmt: skip
-        object.__setattr__(self, "tuner_id", self._resolved_tuner_id())
-
-    def _resolved_tuner_id(self):
-        if self.role == "chief":
-            return "chief"
-        tuner_id = self.tuner_id or f"worker-{socket.gethostname()}-{os.getpid()}"
-        if not isinstance(tuner_id, str) or "chief" in tuner_id:
-            raise ValueError(
-                f"kit.search.tune: `tuner_id` of a worker must not contain 'chief'. Received: "
-                f"tuner_id={tuner_id!r}. keras-tuner treats such ids as the chief."
-            )
-        return tuner_id
+        tuner_id = "chief" if self.role == "chief" else self.tuner_id
+        tuner_id = tuner_id or f"worker-{socket.gethostname()}-{os.getpid()}"
+        object.__setattr__(self, "tuner_id", tuner_id)
 
     @classmethod
     def from_environment(cls, timeout=120.0):
@@ -171,18 +160,7 @@ def serve_oracle(oracle, ip, port, project_dir, timeout, poll_seconds=0.2):
     Returns:
         The port it served on.
     """
-    import grpc
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = keras_compat.add_oracle_servicer(oracle, server)
-    bound = server.add_insecure_port(f"{ip}:{port}")
-    if not bound:
-        raise ValueError(
-            f"kit.search.tune: `oracle_port` must be free on {ip}. Received: "
-            f"oracle_ip={ip!r}, oracle_port={port!r}. Pass oracle_port=0 to pick a free port."
-        )
-    server.start()
-    publish_address(project_dir, ip, bound)
+    server, servicer, bound = serve(oracle, ip, port, project_dir, "kit.search.tune")
     logger.info("chief: oracle serving on %s:%d (published in %s)", ip, bound, project_dir)
     started = time.monotonic()
     try:

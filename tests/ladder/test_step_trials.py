@@ -5,8 +5,8 @@ import math
 import pytest
 
 from keras_accuracy_kit.ladder import Config, Distributed
-from keras_accuracy_kit.ladder import step_trials
 from keras_accuracy_kit.ladder.executors import StepRequest
+from keras_accuracy_kit.ladder.ladder_oracle import LadderOracle
 
 
 def request(**changes):
@@ -49,12 +49,15 @@ def test_the_key_names_the_training_not_the_moment_it_is_asked_for():
 @pytest.mark.parametrize(
     "arguments, match",
     [
-        (dict(role="boss", directory="d"), "`role` must be 'chief' or 'worker'"),
+        (dict(role="boss", directory="d"), r"`role` must be one of \['chief', 'worker'\]"),
         (dict(role="chief", directory=""), "`directory` must be a path"),
-        (dict(role="worker", directory="d", oracle_port=70000), "`oracle_port` must be an int"),
+        (dict(role="worker", directory="d", oracle_port=70000), "`oracle_port` must be a port"),
+        (dict(role="worker", directory="d", oracle_port=-1), "`oracle_port` must be a non-neg"),
+        (dict(role="worker", directory="d", oracle_ip=""), "`oracle_ip` must be a host name"),
         (dict(role="worker", directory="d", tuner_id="chief-2"), "must not contain 'chief'"),
         (dict(role="worker", directory="d", timeout=0), "`timeout` must be a positive"),
         (dict(role="worker", directory="d", heartbeat_timeout=1), "at least 3 s"),
+        (dict(role="worker", directory="d", heartbeat_timeout="30"), "at least 3 s"),
     ],
 )
 def test_distributed_refuses_bad_settings(arguments, match):
@@ -77,7 +80,7 @@ def test_distributed_takes_keras_tuners_variables_for_what_is_not_given(monkeypa
 
 
 def test_the_oracle_hands_out_required_steps_first_then_speculative_ones(tmp_path):
-    oracle = step_trials.make_oracle(str(tmp_path))
+    oracle = LadderOracle(str(tmp_path))
     assert str(oracle.create_trial("w0").status) == "IDLE"  # nothing asked for yet
     oracle.speculate(["next", "after"])
     oracle.require("now")
@@ -93,7 +96,7 @@ def test_the_oracle_hands_out_required_steps_first_then_speculative_ones(tmp_pat
 
 
 def test_a_dead_workers_step_goes_to_the_next_worker_that_asks(tmp_path):
-    oracle = step_trials.make_oracle(str(tmp_path))
+    oracle = LadderOracle(str(tmp_path))
     oracle.require("step")
     first = oracle.create_trial("w1")
     oracle.end_dead("w1", "worker w1 sent no heartbeat for 5 s")
@@ -176,7 +179,7 @@ def test_the_look_ahead_lists_the_steps_that_follow_a_rejection_and_runs_no_guar
 def test_a_step_asked_for_again_after_its_trial_ended_is_a_new_trial(tmp_path):
     from keras_tuner.engine.trial import TrialStatus
 
-    oracle = step_trials.make_oracle(str(tmp_path))
+    oracle = LadderOracle(str(tmp_path))
     oracle.speculate(["step"])
     trial = oracle.create_trial("w0")
     trial.status = TrialStatus.FAILED  # e.g. it crashed on every retry while speculative

@@ -8,7 +8,7 @@ renamed, the file renamed but not in the index, inside the index transaction, ju
 its commit. After each kill the history lists only whole files, the versions it names
 predict as the model did at the epoch the index gives, and a phase kill loses exactly the
 epoch whose transaction did not commit (and leaves the evidence that it hit its phase).
-The next run starts (imports TensorFlow) while the test checks the previous one.
+The next two runs start (import TensorFlow) while the test kills and checks the previous one.
 """
 
 import glob
@@ -45,6 +45,9 @@ ROUNDS = [
     "commit",
 ]
 PHASES = ("save", "fsync", "rename", "transaction", "commit")
+#: Runs started ahead of the one being killed: each spends seconds importing TensorFlow
+#: and building its model (then waits for "go"), which two of them do side by side.
+AHEAD = 2
 
 
 def probe_predictions(probe_log):
@@ -105,48 +108,54 @@ def test_history_survives_sigkill_at_random_moments_and_at_every_write_phase(tmp
     directory, probe_log = tmp_path / "history", tmp_path / "probe.jsonl"
     rng = random.Random(20261125)
     committed_runs = 0
-    upcoming = start(directory, probe_log, 0, ROUNDS[0])
-    for run, kind in enumerate(ROUNDS):
-        process = upcoming
-        assert process.stdout.readline().strip() == "ready"
-        process.stdin.write("go\n")
-        process.stdin.flush()
-        assert process.stdout.readline().strip() == "training"
-        if kind == "after_commit":
-            assert process.stdout.readline().strip() == "committed"
-        if run + 1 < len(ROUNDS):  # the next run imports while this one trains and dies
-            upcoming = start(directory, probe_log, run + 1, ROUNDS[run + 1])
-        if kind in PHASES:
-            process.wait(timeout=120)
-        else:
-            time.sleep(rng.uniform(0.0, 1.5) if kind == "after_commit" else rng.uniform(0.2, 2.5))
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=60)
-        assert process.returncode == -signal.SIGKILL, (run, kind)
+    upcoming = [start(directory, probe_log, run, ROUNDS[run]) for run in range(AHEAD)]
+    try:
+        for run, kind in enumerate(ROUNDS):
+            process = upcoming.pop(0)
+            assert process.stdout.readline().strip() == "ready"
+            process.stdin.write("go\n")
+            process.stdin.flush()
+            assert process.stdout.readline().strip() == "training"
+            if kind == "after_commit":
+                assert process.stdout.readline().strip() == "committed"
+            if run + AHEAD < len(ROUNDS):  # later runs import while this one trains and dies
+                upcoming.append(start(directory, probe_log, run + AHEAD, ROUNDS[run + AHEAD]))
+            if kind in PHASES:
+                process.wait(timeout=120)
+            else:
+                pause = rng.uniform(0.0, 1.5) if kind == "after_commit" else rng.uniform(0.2, 2.5)
+                time.sleep(pause)
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=60)
+            assert process.returncode == -signal.SIGKILL, (run, kind)
 
-        history = kit.History(directory)
-        versions = history.versions()
-        for version in versions:
-            for path in version.files.values():
-                assert os.path.exists(path) and ".tmp-" not in path, path
-                assert zipfile.is_zipfile(path), path
-        # The version the killed run was writing, and the best overall, both predict as
-        # the model did at the epoch the index says their file holds.
-        latest = versions[-1] if versions and versions[-1].best is not None else None
-        checked = {v.id: v for v in (latest, history.best()) if v is not None}
-        table = probe_predictions(probe_log)
-        for version in checked.values():
-            expected = table[(version.configuration["hparams"]["run"], version.best_epoch)]
-            model = history.load(version)
-            np.testing.assert_allclose(
-                model.predict_on_batch(probe()), expected, rtol=1e-5, atol=1e-6
-            )
-        committed = latest is not None and latest.configuration["hparams"]["run"] == run
-        # A commit the process announced before its death is never lost.
-        assert committed or kind not in ("after_commit", *PHASES), f"run {run}: lost commit"
-        if kind in PHASES:
-            killed_epoch = max(epoch for (r, epoch) in table if r == run)
-            check_phase_evidence(kind, latest, killed_epoch, directory)
-        committed_runs += committed
-        history.close()
+            history = kit.History(directory)
+            versions = history.versions()
+            for version in versions:
+                for path in version.files.values():
+                    assert os.path.exists(path) and ".tmp-" not in path, path
+                    assert zipfile.is_zipfile(path), path
+            # The version the killed run was writing, and the best overall, both predict as
+            # the model did at the epoch the index says their file holds.
+            latest = versions[-1] if versions and versions[-1].best is not None else None
+            checked = {v.id: v for v in (latest, history.best()) if v is not None}
+            table = probe_predictions(probe_log)
+            for version in checked.values():
+                expected = table[(version.configuration["hparams"]["run"], version.best_epoch)]
+                model = history.load(version)
+                np.testing.assert_allclose(
+                    model.predict_on_batch(probe()), expected, rtol=1e-5, atol=1e-6
+                )
+            committed = latest is not None and latest.configuration["hparams"]["run"] == run
+            # A commit the process announced before its death is never lost.
+            assert committed or kind not in ("after_commit", *PHASES), f"run {run}: lost commit"
+            if kind in PHASES:
+                killed_epoch = max(epoch for (r, epoch) in table if r == run)
+                check_phase_evidence(kind, latest, killed_epoch, directory)
+            committed_runs += committed
+            history.close()
+    finally:  # after a failed round, no started run may train on (stdin closed = "go")
+        for leftover in [process, *upcoming]:
+            leftover.kill()
+            leftover.wait()
     assert committed_runs >= len(ROUNDS) // 2

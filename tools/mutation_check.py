@@ -62,6 +62,7 @@ TARGETS = {
             "tests/history/test_index_schema.py",
             "tests/history/test_index_read_only.py",
             "tests/history/test_index_quick_check.py",
+            "tests/history/test_index_writes.py",
             "tests/history/test_index_retry.py",
             "tests/history/test_locked_index.py",
             "tests/history/test_history.py",

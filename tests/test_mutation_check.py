@@ -47,3 +47,13 @@ def test_a_sample_is_seeded_sorted_and_within_the_mutants():
 def test_lines_select_the_mutants_of_those_lines_only():
     tool = load_script("tools", "mutation_check")
     assert tool.select(4, lines={7, 9}, mutant_lines=[7, 8, 9, 9]) == [0, 2, 3]
+
+
+def test_skip_sample_leaves_out_what_earlier_samples_drew():
+    tool = load_script("tools", "mutation_check")
+    first = tool.select(50, sample=10, seed=22)
+    rest = [n for n in range(50) if n not in first]
+    second = tool.select(50, sample=10, seed=23, skip=[(10, 22)])
+    assert not set(second) & set(first) and set(second) <= set(rest) and len(second) == 10
+    third = tool.select(50, skip=[(10, 22), (10, 23)])
+    assert sorted(first + second + third) == list(range(50))

@@ -21,7 +21,9 @@ Usage:
     .venv/bin/python tools/mutation_check.py history_fingerprint --max-mutants 20
     .venv/bin/python tools/mutation_check.py functional_projective --sample 30 --commit HEAD
 
-`--sample N` checks N mutants drawn at random (`--seed`) from a large module, and says so;
+`--sample N` checks N mutants drawn at random (`--seed`) from a large module, and says so
+(`--skip-sample N:SEED`, once per earlier draw and in order, leaves out what an earlier
+sample drew, so that a new one adds mutants not yet checked);
 `--commit REV` copies the repository as of a commit (`git archive`) instead of the working
 tree, so that others' uncommitted edits do not change the result.
 
@@ -341,12 +343,19 @@ def _run_tests_forked(copy, tests, timeout, module=None):
     return "SURVIVED" if os.waitstatus_to_exitcode(status) == 0 else "killed"
 
 
-def select(count, sample=None, seed=0, max_mutants=None, lines=None, mutant_lines=()):
+def select(
+    count, sample=None, seed=0, max_mutants=None, lines=None, mutant_lines=(), skip=()
+):  # fmt: skip
     """Indices of the mutants to check: all, the first `max_mutants`, or a seeded sample.
 
     With `lines`, only mutants on those source lines (`mutant_lines[i]` is mutant i's).
+    `skip` holds earlier `(sample, seed)` draws, in the order they were made (each from
+    what the ones before left): their mutants are left out, so a new sample adds new ones.
     """
     numbers = list(range(count))
+    for earlier_sample, earlier_seed in skip:
+        drawn = set(random.Random(earlier_seed).sample(numbers, earlier_sample))
+        numbers = [n for n in numbers if n not in drawn]
     if lines is not None:
         numbers = [n for n in numbers if mutant_lines[n] in lines]
     if max_mutants is not None:
@@ -358,7 +367,7 @@ def select(count, sample=None, seed=0, max_mutants=None, lines=None, mutant_line
 
 def check(
     target, max_mutants=None, timeout=300, sample=None, seed=0, commit=None, fork=False, lines=None,
-    tests=None,
+    tests=None, skip=(),
 ):  # fmt: skip
     module, target_tests = TARGETS[target]
     tests = target_tests if tests is None else tests
@@ -371,7 +380,7 @@ def check(
             raise SystemExit(f"mutation_check: the tests of {target} fail without a mutant")
         every = list(mutants(source))
         chosen = select(
-            len(every), sample, seed, max_mutants, lines, [line for line, _, _ in every]
+            len(every), sample, seed, max_mutants, lines, [line for line, _, _ in every], skip
         )
         if len(chosen) < len(every):
             print(f"{target}: checking {len(chosen)} of {len(every)} mutants", flush=True)
@@ -400,6 +409,10 @@ def main(argv=None):
     parser.add_argument("--max-mutants", type=int, default=None, help="the first N only")
     parser.add_argument("--sample", type=int, default=None, help="N mutants drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
+    parser.add_argument(
+        "--skip-sample", action="append", default=[], metavar="N:SEED",
+        help="leave out what an earlier --sample N --seed SEED drew (repeat, in order)",
+    )  # fmt: skip
     parser.add_argument("--commit", default=None, help="check the files of this commit")
     parser.add_argument(
         "--lines", default=None, help="only mutants on these lines, e.g. 50,85 (survivors)"
@@ -419,15 +432,21 @@ def main(argv=None):
     unknown = [t for t in args.targets if t not in TARGETS]
     if unknown:
         parser.error(f"unknown target(s) {unknown}; known: {', '.join(TARGETS)}")
+    lines = None if args.lines is None else {int(n) for n in args.lines.split(",")}
+    try:
+        skip = [tuple(int(v) for v in item.split(":")) for item in args.skip_sample]
+    except ValueError:
+        skip = [()]
+    if any(len(pair) != 2 for pair in skip):
+        parser.error(f"--skip-sample must be N:SEED, e.g. 25:22. Received: {args.skip_sample}")
     fork = hasattr(os, "fork") and not args.no_fork
     if fork:
         preload()
-    lines = None if args.lines is None else {int(n) for n in args.lines.split(",")}
     survivors = []
     for target in args.targets:
         survivors += check(
             target, args.max_mutants, args.timeout, args.sample, args.seed, args.commit, fork,
-            lines, args.tests,
+            lines, args.tests, skip,
         )  # fmt: skip
     return 1 if survivors else 0
 

@@ -16,7 +16,7 @@ Before any timing, both loaded models must give the original model's outputs (el
 script stops). The last line holds the ratios `name=value` (the first two: time without
 the check divided by time with it, 1.0 meaning free). Loads alternate (the order flipping
 each round, garbage collected before each) and each keeps its best time. `--quick` makes a
-smoke run (32x32 inputs, one round).
+smoke run (32x32 inputs, one round, no warm-up).
 """
 
 import argparse
@@ -36,15 +36,16 @@ import keras_accuracy_kit as kit  # noqa: E402
 
 
 
-def alternating(candidates, repeats):
+def alternating(candidates, repeats, warm_up=True):
     """Best time of each candidate over `repeats` rounds, alternating their order (ABBA).
 
     A load leaves a model's worth of garbage that the next call would pay for: every
-    call starts after `gc.collect()` (untimed), and the order flips each round.
+    call starts after `gc.collect()` (untimed), and the order flips each round. `warm_up`
+    calls each candidate once, untimed, first (a smoke run skips it: its times mean nothing).
     """
     best = {name: float("inf") for name in candidates}
     names = list(candidates)
-    for function in candidates.values():
+    for function in candidates.values() if warm_up else ():
         function()  # warm up
     for round_index in range(repeats):
         for name in names if round_index % 2 == 0 else names[::-1]:
@@ -115,6 +116,7 @@ def main(argv=None):
                 "check alone": lambda: kit.transfer.saved_model_unsafe_ops(embedded),
             },
             repeats,
+            warm_up=not args.quick,
         )
     for name, seconds in best.items():
         print(f"MobileNetV2 {size}x{size} ({megabytes:.1f} MB), {name:28s} {seconds:7.3f} s")

@@ -82,3 +82,23 @@ def test_a_point_exactly_the_edge_tolerance_outside_still_reads_the_image(
     blended = image[0, ..., 0][edge] * (1 - abs(offset)) + 0.5 * abs(offset)
     np.testing.assert_allclose(within[edge], blended, rtol=1e-4)
     np.testing.assert_array_equal(resample(2 * offset)[edge], 0.5)
+
+
+@pytest.mark.parametrize(
+    "spec", [[None, None, 6, 2], [None, 7, None, 2]], ids=["height_later", "width_later"]
+)
+def test_a_size_known_on_one_axis_only_turns_about_the_same_centre_as_numpy(spec):
+    # `Augment` passes the size "static where known": an int on one axis, a tensor on the
+    # other (found by the mutation check: `isinstance(h, int) and isinstance(w, int)` -> `or`).
+    @tf.function(input_signature=[tf.TensorSpec(spec, tf.float32)])
+    def rotate(images):
+        height = images.shape[1] if images.shape[1] is not None else tf.shape(images)[1]
+        width = images.shape[2] if images.shape[2] is not None else tf.shape(images)[2]
+        assert isinstance(height, int) != isinstance(width, int)
+        parameters = projective.affine_parameters(height, width, degrees=[180.0])
+        moved = projective.apply_projective(images, parameters, "constant", jit_compile=False)
+        return parameters, moved
+
+    parameters, moved = rotate(tf.constant(IMAGE))
+    np.testing.assert_allclose(parameters.numpy()[0], [-1, 0, 5, 0, -1, 6, 0, 0], atol=1e-5)
+    np.testing.assert_allclose(moved.numpy(), np.rot90(IMAGE, 2, axes=(1, 2)), atol=1e-5)

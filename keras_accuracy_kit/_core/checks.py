@@ -40,8 +40,12 @@ def check_choice(owner, arg, value, choices):
     array element by element and fail with numpy's own error).
     """
     if not any(_same_choice(value, choice) for choice in choices):
+        try:
+            listed = sorted(choices)
+        except TypeError:  # choices of several types ('auto', True, False): as given
+            listed = list(choices)
         raise ValueError(
-            f"{owner}: `{arg}` must be one of {sorted(choices)}. "
+            f"{owner}: `{arg}` must be one of {listed}. "
             f"Received: {arg}={value!r}. Pick one of the listed values."
         )
     return value

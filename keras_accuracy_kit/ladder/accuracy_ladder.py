@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_accuracy_kit._core import elements
+from keras_accuracy_kit._core import checks, elements
 from keras_accuracy_kit._core.announce import announce
 from keras_accuracy_kit._core.checks import ensure_writable_directory
 from keras_accuracy_kit._core.live_line import EpochStatus, LiveLine
@@ -250,34 +250,9 @@ class _Ladder:
         backbone, batch_size, min_delta, class_names, refit, folds, ensemble, tta, seed,
         verbose,
     ):  # fmt: skip
-        if not (isinstance(model, keras.Model) or callable(model)):
-            raise ValueError(
-                f"{_OWNER}: `model` must be a keras.Model or a build function "
-                f"`build(input_shape, num_classes)`. Received: model={model!r}."
-            )
-        _check_positive_int("epochs", epochs)
-        _check_positive_int("batch_size", batch_size)
-        if min_delta != "auto" and (
-            isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0
-        ):
-            raise ValueError(
-                f"{_OWNER}: `min_delta` must be 'auto' or a non-negative float. Received: "
-                f"min_delta={min_delta!r}."
-            )
-        if refit not in ("auto", True, False):
-            raise ValueError(
-                f"{_OWNER}: `refit` must be 'auto', True or False. Received: refit={refit!r}."
-            )
-        if folds != "auto" and (isinstance(folds, bool) or not isinstance(folds, int) or folds < 1):
-            raise ValueError(
-                f"{_OWNER}: `folds` must be 'auto', 1 (your validation split) or an int >= 2 "
-                f"(cross-validation). Received: folds={folds!r}."
-            )
-        for name, value in (("ensemble", ensemble), ("tta", tta)):
-            if not isinstance(value, bool):
-                raise ValueError(
-                    f"{_OWNER}: `{name}` must be True or False. Received: {name}={value!r}."
-                )
+        epochs, batch_size, min_delta, folds, ensemble, tta = _check_arguments(
+            model, epochs, batch_size, min_delta, refit, folds, ensemble, tta
+        )
         self.tricks = _check_tricks(tricks)
         self.budget = Budget(budget)
         self.logdir = ensure_writable_directory(_OWNER, "logdir", logdir)
@@ -1367,9 +1342,27 @@ def _chunks(items, size):
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{_OWNER}: `{name}` must be a positive int. Received: {name}={value!r}.")
+def _check_arguments(model, epochs, batch_size, min_delta, refit, folds, ensemble, tta):
+    if not (isinstance(model, keras.Model) or callable(model)):
+        raise ValueError(
+            f"{_OWNER}: `model` must be a keras.Model or a build function "
+            f"`build(input_shape, num_classes)`. Received: model={model!r}."
+        )
+    checks.check_choice(_OWNER, "refit", refit, ("auto", True, False))
+    return (
+        checks.check_int(_OWNER, "epochs", epochs, example=60),
+        checks.check_int(_OWNER, "batch_size", batch_size, example=32),
+        checks.check_number(
+            _OWNER, "min_delta", min_delta, low=0, allow=("auto",),
+            fix="E.g. min_delta='auto' (a gain beyond noise) or min_delta=0.01.",
+        ),
+        checks.check_int(
+            _OWNER, "folds", folds, allow=("auto",), example=5,
+            expectation="1 (your validation split) or an int >= 2 (cross-validation)",
+        ),
+        checks.check_bool(_OWNER, "ensemble", ensemble, error=ValueError),
+        checks.check_bool(_OWNER, "tta", tta, error=ValueError),
+    )  # fmt: skip
 
 
 def _check_tricks(tricks):

@@ -79,25 +79,9 @@ def show_batch(
     if augment is not None:
         originals, augmented = _augmented(augment, images, seed)
 
-    def name(index):
-        if labels is None:
-            return f"#{index}"
-        label = int(labels[index])
-        return class_names[label] if class_names is not None else str(label)
-
-    rows, captions = [], []
-    for start in range(0, len(images), num_columns):
-        chunk = range(start, min(start + num_columns, len(images)))
-        versions = [(originals, "original" if augment is not None else "")]
-        if augmented is not None:
-            versions.append((augmented, "augmented"))
-        for pictures, kind in versions:
-            cells = []
-            for index in chunk:
-                lines = [name(index), kind]
-                captions.append(lines)
-                cells.append(rendering.captioned_cell(_display(pictures[index]), lines))
-            rows.append(np.stack(cells))
+    rows, captions = _captioned_rows(
+        originals, augmented, labels, class_names, num_columns, augment is not None
+    )
     grid = image_grid(
         rows, cell_size=(rendering.CELL_SIZE + rendering.CAPTION_HEIGHT, rendering.CELL_SIZE)
     )
@@ -109,6 +93,32 @@ def show_batch(
         "captions": captions,
     }
     return finish(grid.numpy(), data, "batch", path)
+
+
+def _captioned_rows(originals, augmented, labels, class_names, num_columns, augmenting):
+    """`(rows of captioned cells, captions)`: per row of `num_columns` images, the
+    originals, then (when augmenting) their augmented copies."""
+
+    def name(index):
+        if labels is None:
+            return f"#{index}"
+        label = int(labels[index])
+        return class_names[label] if class_names is not None else str(label)
+
+    rows, captions = [], []
+    for start in range(0, len(originals), num_columns):
+        chunk = range(start, min(start + num_columns, len(originals)))
+        versions = [(originals, "original" if augmenting else "")]
+        if augmented is not None:
+            versions.append((augmented, "augmented"))
+        for pictures, kind in versions:
+            cells = []
+            for index in chunk:
+                lines = [name(index), kind]
+                captions.append(lines)
+                cells.append(rendering.captioned_cell(_display(pictures[index]), lines))
+            rows.append(np.stack(cells))
+    return rows, captions
 
 
 def take_examples(dataset, num_images):

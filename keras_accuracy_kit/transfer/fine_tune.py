@@ -220,6 +220,19 @@ def _fine_tune(
     _compile_discriminative(
         model, extractors, unfreeze, backbone_lr_ratio, optimizer, base_lr, compiled
     )
+    _train_backbone(
+        model, extractors, train, validation, length, optimizer, base_lr, compiled, callbacks,
+        verbose, monitor, min_delta, patience, floor_weights, result,
+    )  # fmt: skip
+    return result
+
+
+def _train_backbone(
+    model, extractors, train, validation, length, optimizer, base_lr, compiled, callbacks,
+    verbose, monitor, min_delta, patience, floor_weights, result,
+):  # fmt: skip
+    """Trains the compiled, unfrozen model `length` epochs after the head's; with
+    validation data, keeps its best epoch only if it beats the frozen floor."""
     guard = None
     if validation is not None:
         mode = monitor_lib.resolve_mode(_OWNER, monitor, "auto", model)
@@ -237,9 +250,8 @@ def _fine_tune(
     result.fine_tune_epochs = result.extend(history, model)
     if guard is None:
         result.best_fine_tune_epochs = result.fine_tune_epochs
-        return result
+        return
     _keep_best(model, extractors, guard, floor_weights, optimizer, base_lr, compiled, result, done)
-    return result
 
 
 def _check_monitor(monitor, min_delta, optimizer, head_lr, validation, metrics, weighted_metrics):

@@ -127,3 +127,15 @@ def test_check_int_hint_is_the_argument_s_own_example(arg, value, minimum, examp
 def test_check_int_returns_a_python_int_at_and_above_the_minimum():
     assert checks.check_int("Demo", "min_blocks", np.int64(0), minimum=0) == 0
     assert type(checks.check_int("Demo", "epochs", np.int32(7))) is int
+
+
+def test_check_choice_lists_choices_of_several_types_as_given():
+    choices = ("auto", True, False)
+    assert checks.check_choice("Demo", "refit", True, choices) is True
+    with pytest.raises(ValueError, match=r"`refit` must be one of \['auto', True, False\]\. "
+                       r"Received: refit='yes'"):  # fmt: skip
+        checks.check_choice("Demo", "refit", "yes", choices)
+    with pytest.raises(ValueError, match=r"Received: refit=1\."):  # 1 == True, but not a bool
+        checks.check_choice("Demo", "refit", 1, choices)
+    with pytest.raises(ValueError, match=r"one of \['a', 'b'\]"):  # one type: sorted
+        checks.check_choice("Demo", "mode", "c", ("b", "a"))

@@ -8,6 +8,7 @@ flips, TensorFlow's `ImageProjectiveTransformV3` and numbers derived by hand.
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras.src.legacy.preprocessing.image import apply_affine_transform
 
 from keras_accuracy_kit.transforms.functional import projective
 
@@ -102,3 +103,31 @@ def test_a_size_known_on_one_axis_only_turns_about_the_same_centre_as_numpy(spec
     parameters, moved = rotate(tf.constant(IMAGE))
     np.testing.assert_allclose(parameters.numpy()[0], [-1, 0, 5, 0, -1, 6, 0, 0], atol=1e-5)
     np.testing.assert_allclose(moved.numpy(), np.rot90(IMAGE, 2, axes=(1, 2)), atol=1e-5)
+
+
+NOISE = np.random.default_rng(0).random((16, 16, 2)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "degrees, dx, dy, shear, zx, zy",
+    [
+        (0.0, 1.5, 2.5, 0.0, 1.0, 1.0),
+        (30.0, -2.0, 3.0, 0.0, 1.0, 1.0),
+        (-73.0, 0.4, -1.7, 12.0, 0.7, 1.9),
+        (15.0, 2.0, 0.5, -8.0, 1.2, 0.9),
+    ],
+)
+def test_the_closed_form_parameters_resample_as_keras_2(degrees, dx, dy, shear, zx, zy):
+    # `affine_parameters` is what `Augment` resamples with; Keras 2's
+    # `apply_affine_transform` (scipy) is the reference, as for `compose_geometry` in
+    # test_projective.py (its offsets move content by -tx, -ty). Found by the mutation
+    # check: `cos * dy` -> `cos / dy` passed the doctest, whose dy is -1.
+    expected = apply_affine_transform(
+        NOISE, theta=degrees, tx=-dx, ty=-dy, shear=shear, zx=zx, zy=zy, row_axis=0,
+        col_axis=1, channel_axis=2, fill_mode="nearest", order=1,
+    )  # fmt: skip
+    parameters = projective.affine_parameters(
+        16, 16, degrees=[degrees], shift=([dx], [dy]), shear=[shear], zoom=([zx], [zy])
+    )
+    actual = projective.apply_projective(NOISE[None], parameters, "nearest").numpy()[0]
+    np.testing.assert_allclose(actual, expected, atol=1e-5)

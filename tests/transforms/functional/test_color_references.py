@@ -51,3 +51,17 @@ def test_a_zero_weight_is_allowed_and_leaves_its_channel_out():
     rgb = np.array([[0.2, 0.4, 0.8]], np.float32)
     gray = F.rgb_to_grayscale(rgb, weights=(0.0, 0.5, 0.5)).numpy()
     np.testing.assert_allclose(gray, [[0.6]], atol=1e-6)  # (0.4 + 0.8) / 2, by hand
+
+
+@pytest.mark.parametrize("weights", [(0.5, 0.3, 0.3), (0.3, 0.3, 0.3), (0.4, 0.4, 0.19)])
+def test_weights_that_do_not_sum_to_one_are_refused(weights):
+    # Sums 1.1, 0.9 and 0.99: gray would leave the input's range (or darken it).
+    with pytest.raises(ValueError, match=r"non-negative floats that sum to 1"):
+        F.rgb_to_grayscale(np.ones((2, 2, 3), np.float32), weights=weights)
+
+
+def test_weights_within_rounding_of_one_are_taken_as_given():
+    # tf.image's Rec.601 weights sum to 0.9999: accepted (and used unchanged, by hand).
+    rgb = np.array([[1.0, 1.0, 1.0]], np.float32)
+    gray = F.rgb_to_grayscale(rgb, weights=(0.2989, 0.5870, 0.1140)).numpy()
+    np.testing.assert_allclose(gray, [[0.9999]], atol=1e-6)

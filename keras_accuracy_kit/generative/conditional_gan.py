@@ -302,6 +302,10 @@ class ConditionalGAN(keras.Model):
         batch = tf.shape(real)[0]
         seeds = [self.seed_generator.next() for _ in range(4)]
         noise = tf.random.stateless_normal([batch, self.latent_dim], seeds[0])
+        # Under a tf.distribute strategy the replicas' gradients are summed: each loss is
+        # divided by the replica count, so the update is the global batch's (as in Keras'
+        # own `train_step`).
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
 
         with tf.GradientTape() as tape:
             fake = self.generator([noise, labels], training=True)
@@ -318,8 +322,9 @@ class ConditionalGAN(keras.Model):
                 tf.nn.sparse_softmax_cross_entropy_with_logits(labels, class_logits[:batch])
             )
             discriminator_loss += self.class_loss_weight * class_loss
+            scaled = discriminator_loss / replicas
         weights = self.discriminator.trainable_weights
-        gradients = tape.gradient(discriminator_loss, weights)
+        gradients = tape.gradient(scaled, weights)
         self.discriminator_optimizer.apply_gradients(zip(gradients, weights))
 
         noise = tf.random.stateless_normal([batch, self.latent_dim], seeds[2])
@@ -330,8 +335,9 @@ class ConditionalGAN(keras.Model):
             generator_loss = -tf.reduce_mean(logits) + self.class_loss_weight * tf.reduce_mean(
                 tf.nn.sparse_softmax_cross_entropy_with_logits(labels, class_logits)
             )
+            scaled = generator_loss / replicas
         weights = self.generator.trainable_weights
-        gradients = tape.gradient(generator_loss, weights)
+        gradients = tape.gradient(scaled, weights)
         self.generator_optimizer.apply_gradients(zip(gradients, weights))
 
         # EMA with a warm-up (the average of the first steps is not dominated by the

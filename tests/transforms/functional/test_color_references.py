@@ -4,6 +4,8 @@ Each test was written for mutants of `transforms/functional/color.py` that the o
 through (docs/development.md lists them).
 """
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -65,3 +67,14 @@ def test_weights_within_rounding_of_one_are_taken_as_given():
     rgb = np.array([[1.0, 1.0, 1.0]], np.float32)
     gray = F.rgb_to_grayscale(rgb, weights=(0.2989, 0.5870, 0.1140)).numpy()
     np.testing.assert_allclose(gray, [[0.9999]], atol=1e-6)
+
+
+@pytest.mark.parametrize("keep_channels", [2, 0, True, 3.0, "3"])
+def test_keep_channels_other_than_1_or_3_is_refused(keep_channels):
+    # True is an int to Python and 3.0 equals 3: both refused all the same, by type.
+    with pytest.raises(
+        ValueError,
+        match=rf"rgb_to_grayscale: `keep_channels` must be 1 or 3\. Received: "
+        rf"keep_channels={re.escape(repr(keep_channels))}\. Use 3",
+    ):
+        F.rgb_to_grayscale(np.ones((2, 2, 3), np.float32), keep_channels=keep_channels)

@@ -213,3 +213,22 @@ def test_interpretation_example_saves_the_notebook_views_as_pngs(tmp_path, capsy
     assert str(result["lr_result"]).splitlines() == [str(result["lr_result"])]
     assert str(result["lr_result"]) in printed and str(interp) in printed
     assert len(result["top_losses"].data["indices"]) == 9
+
+
+def test_gan_augmentation_measures_with_and_without_generated_digits(tmp_path, capsys):
+    example = load_script("examples", "gan_augmentation")
+    result = example.main(["--logdir", str(tmp_path), "--gan-epochs", "2", "--epochs", "2"])
+    printed = capsys.readouterr().out
+    (row,) = result["rows"]
+    for name in ("without", "with", "class_consistency"):
+        assert 0 <= row[name] <= 1
+        # a count of correct images over the images scored (test digits, or 1000 generated)
+        count = 1000 if name == "class_consistency" else 1797 - 200
+        assert row[name] * count == pytest.approx(round(row[name] * count))
+    assert row["frechet_distance"] > 0
+    assert f"without {row['without']:.4f}, with generated digits {row['with']:.4f}" in printed
+    accumulator = event_accumulator.EventAccumulator(
+        str(tmp_path / "seed_0"), size_guidance={event_accumulator.TENSORS: 0}
+    )
+    accumulator.Reload()
+    assert [event.step for event in accumulator.Tensors("generated/per_class")] == [0, 1]

@@ -131,3 +131,23 @@ def test_the_closed_form_parameters_resample_as_keras_2(degrees, dx, dy, shear, 
     )
     actual = projective.apply_projective(NOISE[None], parameters, "nearest").numpy()[0]
     np.testing.assert_allclose(actual, expected, atol=1e-5)
+
+
+def xla_compiled_calls(jit_compile, shape):
+    """How each call in the traced graph of `apply_projective` is compiled (booleans)."""
+    parameters = tf.constant([[1.0, 0, 0.5, 0, 1.0, 0, 0, 0]])
+    traced = tf.function(
+        lambda images: projective.apply_projective(images, parameters, jit_compile=jit_compile)
+    )
+    graph = traced.get_concrete_function(tf.TensorSpec(shape, tf.float32)).graph
+    calls = [op for op in graph.get_operations() if op.type.endswith("PartitionedCall")]
+    return [bool(op.node_def.attr["_XlaMustCompile"].b) for op in calls]
+
+
+def test_the_xla_path_is_compiled_by_xla_and_the_other_is_not():
+    # Found by the mutation check: `_projective_xla` built with `jit_compile=False` ran
+    # the same maths uncompiled (same values, none of the speed) and passed every test.
+    assert xla_compiled_calls(True, [4, 8, 8, 3]) == [True]
+    assert xla_compiled_calls("auto", [None, 8, 8, 3]) == [True]
+    assert xla_compiled_calls(False, [4, 8, 8, 3]) == []
+    assert xla_compiled_calls("auto", [None, None, None, 3]) == []

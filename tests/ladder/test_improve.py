@@ -173,12 +173,9 @@ def test_the_best_model_with_ensemble_and_tta_loads_in_a_fresh_process(tmp_path)
     from tests.ladder.test_test_time_augmentation import predict_in_a_fresh_process
 
     (x, y), (vx, vy) = _digits(per_class=3)
-    ladder = accuracy_ladder._Ladder(
-        model=_dense, train=(x, y), validation=(vx, vy), tricks=[], budget=None,
-        logdir=str(tmp_path / "runs"), directory=None, epochs=1, backbone=None,
-        batch_size=32, min_delta="auto", class_names=None, refit=False, folds="auto",
-        ensemble=True, tta=True, seed=0, verbose=0,
-    )  # fmt: skip
+    ladder = _ladder(
+        tmp_path / "runs", ((x, y), (vx, vy)), tricks=[], folds="auto", ensemble=True, tta=True
+    )
     config = Config(epochs=1, augment={"rotation_range": 10}, image_size=16)
     outcome = ladder._train_step("baseline", "test", config)
     outcome.tta = kit.augment(rotation_range=10, value_range=ladder.facts.value_range)
@@ -198,12 +195,7 @@ def test_the_best_model_is_traced_for_any_batch_size_before_it_is_returned(tmp_p
     """An ensemble's first `predict` traces every member: the ladder pays it inside its
     budget, for any batch size, so your first call does not."""
     (x, y), (vx, vy) = _digits(per_class=3)
-    ladder = accuracy_ladder._Ladder(
-        model=_dense, train=(x, y), validation=(vx, vy), tricks=[], budget=None,
-        logdir=str(tmp_path / "runs"), directory=None, epochs=1, backbone=None,
-        batch_size=32, min_delta="auto", class_names=None, refit=False, folds="auto",
-        ensemble=True, tta=False, seed=0, verbose=0,
-    )  # fmt: skip
+    ladder = _ladder(tmp_path / "runs", ((x, y), (vx, vy)), tricks=[], folds="auto", ensemble=True)
     outcome = ladder._train_step("baseline", "test", Config(epochs=1))
     model = ladder._deployable(outcome)
     assert model.predict_function is None  # nothing traced yet
@@ -215,12 +207,7 @@ def test_the_best_model_is_traced_for_any_batch_size_before_it_is_returned(tmp_p
 
 
 def test_pipelines_keep_the_data_value_range_after_kit_transforms(tmp_path):
-    ladder = accuracy_ladder._Ladder(
-        model=_dense, train=_digits(3)[0], validation=_digits(3)[1], tricks="auto",
-        budget=None, logdir=str(tmp_path), directory=None, epochs=1, backbone=None,
-        batch_size=32, min_delta="auto", class_names=None, refit=False, folds=1,
-        ensemble=False, tta=False, seed=0, verbose=0,
-    )  # fmt: skip
+    ladder = _ladder(tmp_path)
     assert ladder.facts.value_range == (0.0, 16.0)
     for config in (Config(epochs=1, augment={"rotation_range": 10}), Config(1, image_size=16)):
         pipeline = ladder._pipeline(config, ladder._transforms(config))

@@ -67,16 +67,17 @@ def publish_address(directory, ip, port):
     atomic.atomic_write_bytes(address_path(directory), payload)
 
 
-def check_settings(owner, role, oracle_ip, oracle_port, tuner_id, timeout):
-    """Checks the settings of a process in chief/worker mode (`None`: not given, filled
-    in later from keras-tuner's variables); returns `oracle_port` as an int or None."""
+def check_settings(owner, role, oracle_ip, oracle_port, tuner_id, timeout, allow_none=False):
+    """Checks the settings of a process in chief/worker mode; returns `oracle_port` as an
+    int (or None). With `allow_none`, a None address means "not given" (filled in later
+    from keras-tuner's variables)."""
     checks.check_choice(owner, "role", role, ROLES)
-    if oracle_ip is not None and (not isinstance(oracle_ip, str) or not oracle_ip):
+    if not (allow_none and oracle_ip is None) and (not isinstance(oracle_ip, str) or not oracle_ip):
         raise ValueError(
             f"{owner}: `oracle_ip` must be a host name or address. Received: "
             f"oracle_ip={oracle_ip!r}. E.g. oracle_ip='127.0.0.1'."
         )
-    if oracle_port is not None:
+    if not (allow_none and oracle_port is None):
         oracle_port = checks.check_int(owner, "oracle_port", oracle_port, minimum=0, example=0)
         if oracle_port > 65535:
             raise ValueError(

@@ -96,8 +96,9 @@ class Distributed:
 
     def __post_init__(self):
         tuner_cluster.check_settings(
-            _SETTINGS, self.role, self.oracle_ip, self.oracle_port, self.tuner_id, self.timeout
-        )
+            _SETTINGS, self.role, self.oracle_ip, self.oracle_port, self.tuner_id, self.timeout,
+            allow_none=True,
+        )  # fmt: skip
         if not isinstance(self.directory, (str, os.PathLike)) or not os.fspath(self.directory):
             raise ValueError(
                 f"{_SETTINGS}: `directory` must be a path shared by the chief and the "

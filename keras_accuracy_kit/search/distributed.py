@@ -80,16 +80,6 @@ class Distributed:
         port = check_settings(
             _OWNER, self.role, self.oracle_ip, self.oracle_port, self.tuner_id, self.timeout
         )
-        if port is None:
-            raise ValueError(
-                f"{_OWNER}: `oracle_port` must be a port number. Received: oracle_port=None. "
-                "Pass 0 to let the chief pick a free port."
-            )
-        if self.oracle_ip is None:
-            raise ValueError(
-                f"{_OWNER}: `oracle_ip` must be a host name or address. Received: "
-                "oracle_ip=None. E.g. oracle_ip='127.0.0.1'."
-            )
         object.__setattr__(self, "oracle_port", port)
         tuner_id = "chief" if self.role == "chief" else self.tuner_id
         tuner_id = tuner_id or f"worker-{socket.gethostname()}-{os.getpid()}"

@@ -79,9 +79,7 @@ def show_batch(
     if augment is not None:
         originals, augmented = _augmented(augment, images, seed)
 
-    rows, captions = _captioned_rows(
-        originals, augmented, labels, class_names, num_columns, augment is not None
-    )
+    rows, captions = _captioned_rows(originals, augmented, labels, class_names, num_columns)
     grid = image_grid(
         rows, cell_size=(rendering.CELL_SIZE + rendering.CAPTION_HEIGHT, rendering.CELL_SIZE)
     )
@@ -95,9 +93,9 @@ def show_batch(
     return finish(grid.numpy(), data, "batch", path)
 
 
-def _captioned_rows(originals, augmented, labels, class_names, num_columns, augmenting):
+def _captioned_rows(originals, augmented, labels, class_names, num_columns):
     """`(rows of captioned cells, captions)`: per row of `num_columns` images, the
-    originals, then (when augmenting) their augmented copies."""
+    originals, then their augmented copies (unless `augmented` is None)."""
 
     def name(index):
         if labels is None:
@@ -108,7 +106,7 @@ def _captioned_rows(originals, augmented, labels, class_names, num_columns, augm
     rows, captions = [], []
     for start in range(0, len(originals), num_columns):
         chunk = range(start, min(start + num_columns, len(originals)))
-        versions = [(originals, "original" if augmenting else "")]
+        versions = [(originals, "original" if augmented is not None else "")]
         if augmented is not None:
             versions.append((augmented, "augmented"))
         for pictures, kind in versions:

@@ -10,19 +10,14 @@ one JSON line."""
 import json
 import sys
 
+import keras
+import numpy as np
 import tensorflow as tf
-
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, sys.argv[1])
-from keras_accuracy_kit.generative import ConditionalGAN  # noqa: E402
 
 
 def build(strategy):
+    from keras_accuracy_kit.generative import ConditionalGAN
+
     with strategy.scope():
         gan = ConditionalGAN(
             image_shape=(8, 8, 1), num_classes=3, latent_dim=8, filters=4, seed=3
@@ -45,22 +40,34 @@ def one_step(gan, images, labels):
     return [w.numpy() for w in players(gan)], history.history, int(gan.ema_steps.numpy())
 
 
-rng = np.random.default_rng(0)
-images = rng.uniform(size=(4, 8, 8, 1)).astype("float32")
-labels = np.array([0, 1, 2, 0], "int64")
-mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-on_replicas, on_one_device = build(mirrored), build(tf.distribute.get_strategy())
-start = [w.numpy() for w in players(on_replicas)]
-for weight, value in zip(players(on_one_device), start):
-    weight.assign(value)
-s_end, s_logs, s_steps = one_step(
-    on_replicas, np.concatenate([images, images]), np.concatenate([labels, labels])
-)
-d_end, d_logs, d_steps = one_step(on_one_device, images, labels)
-print(json.dumps({
-    "replicas": mirrored.num_replicas_in_sync,
-    "moved": max(float(np.abs(a - b).max()) for a, b in zip(start, d_end)),
-    "difference": max(float(np.abs(a - b).max()) for a, b in zip(s_end, d_end)),
-    "losses": [s_logs["discriminator_loss"][0], d_logs["discriminator_loss"][0]],
-    "ema_steps": [s_steps, d_steps],
-}))
+def main():
+    """Both steps from the same start; returns the JSON-able comparison."""
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(4, 8, 8, 1)).astype("float32")
+    labels = np.array([0, 1, 2, 0], "int64")
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    on_replicas, on_one_device = build(mirrored), build(tf.distribute.get_strategy())
+    start = [w.numpy() for w in players(on_replicas)]
+    for weight, value in zip(players(on_one_device), start):
+        weight.assign(value)
+    s_end, s_logs, s_steps = one_step(
+        on_replicas, np.concatenate([images, images]), np.concatenate([labels, labels])
+    )
+    d_end, d_logs, d_steps = one_step(on_one_device, images, labels)
+    return {
+        "replicas": mirrored.num_replicas_in_sync,
+        "moved": max(float(np.abs(a - b).max()) for a, b in zip(start, d_end)),
+        "difference": max(float(np.abs(a - b).max()) for a, b in zip(s_end, d_end)),
+        "losses": [s_logs["discriminator_loss"][0], d_logs["discriminator_loss"][0]],
+        "ema_steps": [s_steps, d_steps],
+    }
+
+
+if __name__ == "__main__":
+    # Only when run as a script (pytest imports this file for doctests): two logical CPUs
+    # before any op runs, and the kit from the checkout given as the first argument.
+    tf.config.set_logical_device_configuration(
+        tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2
+    )
+    sys.path.insert(0, sys.argv[1])
+    print(json.dumps(main()))

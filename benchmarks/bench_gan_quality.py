@@ -28,6 +28,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--every", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--class-loss-weight", type=float, default=1.0)
+    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument("--ema-decay", type=float, default=0.99)
     args = parser.parse_args(argv)
     digits = load_digits()
     images = (digits.images / 16.0).astype("float32")[..., None]
@@ -41,8 +44,9 @@ def main(argv=None):
     print(f"judge held-out accuracy {accuracy:.3f}; real train vs held-out Fréchet distance "
           f"{real['frechet_distance']:.3f}")  # fmt: skip
     gan = ConditionalGAN(
-        (8, 8, 1), 10, filters=16, learning_rate=5e-4, augment=["brightness", "translation"],
-        ema_decay=0.99, seed=args.seed,
+        (8, 8, 1), 10, filters=16, learning_rate=args.learning_rate,
+        augment=["brightness", "translation"], ema_decay=args.ema_decay,
+        class_loss_weight=args.class_loss_weight, seed=args.seed,
     )  # fmt: skip
     gan.compile()
     untrained = gan.report(images[held_out], labels[held_out], judge=judge)

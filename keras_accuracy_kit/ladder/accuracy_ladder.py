@@ -5,6 +5,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import os
 import time
 import warnings
@@ -27,10 +28,12 @@ from keras_accuracy_kit.ladder import evidence as evidence_lib
 from keras_accuracy_kit.ladder import executors
 from keras_accuracy_kit.ladder import members as members_lib
 from keras_accuracy_kit.ladder.budget import Budget, StopAtDeadline
+from keras_accuracy_kit.ladder.generated_data import GeneratedData
 from keras_accuracy_kit.ladder.reference_cnn import reference_cnn
 from keras_accuracy_kit.ladder.result import ImproveResult, Step
 from keras_accuracy_kit.ladder.rungs import (
     DEFAULT_AUGMENT,
+    OPT_IN,
     RUNGS,
     TRICKS,
     Config,
@@ -55,6 +58,8 @@ TTA_COPIES = 8
 MIN_STAGE_EPOCHS = 20
 #: Seeds of the best configuration the ensemble trains without an explicit budget.
 DEFAULT_SEEDS = 3
+#: Share of the time left before a step's deadline the generative rung's GANs may use.
+GAN_TIME_SHARE = 0.5
 
 __all__ = ["TRICKS", "ImproveResult", "Step", "improve"]
 
@@ -88,7 +93,9 @@ def improve(
     (per-channel standardization), more epochs (`ProgressiveEpochs` on `val_loss`, best
     weights kept), augmentation (`kit.augment`,
     with the steps that change the class removed by `augment.checked`; alone and with a
-    decaying rate), the learning rate (`ReduceLROnPlateau`), colour space
+    decaying rate), generated images (opt-in: `tricks=[..., "generative"]`; a
+    `kit.generative.ConditionalGAN` per member, trained on that member's training images
+    only, 30 % of its training data), the learning rate (`ReduceLROnPlateau`), colour space
     (Lab, HSV; RGB data only), image size (larger inputs through `kit.resize`; needs a
     build function), depth (one more block; needs a build function with a `depth`
     argument) and transfer learning (when a `backbone` is given). Then it finishes:
@@ -103,7 +110,8 @@ def improve(
     by 3-fold cross-validation over train + validation (each image judged by the member
     that never trained on it; with a time budget of 5 minutes or more); the members of
     a step train together in one `fit`.
-    Regularising tricks (augmentation, transfer) get their own progressive epochs.
+    Regularising tricks (augmentation, generated images, transfer) get their own
+    progressive epochs.
 
     **Budget.** With a time budget the rungs start new steps in the first 60 % of it and
     the finish spends what is left (the cut best trained longer, more ensemble members,
@@ -132,8 +140,8 @@ def improve(
         train: `(images, labels)` batches (`tf.data.Dataset`) or a pair of arrays.
             Integer or one-hot labels; images `(height, width, 1 or 3)`.
         validation: The same for validation.
-        tricks: `"auto"` (every trick that applies) or a list of names of `TRICKS`.
-            Defaults to `"auto"`.
+        tricks: `"auto"` (every trick that applies, except the opt-in `"generative"`)
+            or a list of names of `TRICKS`. Defaults to `"auto"`.
         budget: Optional bound on the whole ladder: an int (epochs) or a duration string
             (`"90s"`, `"5min"`, `"1h"`). Defaults to `None` (25 x the baseline's time).
         logdir: Path. TensorBoard runs, one per step. Defaults to `"runs/improve"`.
@@ -267,6 +275,7 @@ class _Ladder:
             budget_seconds=self.budget.seconds,
         )
         self.labels = self.evidence.sparse_labels
+        self.generated = GeneratedData(self.evidence, self.facts, seed)
         self.model, self.build = (
             (None, model) if not isinstance(model, keras.Model) else (model, None)
         )
@@ -608,8 +617,11 @@ class _Ladder:
             for member in members:
                 self._fine_tune(member, data, None, callbacks, config, best.refit_arguments)
         else:
-            data = self.evidence.training_data(pipeline, all_data=True, num_members=num_members)
-            batches = self.evidence.batches_per_epoch(all_data=True)
+            data = self.evidence.training_data(
+                pipeline, all_data=True, num_members=num_members,
+                generated=self._generated(config, stop.deadline),
+            )  # fmt: skip
+            batches = self.evidence.batches_per_epoch(all_data=True, generated=config.generative)
             joint.fit(
                 _repeated(data, batches),
                 steps_per_epoch=batches,
@@ -769,10 +781,14 @@ class _Ladder:
                 [member_logs, stop, *self._epoch_status(), *observers],
             )  # fmt: skip
         else:
-            batches = self.evidence.batches_per_epoch()
+            generated = self._generated(config, stop.deadline)
+            batches = self.evidence.batches_per_epoch(generated=config.generative)
             judged_batches = self.evidence.batches_per_epoch(training=False)
+            training = self.evidence.training_data(
+                self._pipeline(config, transforms), generated=generated
+            )
             joint.fit(
-                _repeated(self.evidence.training_data(self._pipeline(config, transforms)), batches),
+                _repeated(training, batches),
                 steps_per_epoch=batches,
                 validation_data=_repeated(
                     self.evidence.judging_data(
@@ -801,6 +817,20 @@ class _Ladder:
             probabilities=probabilities,
             predict_seconds=time.monotonic() - start,
         )
+
+    def _generated(self, config, deadline):
+        """The trained `GeneratedData` when `config` mixes generated images in, else None.
+        The GANs are trained on first use, in at most `GAN_TIME_SHARE` of the time left
+        before the step's `deadline` (a `Budget` clock time)."""
+        if not config.generative:
+            return None
+        if self.generated.gans is None:
+            left = deadline - self.budget.clock()
+            self._announce("    training the generative rung's GANs ...")
+            self.generated.train(
+                None if not math.isfinite(left) else time.monotonic() + GAN_TIME_SHARE * left
+            )
+        return self.generated
 
     def _request(self, config, seed_offset, finishing):
         """The `StepRequest` of training `config` now (its bounds from the budget)."""
@@ -1367,7 +1397,7 @@ def _check_arguments(model, epochs, batch_size, min_delta, refit, folds, ensembl
 
 def _check_tricks(tricks):
     if tricks == "auto":
-        return list(TRICKS)
+        return [trick for trick in TRICKS if trick not in OPT_IN]
     if isinstance(tricks, str) or not isinstance(tricks, (list, tuple)) or not all(
         trick in TRICKS for trick in tricks
     ):

@@ -12,12 +12,14 @@ this is the same as training the members one by one. Otherwise (large validation
 the ladder judges on your split: one member trained on `train`, judged on `validation`.
 """
 
+import math
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_accuracy_kit.ladder import generated_data
 from keras_accuracy_kit.ladder.evidence import stratified_folds
 
 #: Validation sets smaller than this are judged by k-fold cross-validation.
@@ -92,15 +94,20 @@ class Evidence:
 
     # Pipelines ------------------------------------------------------------------------
 
-    def training_data(self, pipeline, all_data=False, num_members=None):
+    def training_data(self, pipeline, all_data=False, num_members=None, generated=None):
         """`(images, labels per member, weights per member)` batches, through `pipeline`.
 
         `pipeline(dataset)` maps the images of `(images, ...)` elements (transforms,
         augmentation). With `all_data`, every member trains on every image (the refit).
+        `generated` (a trained `GeneratedData`) mixes each member's generated images into
+        its training data (`generated_data.mixed_fraction`).
         """
         num_members = num_members or self.num_members
         if self.num_folds == 1:
             data = self.train.concatenate(self.validation) if all_data else self.train
+            if generated is not None:
+                data = self._mixed(data.unbatch(), generated, all_data, with_folds=False)
+                data = data.batch(self.batch_size)
             data = pipeline(data)
             if num_members == 1:
                 return data.prefetch(tf.data.AUTOTUNE)  # (images, labels): one member
@@ -114,22 +121,44 @@ class Evidence:
         fold_ids = np.full_like(self.fold_ids, -1) if all_data else self.fold_ids
         data = tf.data.Dataset.from_tensor_slices((self.images, self.labels, fold_ids))
         data = data.shuffle(self.num_images, seed=self.seed, reshuffle_each_iteration=True)
+        if generated is not None:
+            data = self._mixed(data, generated, all_data, with_folds=True)
         data = pipeline(data.batch(self.batch_size))
         return data.map(_split_for_members(num_members, train=True)).prefetch(tf.data.AUTOTUNE)
 
-    def batches_per_epoch(self, training=True, all_data=False):
+    def _mixed(self, real, generated, all_data, with_folds):
+        """`real` elements with the members' generated ones drawn in between (seeded),
+        until `real` ends."""
+        parts = [generated.member_data(index, all_data) for index in range(len(generated.gans))]
+        if not with_folds:
+            parts = [part.map(lambda image, label, code: (image, label)) for part in parts]
+        share = generated_data.mixed_fraction(self.num_folds, all_data)
+        weights = [1.0 - share] + [share / len(parts)] * len(parts)
+        return tf.data.Dataset.sample_from_datasets(
+            [real] + [part.repeat() for part in parts], weights=weights, seed=self.seed,
+            stop_on_empty_dataset=True,
+        )  # fmt: skip
+
+    def batches_per_epoch(self, training=True, all_data=False, generated=False):
         """Batches in one pass of `training_data` (or `judging_data`), or None if unknown.
 
         The ladder repeats its datasets and fits with `steps_per_epoch`: Keras then keeps
         one tf.data iterator for the whole fit instead of making one per epoch, which
         costs tenths of a second when the pipeline maps augmentation or transforms (the
         map functions are instantiated anew), more than an epoch of a few hundred images.
+        With `generated` images mixed in, an epoch is one pass over the real ones.
         """
+        scale = 1.0
+        if generated and training:
+            scale = 1.0 / (1.0 - generated_data.mixed_fraction(self.num_folds, all_data))
         if self.num_folds > 1:
-            return -(-self.num_images // self.batch_size)
+            return math.ceil(self.num_images * scale / self.batch_size)
         parts = (self.train, self.validation) if all_data else (
             (self.train,) if training else (self.validation,)
         )
+        if generated and training:
+            images = self.facts.num_train + (self.facts.num_validation if all_data else 0)
+            return math.ceil(images * scale / self.batch_size)
         counts = [int(part.cardinality()) for part in parts]
         return sum(counts) if min(counts) > 0 else None
 
@@ -173,10 +202,14 @@ def _sparse(labels, sparse):
 
 def _split_for_members(num_members, train):
     def split(images, labels, fold_ids):
+        # Real images: fold ids >= 0 (-1: every member trains on them, the refit).
+        # Generated images: -(i + 2), member i's own (`GeneratedData.member_data`).
+        def trains(index):
+            own = tf.equal(fold_ids, -(index + 2))
+            return tf.where(fold_ids >= -1, tf.not_equal(fold_ids, index), own)
+
         weights = tuple(
-            tf.cast(
-                tf.not_equal(fold_ids, index) if train else tf.equal(fold_ids, index), tf.float32
-            )
+            tf.cast(trains(index) if train else tf.equal(fold_ids, index), tf.float32)
             for index in range(num_members)
         )
         if num_members == 1:

@@ -8,6 +8,8 @@ best beyond noise is kept. A new trick is one more entry in `RUNGS`.
 import dataclasses
 import inspect
 
+from keras_accuracy_kit.ladder.generated_data import GENERATED_FRACTION as GENERATED_SHARE
+
 #: The augmentation the ladder tries (ImageDataGenerator names), before the guard.
 DEFAULT_AUGMENT = {
     "rotation_range": 10,
@@ -37,6 +39,8 @@ class Config:
         depth: Int (the build function's `depth=`) or None.
         network: None (your model) or `"reference"` (`kit.ladder.reference_cnn`).
         transfer: Bool. A classifier on the `backbone` instead of your model.
+        generative: Bool. Generated images mixed into each member's training data
+            (`kit.generative.ConditionalGAN`s; `kit.ladder.generated_data`).
     """
 
     epochs: int
@@ -49,11 +53,12 @@ class Config:
     depth: int = None
     network: str = None
     transfer: bool = False
+    generative: bool = False
 
     @property
     def regularised(self):
         """Tricks that need longer training to pay get their own progressive epochs."""
-        return bool(self.augment) or self.transfer
+        return bool(self.augment) or self.transfer or self.generative
 
     def hparams(self):
         return {
@@ -67,6 +72,7 @@ class Config:
             "depth": self.depth or 0,
             "network": self.network or "yours",
             "transfer": self.transfer,
+            "generative": self.generative,
         }
 
 
@@ -193,6 +199,28 @@ class Augmentation(Rung):
         return found
 
 
+class Generative(Rung):
+    """Generated images (a class-conditional GAN per member, trained on that member's
+    training images only) mixed into the training data: the seed article's last
+    augmentation advice. Opt-in (`tricks=[..., "generative"]`): the GANs cost minutes,
+    and on few-shot digits their images did not pay (README)."""
+
+    name, label = "generative", "generated images (GAN)"
+
+    def skip_reason(self, context, base):
+        if base.transfer:
+            return "transfer learning trains on the backbone's features"
+        return context.generated.skip_reason(context.facts)
+
+    def candidates(self, context, base):
+        return [
+            (
+                f"mix {GENERATED_SHARE:.0%} images from class-conditional GANs into training",
+                dataclasses.replace(base, generative=True, progressive=True),
+            )
+        ]
+
+
 class ColorSpace(Rung):
     name, label = "color", "colour space"
 
@@ -265,13 +293,14 @@ class Transfer(Rung):
 #: every later trick would be judged on a model that cannot learn. More epochs next (when
 #: the best does not train while it improves yet): every later trick is then judged at a
 #: training length that lets it pay. Then augmentation, the seed article's first trick and
-#: the one that pays most on small data (tried with and without a decaying rate), then the
-#: article's order.
+#: the one that pays most on small data (tried with and without a decaying rate), then
+#: generated images (opt-in, `OPT_IN`), then the article's order.
 RUNGS = (
     Network(),
     InputScale(),
     MoreEpochs(),
     Augmentation(),
+    Generative(),
     LearningRate(),
     ColorSpace(),
     ImageSize(),
@@ -280,5 +309,7 @@ RUNGS = (
 )
 #: Their names: what `tricks=` accepts.
 TRICKS = tuple(rung.name for rung in RUNGS)
+#: Tricks `tricks="auto"` leaves out: ask for them by name.
+OPT_IN = ("generative",)
 #: After the rungs: averaging models and test-time augmentation.
 FINISHING = ("ensemble", "tta")

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_accuracy_kit._core import checks
+from keras_accuracy_kit._core import checks, periodic
 
 _OWNER = "QualityMonitor"
 
@@ -44,8 +44,7 @@ class QualityMonitor(keras.callbacks.Callback):
         self.history = []
 
     def on_epoch_end(self, epoch, logs=None):
-        last = self.params.get("epochs") if self.params else None
-        if (epoch + 1) % self.every and epoch + 1 != last:
+        if not periodic.due(epoch, self.every, self.params):
             return
         labels = np.arange(self.num_images) % self.model.num_classes
         generated = self.model.generate(labels, seed=self.seed)

@@ -4,7 +4,7 @@ TensorBoard each epoch."""
 import keras
 import numpy as np
 
-from keras_accuracy_kit._core import checks, distribution
+from keras_accuracy_kit._core import checks, distribution, periodic
 from keras_accuracy_kit.reporting.image_grid import image_grid, write_image_grid
 
 _OWNER = "GeneratedSamples"
@@ -71,8 +71,7 @@ class GeneratedSamples(keras.callbacks.Callback):
             )
 
     def on_epoch_end(self, epoch, logs=None):
-        last = self.params.get("epochs") if self.params else None
-        if (epoch + 1) % self.every and epoch + 1 != last:
+        if not periodic.due(epoch, self.every, self.params):
             return
         grid = self.grid()
         self.last_grid, self.steps = grid, self.steps + [epoch]

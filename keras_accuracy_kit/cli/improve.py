@@ -56,7 +56,8 @@ def _add_data_arguments(parser):
         "--tricks",
         default="auto",
         help="comma-separated subset of the ladder's tricks (kit.ladder.TRICKS, e.g. "
-        "epochs,augment; an unknown name lists them)",
+        "epochs,augment; an unknown name lists them); 'auto' is every trick but the "
+        "opt-in generative",
     )
     parser.add_argument("--backbone", default=None, help="transfer backbone name or path")
     parser.add_argument(

@@ -223,3 +223,21 @@ def test_bench_repeated_fit_quick_run_checks_and_prints_the_ratio(capsys):
     assert checks(output) == ["same losses"]
     name, value = output.strip().splitlines()[-1].split("=")
     assert name == "repeated_fit_time" and list(ratios) == [name] and float(value) > 0
+
+
+def test_bench_generative_rung_quick_run_reports_the_rung_s_decision(capsys, monkeypatch):
+    from keras_accuracy_kit.ladder import generated_data
+
+    monkeypatch.setattr(generated_data, "GAN_STEPS", 5)  # the decision, not the GANs' quality
+    output = load_script("benchmarks", "bench_generative_rung").main(["--quick"])
+    printed = capsys.readouterr().out
+    (step,) = output["steps"]
+    assert step is not None and step.val_accuracy is not None  # the rung trained
+    verdict = "kept" if step.kept else "not kept"
+    assert f"  {verdict}: gain {step.delta:+.3f}" in printed
+    figures = output["figures"]
+    assert figures["kept"] == int(step.kept)
+    assert figures["generative_minus_without"] == pytest.approx(
+        figures["with_generative"] - figures["without_generative"], abs=2e-4
+    )
+    assert printed.strip().splitlines()[-1].startswith("with_generative=")

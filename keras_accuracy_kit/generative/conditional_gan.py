@@ -25,6 +25,18 @@ def _check_policy(augment):
     return tuple(names)
 
 
+def _check_learning_rate(learning_rate):
+    if isinstance(learning_rate, dict):  # from `get_config`
+        learning_rate = keras.optimizers.schedules.deserialize(learning_rate)
+    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return learning_rate
+    return checks.check_number(
+        _OWNER, "learning_rate", learning_rate, low=0, open_low=True,
+        expectation="a positive number or a keras.optimizers.schedules.LearningRateSchedule",
+        fix="E.g. learning_rate=2e-4 or keras.optimizers.schedules.CosineDecay(5e-4, steps).",
+    )  # fmt: skip
+
+
 def _num_upsamplings(height, width):
     """How many 2x steps the generator takes (the discriminator as many 2x reductions)."""
     steps = 0
@@ -147,7 +159,12 @@ class ConditionalGAN(keras.Model):
             Defaults to all three.
         ema_decay: Float in [0, 1). The decay of the generator's moving average.
             Defaults to `0.995`.
-        learning_rate: Float. Adam's learning rate for both players. Defaults to `2e-4`.
+        learning_rate: Float, or a `keras.optimizers.schedules.LearningRateSchedule`
+            (e.g. `CosineDecay(5e-4, decay_steps)`: a rate that decays to 0 over the
+            training holds the generator near its best instead of letting it drift; on
+            load_digits class consistency then rises to the end, where a constant rate
+            loses a quarter of it after its peak; README). Adam's learning rate for both
+            players. Defaults to `2e-4`.
         class_loss_weight: Float >= 0. The weight of the auxiliary classifier's
             cross-entropy (AC-GAN) in both players' losses: the discriminator learns to
             classify real images, the generator to make images it classifies as their
@@ -195,10 +212,7 @@ class ConditionalGAN(keras.Model):
             _OWNER, "ema_decay", ema_decay, low=0, high=1, open_high=True,
             fix="E.g. ema_decay=0.995; 0 samples from the last step's weights.",
         )  # fmt: skip
-        self.learning_rate = checks.check_number(
-            _OWNER, "learning_rate", learning_rate, low=0, open_low=True,
-            fix="E.g. learning_rate=2e-4.",
-        )  # fmt: skip
+        self.learning_rate = _check_learning_rate(learning_rate)
         self.class_loss_weight = checks.check_number(
             _OWNER, "class_loss_weight", class_loss_weight, low=0,
             fix="E.g. class_loss_weight=1.0; 0 leaves the conditioning to the projection.",
@@ -454,7 +468,13 @@ class ConditionalGAN(keras.Model):
                 "image_dtype": self.image_dtype,
                 "augment": list(self.augment),
                 "ema_decay": self.ema_decay,
-                "learning_rate": self.learning_rate,
+                "learning_rate": (
+                    keras.optimizers.schedules.serialize(self.learning_rate)
+                    if isinstance(
+                        self.learning_rate, keras.optimizers.schedules.LearningRateSchedule
+                    )
+                    else self.learning_rate
+                ),
                 "class_loss_weight": self.class_loss_weight,
                 "seed": self.seed,
             }

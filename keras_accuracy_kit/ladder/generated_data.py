@@ -31,11 +31,11 @@ GAN_BATCH_SIZE = 32
 MAX_GAN_SIDE = 64
 #: Bounds on the images generated per class and member (and on their bytes).
 MIN_PER_CLASS, MAX_PER_CLASS, MAX_GENERATED_BYTES = 20, 500, 1 << 28
-#: The GAN of small data (the recipe of `examples/gan_augmentation.py`, README): narrow
-#: networks, the differentiable augmentation that keeps digits' shapes, a short EMA.
-GAN_SETTINGS = dict(
-    latent_dim=32, learning_rate=5e-4, augment=["brightness", "translation"], ema_decay=0.99
-)
+#: The GAN of small data (README): narrow networks, the differentiable augmentation that
+#: keeps small images' shapes, a short EMA; its rate decays from this to 0 over its steps
+#: (cosine), which holds the generator near its best instead of letting it drift.
+GAN_SETTINGS = dict(latent_dim=32, augment=["brightness", "translation"], ema_decay=0.99)
+GAN_LEARNING_RATE = 5e-4
 
 
 def mixed_fraction(num_folds, all_data):
@@ -97,10 +97,15 @@ class GeneratedData:
         self.gans = []
         for index, data in enumerate(parts):
             keras.utils.set_random_seed(self.seed + 7919 * (index + 1))
+            batches = max(1, int(data.cardinality()))
+            epochs = max(1, math.ceil(GAN_STEPS / batches))
             gan = ConditionalGAN(
                 self.facts.image_shape, self.facts.num_classes,
                 filters=16 if max(self.facts.image_shape[:2]) <= 16 else 32,
                 value_range=self.facts.value_range, image_dtype=self._image_dtype(),
+                learning_rate=keras.optimizers.schedules.CosineDecay(
+                    GAN_LEARNING_RATE, epochs * batches
+                ),
                 seed=self.seed + index, **GAN_SETTINGS,
             )  # fmt: skip
             gan.compile()
@@ -108,10 +113,8 @@ class GeneratedData:
             if deadline is not None:  # the GANs left share the time left equally
                 now = time.monotonic()
                 callbacks.append(_StopAt(now + (deadline - now) / (len(parts) - index)))
-            batches = max(1, int(data.cardinality()))
             gan.fit(
-                data.repeat(), steps_per_epoch=batches,
-                epochs=max(1, math.ceil(GAN_STEPS / batches)), callbacks=callbacks,
+                data.repeat(), steps_per_epoch=batches, epochs=epochs, callbacks=callbacks,
                 shuffle=False, verbose=0,  # the data shuffles itself
             )  # fmt: skip
             self.gans.append(gan)

@@ -83,6 +83,7 @@ def test_dataset_is_a_balanced_source_in_the_data_dtype_and_mix_is_seeded():
 def test_config_round_trips_with_the_seed():
     gan = tiny_gan(augment=["translation"], ema_decay=0.9, class_loss_weight=0.5)
     config = gan.get_config()
+    assert json.loads(json.dumps(config)) == config
     assert config["seed"] == 3 and config["augment"] == ["translation"]
     clone = ConditionalGAN.from_config(config)
     assert clone.get_config() == config
@@ -91,9 +92,29 @@ def test_config_round_trips_with_the_seed():
     )
 
 
+def test_a_learning_rate_schedule_drives_both_optimizers_and_round_trips():
+    decay = keras.optimizers.schedules.CosineDecay(1e-2, decay_steps=3)
+    gan = tiny_gan(learning_rate=decay)
+    gan.compile()
+    images, labels = tiny_data()
+    gan.fit(tf.data.Dataset.from_tensor_slices((images, labels)).batch(8), epochs=1, verbose=0)
+    # 3 steps of a 3-step cosine decay: the rate has reached 0 (a float rate stays put).
+    for optimizer in (gan.generator_optimizer, gan.discriminator_optimizer):
+        assert int(optimizer.iterations.numpy()) == 3
+        assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.0, abs=1e-9)
+    config = gan.get_config()
+    assert json.loads(json.dumps(config)) == config
+    assert config["learning_rate"]["class_name"] == "CosineDecay"
+    clone = ConditionalGAN.from_config(config)
+    assert clone.learning_rate.get_config() == decay.get_config()
+    assert float(clone.generator_optimizer.learning_rate.numpy()) == pytest.approx(1e-2)
+    with pytest.raises(ValueError, match="a positive number or a keras.optimizers.schedules"):
+        tiny_gan(learning_rate="cosine")
+
+
 def test_keras_file_round_trip_in_a_fresh_process_gives_the_same_samples(tmp_path):
     images, labels = tiny_data()
-    gan = tiny_gan()
+    gan = tiny_gan(learning_rate=keras.optimizers.schedules.CosineDecay(1e-3, 100))
     gan.compile()
     gan.fit(tf.data.Dataset.from_tensor_slices((images, labels)).batch(8), epochs=1, verbose=0)
     path = str(tmp_path / "gan.keras")

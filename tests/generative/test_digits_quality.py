@@ -1,5 +1,7 @@
-"""The issue's measure on load_digits, shortened to stay under ~2 minutes on 2 cores."""
+"""The issue's measure on load_digits (`benchmarks/bench_gan_quality.py`'s recipe and seed 0),
+about a minute and a half on 2 cores."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -7,7 +9,7 @@ from sklearn.datasets import load_digits
 
 from keras_accuracy_kit.generative import ConditionalGAN, QualityJudge, QualityMonitor
 
-EPOCHS = 40
+EPOCHS = 60
 
 
 @pytest.mark.slow
@@ -21,8 +23,9 @@ def test_generated_digits_are_recognised_and_the_frechet_distance_falls():
     judge.fit(images[train], labels[train])
     assert np.mean(judge.predict(images[held_out]) == labels[held_out]) > 0.9
 
+    decay = keras.optimizers.schedules.CosineDecay(5e-4, EPOCHS * (1400 // 64))
     gan = ConditionalGAN(
-        (8, 8, 1), 10, filters=16, learning_rate=5e-4, augment=["brightness", "translation"],
+        (8, 8, 1), 10, filters=16, learning_rate=decay, augment=["brightness", "translation"],
         ema_decay=0.99, seed=0,
     )  # fmt: skip
     gan.compile()
@@ -34,10 +37,11 @@ def test_generated_digits_are_recognised_and_the_frechet_distance_falls():
 
     epochs, consistency, distance = zip(*monitor.history)
     assert epochs == tuple(range(9, EPOCHS, 10))
-    # A generator that ignores the label scores about 0.1; the 5-minute run reaches more
-    # (README), this shortened one at least:
-    assert consistency[-1] >= 0.7
-    assert distance[-1] < untrained / 2
+    # A generator that ignores the label scores about 0.1; this recipe reached 0.90-0.93 on
+    # every seed measured (README), and rises to its end (the decaying rate):
+    assert consistency[-1] >= 0.88
+    assert consistency[-1] >= max(consistency) - 0.03
+    assert distance[-1] < untrained / 5
     report = gan.report(images[held_out], labels[held_out], judge=judge, num_images=1000)
     assert report["class_consistency"] == pytest.approx(consistency[-1])
     assert report["num_images"] == 1000

@@ -540,7 +540,7 @@ class _Ladder:
         epochs, so the budget is spent. A round cut before half of its epochs is dropped.
         """
         rounds = 0
-        share = self._fit_share()
+        share = self.evidence.fit_share()
         while not self.budget.exhausted():
             target = max(1, int(round(max(1, best.best_epochs) * share)))
             epochs, num_members = target, 1
@@ -591,12 +591,6 @@ class _Ladder:
             per_epoch = max(seconds - self._overhead_seconds, 1e-6) / max(1, len(ends))
         self._refit_epoch_seconds = max(per_epoch, 1e-6) / num_members
         self._refit_overhead_seconds = max(0.0, seconds - per_epoch * len(ends))
-
-    def _fit_share(self):
-        """The share of all labelled images a step's member trains on."""
-        if self.evidence.num_folds > 1:
-            return (self.evidence.num_folds - 1) / self.evidence.num_folds
-        return self.facts.num_train / (self.facts.num_train + self.facts.num_validation)
 
     def _refit_round(self, best, num_members, epochs, min_epochs):
         start = time.monotonic()

@@ -75,7 +75,6 @@ class GeneratedData:
     def __init__(self, evidence, facts, seed):
         self.evidence, self.facts, self.seed = evidence, facts, seed
         self.gans = None
-        self.seconds = 0.0  # spent training the GANs
 
     @staticmethod
     def skip_reason(facts):
@@ -92,7 +91,6 @@ class GeneratedData:
         (`time.monotonic()`) bounds all of them together."""
         if self.gans is not None:
             return self.gans
-        start = time.monotonic()
         parts = self._member_training_sets()
         self.gans = []
         for index, data in enumerate(parts):
@@ -118,7 +116,6 @@ class GeneratedData:
                 shuffle=False, verbose=0,  # the data shuffles itself
             )  # fmt: skip
             self.gans.append(gan)
-        self.seconds = time.monotonic() - start
         return self.gans
 
     def member_data(self, index, all_data):
@@ -163,10 +160,7 @@ class GeneratedData:
         return sets
 
     def _per_class(self):
-        share = 1.0 if self.evidence.num_folds == 1 else (
-            (self.evidence.num_folds - 1) / self.evidence.num_folds
-        )  # fmt: skip
-        seen = (self.facts.num_train + self.facts.num_validation) * share
+        seen = (self.facts.num_train + self.facts.num_validation) * self.evidence.fit_share()
         per_class = math.ceil(seen / self.facts.num_classes)
         image_bytes = int(np.prod(self.facts.image_shape)) * 4
         by_memory = MAX_GENERATED_BYTES // (image_bytes * self.facts.num_classes)

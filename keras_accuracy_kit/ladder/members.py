@@ -187,6 +187,12 @@ class Evidence:
         stacked = np.stack([np.asarray(p) for p in predictions])  # (members, n, classes)
         return stacked[self.fold_ids, np.arange(self.num_images)]
 
+    def fit_share(self):
+        """The share of all labelled images a member trains on."""
+        if self.num_folds > 1:
+            return (self.num_folds - 1) / self.num_folds
+        return self.facts.num_train / (self.facts.num_train + self.facts.num_validation)
+
     def fold_sizes(self):
         if self.num_folds == 1:
             return np.array([self.num_images])

@@ -15,6 +15,11 @@ as in one process; a second worker trains, meanwhile, the step the ladder asks f
 if the current one is not kept (and the ensemble's next seed), so the gain depends on
 how many tricks the ladder rejects.
 
+Where the time goes: for each run, the steps the workers trained (which worker, when it
+started and ended, when the ladder asked for it, relative to the first) and a summary:
+the longest step, each worker's busy seconds, and the chief's seconds between a step's
+result and the ladder's next request (judging and recording, on the critical path).
+
 `--quick` makes a smoke run (fewer epochs and tricks).
 """
 
@@ -110,6 +115,7 @@ def run_cluster(num_workers, quick, scratch):
         result = json.load(stream)
     result["process_seconds"] = time.perf_counter() - started
     result["ahead"], result["asked"] = trained_ahead(shared)
+    result["timeline"] = timeline(shared)
     return result
 
 
@@ -123,6 +129,45 @@ def trained_ahead(shared):
         with open(path) as stream:
             ahead += json.load(stream)["started"] < when
     return ahead, len(asked)
+
+
+def timeline(shared):
+    """The trained steps as `(key, worker, started, finished, asked or None)`, in seconds
+    from the first event, ordered by start."""
+    with open(os.path.join(shared, "asked.json")) as stream:
+        asked = json.load(stream)
+    rows = []
+    for key in sorted(os.listdir(os.path.join(shared, "steps"))):
+        path = os.path.join(shared, "steps", key, "result.json")
+        if os.path.exists(path):
+            with open(path) as stream:
+                payload = json.load(stream)
+            rows.append([key, payload["tuner_id"], payload["started"], payload["finished"],
+                         asked.get(key)])  # fmt: skip
+    origin = min([row[2] for row in rows] + list(asked.values()))
+    for row in rows:
+        row[2:] = [None if value is None else value - origin for value in row[2:]]
+    return sorted(rows, key=lambda row: row[2])
+
+
+def print_timeline(name, rows):
+    """Prints a run's `timeline` and where its time went."""
+    print(f"{name}: step      worker  started  ended  asked")
+    for key, worker, started, finished, asked in rows:
+        when = "   -  " if asked is None else f"{asked:6.1f}"
+        print(f"  {key[:8]}  {worker:>6}  {started:6.1f}  {finished:6.1f}  {when}")
+    busy = {}
+    for _, worker, started, finished, _ in rows:
+        busy[worker] = busy.get(worker, 0.0) + finished - started
+    asked = sorted((row[4], row[3]) for row in rows if row[4] is not None)
+    # The chief's work between a step's result (or its request, if later) and the next request.
+    chief = sum(max(0.0, nxt - max(ask, done)) for (ask, done), (nxt, _) in zip(asked, asked[1:]))
+    longest = max(finished - started for _, _, started, finished, _ in rows)
+    print(
+        f"{name}: longest step {longest:.1f} s; busy " + ", ".join(
+            f"{worker} {seconds:.1f} s" for worker, seconds in sorted(busy.items())
+        ) + f"; chief between a result and the next request {chief:.1f} s"
+    )  # fmt: skip
 
 
 def check_same_ladder(one, two):
@@ -153,6 +198,8 @@ def main(argv=None):
             f"{name}: ladder {result['seconds']:.1f} s (processes {result['process_seconds']:.1f} "
             f"s); {result['ahead']} of {result['asked']} steps trained ahead of the ladder"
         )
+    for name, result in (("1 worker", one), ("2 workers", two)):
+        print_timeline(name, result["timeline"])
     ratio = two["seconds"] / one["seconds"]
     print(f"two_workers_vs_one={ratio:.3f}")
     return {"two_workers_vs_one": ratio}

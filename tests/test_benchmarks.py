@@ -1,5 +1,6 @@
 """The benchmark scripts run (in a quick mode) and end with their `name=value` ratio line."""
 
+import json
 import re
 
 import numpy as np
@@ -241,3 +242,33 @@ def test_bench_generative_rung_quick_run_reports_the_rung_s_decision(capsys, mon
         figures["with_generative"] - figures["without_generative"], abs=2e-4
     )
     assert printed.strip().splitlines()[-1].startswith("with_generative=")
+
+
+def test_bench_distributed_ladder_timeline_tells_where_the_time_went(tmp_path, capsys):
+    # Hand-made records: step a (w0, 0-4 s, asked at 0), step b (w1, 1-7 s, asked at 5),
+    # step c trained ahead and never asked (w1, 7.5-8 s); times offset by 1000 s.
+    def step(key, worker, started, finished):
+        folder = tmp_path / "steps" / key
+        folder.mkdir(parents=True)
+        payload = {"tuner_id": worker, "started": 1000 + started, "finished": 1000 + finished}
+        (folder / "result.json").write_text(json.dumps(payload))
+
+    step("b" * 20, "w1", 1.0, 7.0)
+    step("a" * 20, "w0", 0.0, 4.0)
+    step("c" * 20, "w1", 7.5, 8.0)
+    (tmp_path / "steps" / ("d" * 20)).mkdir()  # published, never trained: no row
+    (tmp_path / "asked.json").write_text(json.dumps({"a" * 20: 1000.0, "b" * 20: 1005.0}))
+    bench = load_script("benchmarks", "bench_distributed_ladder")
+    rows = bench.timeline(str(tmp_path))
+    assert rows == [
+        ["a" * 20, "w0", 0.0, 4.0, 0.0],
+        ["b" * 20, "w1", 1.0, 7.0, 5.0],
+        ["c" * 20, "w1", 7.5, 8.0, None],
+    ]
+    bench.print_timeline("2 workers", rows)
+    summary = capsys.readouterr().out.splitlines()[-1]
+    # Busy: w0 4 s, w1 6 + 0.5 s; the chief asked for b 1 s after a's result (at 4 s).
+    assert summary == (
+        "2 workers: longest step 6.0 s; busy w0 4.0 s, w1 6.5 s; chief between a result "
+        "and the next request 1.0 s"
+    )

@@ -151,7 +151,8 @@ def timeline(shared):
 
 
 def print_timeline(name, rows):
-    """Prints a run's `timeline` and where its time went."""
+    """Prints a run's `timeline` and where its time went (a worker's busy seconds count
+    the steps it completed: a cancelled step leaves no record)."""
     print(f"{name}: step      worker  started  ended  asked")
     for key, worker, started, finished, asked in rows:
         when = "   -  " if asked is None else f"{asked:6.1f}"

@@ -114,21 +114,16 @@ def run_cluster(num_workers, quick, scratch):
     with open(output) as stream:
         result = json.load(stream)
     result["process_seconds"] = time.perf_counter() - started
-    result["ahead"], result["asked"] = trained_ahead(shared)
     result["timeline"] = timeline(shared)
+    result["ahead"], result["asked"] = trained_ahead(result["timeline"])
     return result
 
 
-def trained_ahead(shared):
-    """`(steps whose training started before the ladder asked for them, steps asked)`."""
-    with open(os.path.join(shared, "asked.json")) as stream:
-        asked = json.load(stream)
-    ahead = 0
-    for key, when in asked.items():
-        path = os.path.join(shared, "steps", key, "result.json")
-        with open(path) as stream:
-            ahead += json.load(stream)["started"] < when
-    return ahead, len(asked)
+def trained_ahead(rows):
+    """`(steps whose training started before the ladder asked for them, steps asked)`,
+    from a run's `timeline`."""
+    asked = [(started, when) for _, _, started, _, when in rows if when is not None]
+    return sum(started < when for started, when in asked), len(asked)
 
 
 def timeline(shared):

@@ -265,6 +265,7 @@ def test_bench_distributed_ladder_timeline_tells_where_the_time_went(tmp_path, c
         ["b" * 20, "w1", 1.0, 7.0, 5.0],
         ["c" * 20, "w1", 7.5, 8.0, None],
     ]
+    assert bench.trained_ahead(rows) == (1, 2)  # b started before it was asked; a did not
     bench.print_timeline("2 workers", rows)
     summary = capsys.readouterr().out.splitlines()[-1]
     # Busy: w0 4 s, w1 6 + 0.5 s; the chief asked for b 1 s after a's result (at 4 s).

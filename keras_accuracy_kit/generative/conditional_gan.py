@@ -161,10 +161,10 @@ class ConditionalGAN(keras.Model):
             Defaults to `0.995`.
         learning_rate: Float, or a `keras.optimizers.schedules.LearningRateSchedule`
             (e.g. `CosineDecay(5e-4, decay_steps)`: a rate that decays to 0 over the
-            training holds the generator near its best instead of letting it drift; on
-            load_digits class consistency then rises to the end, where a constant rate
-            loses a quarter of it after its peak; README). Adam's learning rate for both
-            players. Defaults to `2e-4`.
+            training keeps the generator nearer its best; on load_digits a constant rate
+            loses a quarter of the class consistency after its peak, the decaying one
+            ends within 0.06 of it; README). Adam's learning rate for both players.
+            Defaults to `2e-4`.
         class_loss_weight: Float >= 0. The weight of the auxiliary classifier's
             cross-entropy (AC-GAN) in both players' losses: the discriminator learns to
             classify real images, the generator to make images it classifies as their

@@ -119,6 +119,10 @@ def run_cluster(num_workers, quick, scratch):
     return result
 
 
+#: Marks a worker's training that the chief cancelled (in `timeline` rows).
+ABANDONED = " (x)"
+
+
 def trained_ahead(rows):
     """`(steps whose training started before the ladder asked for them, steps asked)`,
     from a run's `timeline`."""
@@ -128,7 +132,8 @@ def trained_ahead(rows):
 
 def timeline(shared):
     """The trained steps as `(key, worker, started, finished, asked or None)`, in seconds
-    from the first event, ordered by start."""
+    from the first event, ordered by start; a training the chief cancelled is a row of
+    its own, its worker marked `ABANDONED` and its `asked` None."""
     with open(os.path.join(shared, "asked.json")) as stream:
         asked = json.load(stream)
     rows = []
@@ -139,6 +144,12 @@ def timeline(shared):
                 payload = json.load(stream)
             rows.append([key, payload["tuner_id"], payload["started"], payload["finished"],
                          asked.get(key)])  # fmt: skip
+        for name in sorted(os.listdir(os.path.join(shared, "steps", key))):
+            if name.startswith("abandoned-"):  # trained ahead, then cancelled
+                with open(os.path.join(shared, "steps", key, name)) as stream:
+                    payload = json.load(stream)
+                rows.append([key, payload["tuner_id"] + ABANDONED, payload["started"],
+                             payload["finished"], None])  # fmt: skip
     origin = min([row[2] for row in rows] + list(asked.values()))
     for row in rows:
         row[2:] = [None if value is None else value - origin for value in row[2:]]
@@ -146,22 +157,30 @@ def timeline(shared):
 
 
 def print_timeline(name, rows):
-    """Prints a run's `timeline` and where its time went (a worker's busy seconds count
-    the steps it completed: a cancelled step leaves no record)."""
+    """Prints a run's `timeline` and where its time went (a worker's busy seconds, of
+    which on trainings the chief cancelled)."""
     print(f"{name}: step      worker  started  ended  asked")
     for key, worker, started, finished, asked in rows:
         when = "   -  " if asked is None else f"{asked:6.1f}"
         print(f"  {key[:8]}  {worker:>6}  {started:6.1f}  {finished:6.1f}  {when}")
-    busy = {}
+    busy, wasted = {}, {}
     for _, worker, started, finished, _ in rows:
-        busy[worker] = busy.get(worker, 0.0) + finished - started
+        owner = worker.removesuffix(ABANDONED)
+        busy[owner] = busy.get(owner, 0.0) + finished - started
+        if owner != worker:
+            wasted[owner] = wasted.get(owner, 0.0) + finished - started
     asked = sorted((row[4], row[3]) for row in rows if row[4] is not None)
     # The chief's work between a step's result (or its request, if later) and the next request.
     chief = sum(max(0.0, nxt - max(ask, done)) for (ask, done), (nxt, _) in zip(asked, asked[1:]))
-    longest = max(finished - started for _, _, started, finished, _ in rows)
+    longest = max(
+        finished - started
+        for _, worker, started, finished, _ in rows
+        if not worker.endswith(ABANDONED)
+    )
     print(
         f"{name}: longest step {longest:.1f} s; busy " + ", ".join(
-            f"{worker} {seconds:.1f} s" for worker, seconds in sorted(busy.items())
+            f"{worker} {seconds:.1f} s ({wasted.get(worker, 0.0):.1f} s cancelled)"
+            for worker, seconds in sorted(busy.items())
         ) + f"; chief between a result and the next request {chief:.1f} s"
     )  # fmt: skip
 

@@ -257,19 +257,27 @@ def test_bench_distributed_ladder_timeline_tells_where_the_time_went(tmp_path, c
     step("a" * 20, "w0", 0.0, 4.0)
     step("c" * 20, "w1", 7.5, 8.0)
     (tmp_path / "steps" / ("d" * 20)).mkdir()  # published, never trained: no row
+    # w0 trained e ahead from 4.5 to 6 s, when the chief cancelled it.
+    folder = tmp_path / "steps" / ("e" * 20)
+    folder.mkdir()
+    (folder / "abandoned-w0-1004500.json").write_text(
+        json.dumps({"tuner_id": "w0", "started": 1004.5, "finished": 1006.0})
+    )
     (tmp_path / "asked.json").write_text(json.dumps({"a" * 20: 1000.0, "b" * 20: 1005.0}))
     bench = load_script("benchmarks", "bench_distributed_ladder")
     rows = bench.timeline(str(tmp_path))
     assert rows == [
         ["a" * 20, "w0", 0.0, 4.0, 0.0],
         ["b" * 20, "w1", 1.0, 7.0, 5.0],
+        ["e" * 20, "w0 (x)", 4.5, 6.0, None],
         ["c" * 20, "w1", 7.5, 8.0, None],
     ]
     assert bench.trained_ahead(rows) == (1, 2)  # b started before it was asked; a did not
     bench.print_timeline("2 workers", rows)
     summary = capsys.readouterr().out.splitlines()[-1]
-    # Busy: w0 4 s, w1 6 + 0.5 s; the chief asked for b 1 s after a's result (at 4 s).
+    # Busy: w0 4 + 1.5 s (1.5 cancelled), w1 6 + 0.5 s; the chief asked for b 1 s after
+    # a's result (at 4 s).
     assert summary == (
-        "2 workers: longest step 6.0 s; busy w0 4.0 s, w1 6.5 s; chief between a result "
-        "and the next request 1.0 s"
+        "2 workers: longest step 6.0 s; busy w0 5.5 s (1.5 s cancelled), w1 6.5 s (0.0 s "
+        "cancelled); chief between a result and the next request 1.0 s"
     )

@@ -3,7 +3,6 @@
 import contextlib
 import dataclasses
 import hashlib
-import itertools
 import json
 import math
 import os
@@ -841,25 +840,29 @@ class _Ladder:
         )
 
     def _expect(self, rung, base, configs, candidate=None):
-        """Tells a speculating executor which steps may come next: if the step about to
-        train (`candidate`, on `base`) is not kept, `configs` (the rest of `rung`'s
-        candidates) and the later rungs' candidates on `base`; if it is kept, the later
-        rungs' candidates on `candidate`; the two interleaved, then the ensemble's seeds.
-        The look-ahead stops at a rung whose candidates need work the ladder has not done
-        yet (the augmentation guard): it never changes what runs.
+        """Tells a speculating executor which steps may come next, most likely first: if
+        the step about to train (`candidate`, on `base`) is not kept, `configs` (the rest
+        of `rung`'s candidates) and the later rungs' candidates on `base`; if it is kept,
+        the later rungs' candidates on `candidate`; then the ensemble's seeds
+        (`executors.speculation_order`, with this run's keep rate so far). The look-ahead
+        stops at a rung whose candidates need work the ladder has not done yet (the
+        augmentation guard): it never changes what runs.
         """
         if not self.executor.speculates:
             return
         rejected = list(configs) + self._later_candidates(rung, base)
         kept = [] if candidate is None else self._later_candidates(rung, candidate)
-        order = []
-        for pair in itertools.zip_longest(rejected, kept):
-            order.extend(c for c in pair if c is not None and c not in order)
-        requests = [self._request(config, 0, False) for config in order]
-        if self.try_ensemble:
-            for config in [base] + ([] if candidate is None else [candidate]):
-                requests += [self._request(config, s, True) for s in range(1, DEFAULT_SEEDS)]
-        self.executor.expect(requests)
+        order = executors.speculation_order(
+            base, rejected, candidate, kept, self._keep_rate(),
+            seeds=range(1, DEFAULT_SEEDS) if self.try_ensemble else (),
+        )  # fmt: skip
+        self.executor.expect([self._request(*step) for step in order])
+
+    def _keep_rate(self):
+        """The chance the next rung step is kept, from this run's judged rung steps
+        (Laplace's rule of succession: 1/2 before any)."""
+        judged = [step for step in self.steps if step.name in TRICKS and step.delta is not None]
+        return (sum(step.kept for step in judged) + 1) / (len(judged) + 2)
 
     def _later_candidates(self, rung, base):
         """The configurations of the rungs after `rung` (all when None) on `base`, up to
@@ -1321,13 +1324,20 @@ class _StepReport(AccuracyReport):
         pass  # the members are checked by the ladder's data facts
 
     def _batches(self):
+        """Every judged image's label and probabilities; only the `num_worst` images the
+        report can show (lowest true-class probability, the first of equals) go through
+        the step's pipeline: on the chief's path between two steps, the others cost
+        seconds and are never looked at."""
         evidence, probabilities, pipeline = self._judged
-        start = 0
-        for images in evidence.judged_images(pipeline):
-            stop = start + len(images)
-            labels = evidence.sparse_labels[start:stop]
-            yield np.asarray(images), labels, probabilities[start:stop]
-            start = stop
+        labels = evidence.sparse_labels
+        truth = evaluation.to_probabilities(probabilities)[np.arange(len(labels)), labels]
+        shown = np.sort(np.argsort(truth, kind="stable")[: self.num_worst])
+        images = evidence.judged_images_at(pipeline, shown)
+        yield images, labels[shown], probabilities[shown]
+        others = np.setdiff1d(np.arange(len(labels)), shown)
+        if len(others):  # never among the worst: their images are never read
+            blank = np.broadcast_to(np.zeros((), images.dtype), (len(others),) + images.shape[1:])
+            yield blank, labels[others], probabilities[others]
 
 
 class _NotYetKnown(Exception):

@@ -110,5 +110,51 @@ class LocalExecutor:
         pass
 
 
+def speculation_order(base, rejected, candidate, kept, keep_rate, seeds=()):
+    """The steps a ladder may ask for next, most likely first (what idle workers train).
+
+    The step about to train (`candidate`, tried on `base`) is kept with chance
+    `keep_rate`. If it is not, the ladder tries `rejected` in turn (the rest of its rung's
+    candidates, then the later rungs' on `base`): the i-th only if the i before it are
+    not kept either, a chance of `(1 - keep_rate) ** (i + 1)`. If it is, it tries `kept`
+    in turn (the later rungs' on `candidate`): `keep_rate * (1 - keep_rate) ** i`. When
+    every one of a chain is rejected, the finish trains the ensemble's `seeds` of its
+    configuration (`base`, or `candidate`), with the chain's last chance. With no
+    `candidate` (the baseline trains), the first of `rejected` comes for sure.
+
+    Args:
+        base: The best configuration so far.
+        rejected: List of configurations tried if the step is not kept.
+        candidate: The configuration about to train, or None.
+        kept: List of configurations tried if it is kept.
+        keep_rate: Float in (0, 1). The chance a step is kept.
+        seeds: Ensemble seed offsets the finish trains (empty: no ensemble).
+
+    Returns:
+        A list of `(config, seed_offset, finishing)`, most likely first; equal chances in
+        the order above (`rejected` before `kept`), each step once.
+
+    Example:
+
+    >>> speculation_order("b", ["x", "y"], "c", ["z"], keep_rate=0.25)
+    [('x', 0, False), ('y', 0, False), ('z', 0, False)]
+    """
+    chances = []
+    miss = 1.0 - keep_rate
+    chains = [(base, rejected, 1.0 if candidate is None else miss)]
+    if candidate is not None:
+        chains.append((candidate, kept, keep_rate))
+    for final, chain, chance in chains:
+        for config in chain:
+            chances.append((chance, (config, 0, False)))
+            chance *= miss
+        chances.extend((chance, (final, seed, True)) for seed in seeds)
+    order = []
+    for _, step in sorted(chances, key=lambda item: -item[0]):  # stable: ties keep order
+        if step not in order:
+            order.append(step)
+    return order
+
+
 def _finite_or_none(value):
     return None if value is None or not math.isfinite(value) else float(value)

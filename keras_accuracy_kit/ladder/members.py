@@ -180,6 +180,27 @@ class Evidence:
             data = tf.data.Dataset.from_tensor_slices(self.images).batch(self.batch_size)
         return pipeline(data)
 
+    def judged_images_at(self, pipeline, indices):
+        """The judged images at `indices` (sorted, in judging order) through `pipeline`,
+        as one array: the images a report shows, without the others' pipeline work."""
+        indices = np.asarray(indices, np.int64)
+        if self.num_folds > 1:
+            images = self.images[indices]
+        else:
+            picked, start = [], 0
+            for batch, _ in self.validation:
+                stop = start + len(batch)
+                inside = indices[(indices >= start) & (indices < stop)] - start
+                if len(inside):
+                    picked.append(np.asarray(batch)[inside])
+                start = stop
+            if not picked:
+                return np.zeros((0,), np.float32)
+            images = np.concatenate(picked)
+        if not len(images):
+            return np.zeros((0,), np.float32)
+        return np.concatenate([np.asarray(b) for b in pipeline(tf.data.Dataset.from_tensors(images))])
+
     def out_of_fold(self, predictions):
         """Each judged image's prediction by the member that did not train on it."""
         if self.num_folds == 1:

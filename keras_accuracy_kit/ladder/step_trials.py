@@ -3,7 +3,8 @@
 The shared directory holds, per step (named by its `StepRequest.key`),
 `steps/<key>/request.json` (written by the chief), `result.npz` and `result.json`
 (written by the worker that trained it, each atomically; `result.json` last, so it
-marks a complete result) and `cancelled` (the chief no longer wants it). Workers write
+marks a complete result), `cancelled` (the chief no longer wants it) and
+`abandoned-*.json` (a worker stopped training it when it was cancelled). Workers write
 `heartbeats/<tuner_id>` every second: a worker whose heartbeat stops while it runs a
 trial is dead, and the chief ends that trial as INVALID, which keras-tuner's oracle
 sends back for retry to the next worker that asks (`max_retries_per_trial`).
@@ -98,6 +99,16 @@ def write_result(shared, key, trained, events, tuner_id, started):
     )
 
 
+def write_abandoned(shared, key, tuner_id, started):
+    """Records a training the chief cancelled (`abandoned-<tuner_id>-<ms>.json`: who,
+    from when to when), for timelines of the time speculation cost."""
+    payload = {"tuner_id": tuner_id, "started": started, "finished": time.time()}
+    name = f"abandoned-{tuner_id}-{int(started * 1000)}.json"
+    atomic.atomic_write_bytes(
+        os.path.join(step_directory(shared, key), name), json.dumps(payload).encode()
+    )
+
+
 def read_result(shared, key):
     """`(payload, probabilities, weights per member)` of a written step."""
     directory = step_directory(shared, key)
@@ -184,23 +195,37 @@ class EventRecorder(keras.callbacks.Callback):
         self.events.append(["epoch", int(epoch), _floats(logs)])
 
 
-class Cancellation(keras.callbacks.Callback):
-    """Stops `fit` soon after the chief marks the step `cancelled` (checked twice a second)."""
+class StepCancelled(Exception):
+    """Raised out of `fit` by `Cancellation`: the chief no longer wants the step."""
 
-    def __init__(self, shared, key):
+
+class Cancellation(keras.callbacks.Callback):
+    """Ends `fit` soon after the chief marks the step `cancelled` (checked when training
+    starts, then after a batch at most every `every` seconds), by raising
+    `StepCancelled`: a cancelled step neither validates nor predicts, and its worker is
+    free at once for the next one."""
+
+    def __init__(self, shared, key, every=0.5):
         super().__init__()
-        self.shared, self.key = shared, key
-        self.cancelled = False
-        self._checked = 0.0
+        self.shared, self.key, self.every = shared, key, every
+        self._checked = -math.inf
+
+    def on_train_begin(self, logs=None):
+        self._check(force=True)
 
     def on_train_batch_end(self, batch, logs=None):
+        self._check()
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._check()
+
+    def _check(self, force=False):
         now = time.monotonic()
-        if now - self._checked < 0.5:
+        if not force and now - self._checked < self.every:
             return
         self._checked = now
         if is_cancelled(self.shared, self.key):
-            self.cancelled = True
-            self.model.stop_training = True
+            raise StepCancelled(self.key)
 
 
 def replay(events, observers, joint, params):

@@ -52,14 +52,17 @@ class StepTuner(keras_tuner.engine.base_tuner.BaseTuner):
         recorder = step_trials.EventRecorder()
         cancellation = step_trials.Cancellation(self.shared, key)
         started = time.time()
-        trained = self.ladder.train_members(
-            request,
-            observers=[recorder, cancellation],
-            budget=step_trials.mirrored_budget(request),
-        )
-        self._check_chief_or_leave()  # before reporting: keras-tuner's call never times out
-        if cancellation.cancelled:
+        try:
+            trained = self.ladder.train_members(
+                request,
+                observers=[recorder, cancellation],
+                budget=step_trials.mirrored_budget(request),
+            )
+        except step_trials.StepCancelled:
+            self._check_chief_or_leave()
+            step_trials.write_abandoned(self.shared, key, self.worker_id, started)
             return {step_trials.OBJECTIVE: 0.0}
+        self._check_chief_or_leave()  # before reporting: keras-tuner's call never times out
         step_trials.write_result(
             self.shared, key, trained, recorder.events, self.worker_id, started
         )

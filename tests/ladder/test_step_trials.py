@@ -2,9 +2,12 @@
 
 import math
 
+import keras
+import numpy as np
 import pytest
 
 from keras_accuracy_kit.ladder import Config, Distributed
+from keras_accuracy_kit.ladder import step_trials
 from keras_accuracy_kit.ladder.executors import StepRequest
 from keras_accuracy_kit.ladder.ladder_oracle import LadderOracle
 
@@ -190,3 +193,72 @@ def test_a_step_asked_for_again_after_its_trial_ended_is_a_new_trial(tmp_path):
     again = oracle.create_trial("w1")
     assert again.trial_id != trial.trial_id
     assert again.hyperparameters.values["step"] == "step"
+
+
+def test_speculation_puts_the_likeliest_steps_first():
+    from keras_accuracy_kit.ladder.executors import speculation_order
+
+    # Keep rate 1/3: if the candidate c is rejected (2/3), x (2/3), y (4/9), w (8/27) and
+    # then b's seed (16/81); if it is kept (1/3), z (1/3), v (2/9), c's seed (4/27).
+    order = speculation_order("b", ["x", "y", "w"], "c", ["z", "v"], 1 / 3, seeds=(1,))
+    assert order == [
+        ("x", 0, False), ("y", 0, False), ("z", 0, False), ("w", 0, False),
+        ("v", 0, False), ("b", 1, True), ("c", 1, True),
+    ]  # fmt: skip
+    # Keep rate 1/2: both branches alike, interleaved (ties: the rejected branch first).
+    order = speculation_order("b", ["x", "y"], "c", ["z"], 0.5, seeds=(1, 2))
+    assert [step[0] for step in order] == ["x", "z", "y", "c", "c", "b", "b"]
+    assert [step[1] for step in order] == [0, 0, 0, 1, 2, 1, 2]
+    # The baseline: its first follower is certain, a step named twice comes once.
+    order = speculation_order("b", ["x", "y", "x"], None, [], 0.9)
+    assert order == [("x", 0, False), ("y", 0, False)]
+
+
+def test_the_keep_rate_follows_the_runs_judged_steps():
+    from keras_accuracy_kit.ladder.accuracy_ladder import _Ladder
+    from keras_accuracy_kit.ladder.result import Step
+
+    ladder = _Ladder.__new__(_Ladder)  # only `steps` is read
+    ladder.steps = [Step("baseline", "as is", val_accuracy=0.9)]
+    assert ladder._keep_rate() == 0.5  # nothing judged yet
+    ladder.steps += [
+        Step("input_scale", "x", val_accuracy=0.8, delta=-0.1),
+        Step("depth", "y", val_accuracy=0.95, delta=0.05, kept=True),
+        Step("learning_rate", "z", note="skipped"),  # not judged
+        Step("ensemble", "seeds", val_accuracy=0.96, delta=0.01, kept=True),  # not a rung
+        Step("image_size", "w", val_accuracy=0.94, delta=-0.01),
+    ]
+    assert ladder._keep_rate() == (1 + 1) / (3 + 2)
+
+
+class _Batches(keras.callbacks.Callback):
+    def __init__(self, shared, key, cancel_at):
+        super().__init__()
+        self.shared, self.key, self.cancel_at = shared, key, cancel_at
+        self.batches, self.validated = 0, False
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+        if self.batches == self.cancel_at:
+            step_trials.cancel(self.shared, self.key)
+
+    def on_test_begin(self, logs=None):
+        self.validated = True
+
+
+@pytest.mark.parametrize("cancel_at", [0, 3])
+def test_a_cancelled_step_leaves_fit_at_once_without_validating(tmp_path, cancel_at):
+    key = "k" * 20
+    (tmp_path / "steps" / key).mkdir(parents=True)
+    if cancel_at == 0:  # cancelled before training starts
+        step_trials.cancel(str(tmp_path), key)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    data = np.zeros((64, 2), "float32"), np.zeros((64, 1), "float32")
+    counter = _Batches(str(tmp_path), key, cancel_at)
+    cancellation = step_trials.Cancellation(str(tmp_path), key, every=0.0)  # every batch
+    with pytest.raises(step_trials.StepCancelled):
+        model.fit(*data, batch_size=4, epochs=3, validation_data=data, verbose=0,
+                  callbacks=[counter, cancellation])  # fmt: skip
+    assert counter.batches == cancel_at  # 0: no batch; 3: the batch the mark came after
+    assert not counter.validated

@@ -1148,19 +1148,23 @@ class _Ladder:
         images = elements.take_images(self.validation, 3, _OWNER)
         model.predict(images, batch_size=max(1, int(images.shape[0]) - 1), verbose=0)
 
-    def _fresh_members(self, config, num_members, seed_offset):
+    def _fresh_members(self, config, num_members, seed_offset, initialize=True):
         """`(joint, members)`: newly initialised members of `config`, trained together.
 
         A new model costs a traced graph (seconds on small data). Steps that share an
         architecture reuse the last one's joint model: its members get the weights of
         freshly built (seeded) models and its optimizer its initial state, so training is
-        the same as on new models, without tracing again.
+        the same as on new models, without tracing again. `initialize=False` (the caller
+        sets every weight, e.g. the chief from a worker's result) returns the reused
+        models as they are, without building fresh ones.
         """
+        key = (self._input_shape(config), config.network, config.depth, num_members)
+        cached = None if config.transfer else self._joint_cache.get(key)
+        if cached is not None and not initialize:
+            return cached[0], cached[1]
         keras.utils.set_random_seed(self.seed + seed_offset)
         fresh = [self._model(config) for _ in range(num_members)]
         self._member_name = fresh[0].name
-        key = (self._input_shape(config), config.network, config.depth, num_members)
-        cached = None if config.transfer else self._joint_cache.get(key)
         if cached is None:
             joint = members_lib.joint_model(fresh, self._input_shape(config))
             if config.transfer:  # members train one by one; the recipe compiles its phases

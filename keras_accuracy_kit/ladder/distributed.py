@@ -338,7 +338,7 @@ class ChiefExecutor:
         payload, probabilities, weights = step_trials.read_result(self.shared, key)
         ladder = self.ladder
         joint, members = ladder._fresh_members(
-            request.config, request.num_members, request.seed_offset
+            request.config, request.num_members, request.seed_offset, initialize=False
         )
         for member, member_weights in zip(members, weights):
             member.set_weights(member_weights)

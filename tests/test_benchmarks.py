@@ -281,3 +281,11 @@ def test_bench_distributed_ladder_timeline_tells_where_the_time_went(tmp_path, c
         "2 workers: longest step 6.0 s; busy w0 5.5 s (1.5 s cancelled), w1 6.5 s (0.0 s "
         "cancelled); chief between a result and the next request 1.0 s"
     )
+
+
+def test_bench_distributed_ladder_times_the_median_run():
+    bench = load_script("benchmarks", "bench_distributed_ladder")
+    runs = [{"seconds": 80.0}, {"seconds": 71.0}, {"seconds": 85.0}]
+    assert bench.median_run(runs) is runs[0]
+    assert bench.median_run(runs[1:]) is runs[1]  # even count: the lower middle
+    assert bench.median_run(runs[:1]) is runs[0]

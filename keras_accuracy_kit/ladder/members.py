@@ -199,7 +199,8 @@ class Evidence:
             images = np.concatenate(picked)
         if not len(images):
             return np.zeros((0,), np.float32)
-        return np.concatenate([np.asarray(b) for b in pipeline(tf.data.Dataset.from_tensors(images))])
+        through = pipeline(tf.data.Dataset.from_tensors(images))
+        return np.concatenate([np.asarray(batch) for batch in through])
 
     def out_of_fold(self, predictions):
         """Each judged image's prediction by the member that did not train on it."""

@@ -11,6 +11,9 @@ The GAN: `filters=16, latent_dim=64, augment=["brightness", "translation"],
 ema_decay=0.99`, Adam at 5e-4 decaying to 0 over the run (`CosineDecay`; `--schedule
 constant` keeps it at 5e-4, which peaks at 30-40 epochs and then drifts away).
 
+`--judges 3` then grades the last generator's 1000 images with 3 judges of the same recipe
+(seeds `seed`, `seed + 1000`, `seed + 2000`): how much of the figure is the judge's.
+
     python benchmarks/bench_gan_quality.py --epochs 60 --seed 0
 """
 
@@ -38,6 +41,10 @@ def main(argv=None):
     parser.add_argument("--ema-decay", type=float, default=0.99)
     parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
+    parser.add_argument(
+        "--judges", type=int, default=1,
+        help="judges (seeds seed, seed + 1000, ...) that grade the last generator's images",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     digits = load_digits()
     images = (digits.images / 16.0).astype("float32")[..., None]
@@ -73,8 +80,38 @@ def main(argv=None):
         print(f"epoch {epoch + 1}: class consistency {consistency:.3f}, "
               f"Fréchet distance {distance:.3f}")  # fmt: skip
     _, consistency, distance = monitor.history[-1]
+    extra = ""
+    if args.judges > 1:
+        graded = grade_by_judges(gan, judge, images[train], labels[train], args)
+        figures = ", ".join(f"{seed}: {acc:.3f}, {value:.3f}" for seed, acc, value in graded)
+        print(f"judges (seed: held-out accuracy, class consistency of the same images): {figures}")
+        values = [value for _, _, value in graded]
+        extra = f" judges_mean={np.mean(values):.3f} judges_range={max(values) - min(values):.3f}"
     print(f"class_consistency={consistency:.3f} frechet_distance={distance:.3f} "
-          f"first_frechet_distance={monitor.history[0][2]:.3f} train_seconds={seconds:.0f}")
+          f"first_frechet_distance={monitor.history[0][2]:.3f} train_seconds={seconds:.0f}"
+          + extra)  # fmt: skip
+
+
+def grade_by_judges(gan, judge, images, labels, args):
+    """`(seed, held-out accuracy, class consistency)` of `args.judges` judges (the first is
+    `judge`), each grading the same 1000 images of the trained generator: how much of the
+    figure is the judge's."""
+    digits = load_digits()
+    everything = (digits.images / 16.0).astype("float32")[..., None]
+    order = np.random.default_rng(args.seed).permutation(len(everything))
+    held_out = order[1400:]
+    generated_labels = np.arange(1000) % 10
+    generated = gan.generate(generated_labels, seed=0)
+    graded = []
+    for index in range(args.judges):
+        seed = args.seed + 1000 * index
+        if index:
+            judge = QualityJudge((8, 8, 1), 10, seed=seed)
+            judge.fit(images, labels)
+        accuracy = np.mean(judge.predict(everything[held_out]) == digits.target[held_out])
+        value = judge.measure(generated, generated_labels, everything[held_out])
+        graded.append((seed, accuracy, value["class_consistency"]))
+    return graded
 
 
 if __name__ == "__main__":

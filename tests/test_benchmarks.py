@@ -289,3 +289,37 @@ def test_bench_distributed_ladder_times_the_median_run():
     assert bench.median_run(runs) is runs[0]
     assert bench.median_run(runs[1:]) is runs[1]  # even count: the lower middle
     assert bench.median_run(runs[:1]) is runs[0]
+
+
+def test_bench_gan_quality_grades_the_same_images_with_each_judge():
+    import argparse
+
+    from sklearn.datasets import load_digits
+
+    from keras_accuracy_kit.generative import QualityJudge
+
+    bench = load_script("benchmarks", "bench_gan_quality")
+    digits = load_digits()
+    images = (digits.images / 16.0).astype("float32")[..., None]
+    order = np.random.default_rng(0).permutation(len(images))
+    train = order[:1400]
+    # A "generator" that returns one real training digit per class: each judge's class
+    # consistency is then its accuracy on those 10 digits (each repeated 100 times).
+    chosen = np.array([train[digits.target[train] == c][0] for c in range(10)])
+
+    class Real:
+        def generate(self, labels, seed=0):
+            return images[chosen[np.asarray(labels)]]
+
+    first = QualityJudge((8, 8, 1), 10, seed=0)
+    first.fit(images[train], digits.target[train])
+    args = argparse.Namespace(seed=0, judges=2)
+    graded = bench.grade_by_judges(Real(), first, images[train], digits.target[train], args)
+    assert [seed for seed, _, _ in graded] == [0, 1000]
+    held_out = order[1400:]  # the bench's held-out digits, which the accuracy column grades
+    accuracy = np.mean(first.predict(images[held_out]) == digits.target[held_out])
+    assert graded[0][1] == pytest.approx(accuracy)
+    second = QualityJudge((8, 8, 1), 10, seed=1000)
+    second.fit(images[train], digits.target[train])
+    for (_, _, value), judge in zip(graded, (first, second)):
+        assert value == pytest.approx(np.mean(judge.predict(images[chosen]) == np.arange(10)))

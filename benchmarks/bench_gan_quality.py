@@ -82,7 +82,10 @@ def main(argv=None):
     _, consistency, distance = monitor.history[-1]
     extra = ""
     if args.judges > 1:
-        graded = grade_by_judges(gan, judge, images[train], labels[train], args)
+        graded = grade_by_judges(
+            gan, judge, (images[train], labels[train]),
+            (images[held_out], labels[held_out]), args.judges, args.seed,
+        )  # fmt: skip
         figures = ", ".join(f"{seed}: {acc:.3f}, {value:.3f}" for seed, acc, value in graded)
         print(f"judges (seed: held-out accuracy, class consistency of the same images): {figures}")
         values = [value for _, _, value in graded]
@@ -92,25 +95,22 @@ def main(argv=None):
           + extra)  # fmt: skip
 
 
-def grade_by_judges(gan, judge, images, labels, args):
-    """`(seed, held-out accuracy, class consistency)` of `args.judges` judges (the first is
-    `judge`), each grading the same 1000 images of the trained generator: how much of the
-    figure is the judge's."""
-    digits = load_digits()
-    everything = (digits.images / 16.0).astype("float32")[..., None]
-    order = np.random.default_rng(args.seed).permutation(len(everything))
-    held_out = order[1400:]
+def grade_by_judges(gan, judge, train, held_out, count, seed):
+    """`(seed, held-out accuracy, class consistency)` of `count` judges (the first is
+    `judge`, the others trained on `train`), each grading the same 1000 images of the
+    trained generator: how much of the figure is the judge's. `train` and `held_out`
+    are `(images, labels)` pairs."""
     generated_labels = np.arange(1000) % 10
     generated = gan.generate(generated_labels, seed=0)
     graded = []
-    for index in range(args.judges):
-        seed = args.seed + 1000 * index
+    for index in range(count):
+        judge_seed = seed + 1000 * index
         if index:
-            judge = QualityJudge((8, 8, 1), 10, seed=seed)
-            judge.fit(images, labels)
-        accuracy = np.mean(judge.predict(everything[held_out]) == digits.target[held_out])
-        value = judge.measure(generated, generated_labels, everything[held_out])
-        graded.append((seed, accuracy, value["class_consistency"]))
+            judge = QualityJudge((8, 8, 1), 10, seed=judge_seed)
+            judge.fit(*train)
+        accuracy = np.mean(judge.predict(held_out[0]) == held_out[1])
+        value = judge.measure(generated, generated_labels, held_out[0])
+        graded.append((judge_seed, accuracy, value["class_consistency"]))
     return graded
 
 

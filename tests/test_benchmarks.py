@@ -292,8 +292,6 @@ def test_bench_distributed_ladder_times_the_median_run():
 
 
 def test_bench_gan_quality_grades_the_same_images_with_each_judge():
-    import argparse
-
     from sklearn.datasets import load_digits
 
     from keras_accuracy_kit.generative import QualityJudge
@@ -313,10 +311,12 @@ def test_bench_gan_quality_grades_the_same_images_with_each_judge():
 
     first = QualityJudge((8, 8, 1), 10, seed=0)
     first.fit(images[train], digits.target[train])
-    args = argparse.Namespace(seed=0, judges=2)
-    graded = bench.grade_by_judges(Real(), first, images[train], digits.target[train], args)
-    assert [seed for seed, _, _ in graded] == [0, 1000]
     held_out = order[1400:]  # the bench's held-out digits, which the accuracy column grades
+    graded = bench.grade_by_judges(
+        Real(), first, (images[train], digits.target[train]),
+        (images[held_out], digits.target[held_out]), count=2, seed=0,
+    )  # fmt: skip
+    assert [seed for seed, _, _ in graded] == [0, 1000]
     accuracy = np.mean(first.predict(images[held_out]) == digits.target[held_out])
     assert graded[0][1] == pytest.approx(accuracy)
     second = QualityJudge((8, 8, 1), 10, seed=1000)

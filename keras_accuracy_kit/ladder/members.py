@@ -194,9 +194,7 @@ class Evidence:
                 if len(inside):
                     picked.append(np.asarray(batch)[inside])
                 start = stop
-            if not picked:
-                return np.zeros((0,), np.float32)
-            images = np.concatenate(picked)
+            images = np.concatenate(picked) if picked else []
         if not len(images):
             return np.zeros((0,), np.float32)
         through = pipeline(tf.data.Dataset.from_tensors(images))

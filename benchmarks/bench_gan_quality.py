@@ -12,7 +12,10 @@ ema_decay=0.99`, Adam at 5e-4 decaying to 0 over the run (`CosineDecay`; `--sche
 constant` keeps it at 5e-4, which peaks at 30-40 epochs and then drifts away).
 
 `--judges 3` then grades the last generator's 1000 images with 3 judges of the same recipe
-(seeds `seed`, `seed + 1000`, `seed + 2000`): how much of the figure is the judge's.
+(seeds `seed`, `seed + 1000`, `seed + 2000`): how much of the figure is the judge's. A
+judge of another kind grades them too: scikit-learn's `SVC()` (RBF kernel) on the raw
+pixels of the same 1400 digits, a model family the GAN's own classifier (a CNN) does not
+share, so that a generator fitted to fool CNNs would show here.
 
     python benchmarks/bench_gan_quality.py --epochs 60 --seed 0
 """
@@ -27,6 +30,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.svm import SVC  # noqa: E402
 
 from keras_accuracy_kit.generative import ConditionalGAN, QualityJudge, QualityMonitor  # noqa: E402
 
@@ -90,9 +94,27 @@ def main(argv=None):
         print(f"judges (seed: held-out accuracy, class consistency of the same images): {figures}")
         values = [value for _, _, value in graded]
         extra = f" judges_mean={np.mean(values):.3f} judges_range={max(values) - min(values):.3f}"
+    svm_accuracy, svm_consistency = grade_by_svm(
+        gan, (images[train], labels[train]), (images[held_out], labels[held_out])
+    )
+    print(f"SVC on raw pixels: held-out accuracy {svm_accuracy:.3f}, class consistency "
+          f"{svm_consistency:.3f}")  # fmt: skip
     print(f"class_consistency={consistency:.3f} frechet_distance={distance:.3f} "
-          f"first_frechet_distance={monitor.history[0][2]:.3f} train_seconds={seconds:.0f}"
-          + extra)  # fmt: skip
+          f"first_frechet_distance={monitor.history[0][2]:.3f} train_seconds={seconds:.0f} "
+          f"svm_class_consistency={svm_consistency:.3f}" + extra)  # fmt: skip
+
+
+def grade_by_svm(gan, train, held_out):
+    """`(held-out accuracy, class consistency)` of an RBF `SVC` trained on the raw pixels
+    of `train`, grading the same 1000 images of the trained generator as the judges."""
+    def flat(images):
+        return np.asarray(images).reshape(len(images), -1)
+
+    svm = SVC().fit(flat(train[0]), train[1])
+    generated_labels = np.arange(1000) % 10
+    generated = gan.generate(generated_labels, seed=0)
+    accuracy = np.mean(svm.predict(flat(held_out[0])) == held_out[1])
+    return accuracy, np.mean(svm.predict(flat(generated)) == generated_labels)
 
 
 def grade_by_judges(gan, judge, train, held_out, count, seed):

@@ -293,6 +293,7 @@ def test_bench_distributed_ladder_times_the_median_run():
 
 def test_bench_gan_quality_grades_the_same_images_with_each_judge():
     from sklearn.datasets import load_digits
+    from sklearn.svm import SVC
 
     from keras_accuracy_kit.generative import QualityJudge
 
@@ -323,3 +324,12 @@ def test_bench_gan_quality_grades_the_same_images_with_each_judge():
     second.fit(images[train], digits.target[train])
     for (_, _, value), judge in zip(graded, (first, second)):
         assert value == pytest.approx(np.mean(judge.predict(images[chosen]) == np.arange(10)))
+    svm_accuracy, svm_consistency = bench.grade_by_svm(
+        Real(), (images[train], digits.target[train]),
+        (images[held_out], digits.target[held_out]),
+    )  # fmt: skip
+    svm = SVC().fit(images[train].reshape(len(train), -1), digits.target[train])
+    flat = images[held_out].reshape(len(held_out), -1)
+    assert svm_accuracy == pytest.approx(np.mean(svm.predict(flat) == digits.target[held_out]))
+    own = np.mean(svm.predict(images[chosen].reshape(10, -1)) == np.arange(10))
+    assert svm_consistency == pytest.approx(own)

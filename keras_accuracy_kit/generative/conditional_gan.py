@@ -8,6 +8,9 @@ from keras_accuracy_kit._core import checks
 from keras_accuracy_kit.generative.diff_augment import POLICIES, diff_augment
 
 _OWNER = "ConditionalGAN"
+#: Saved in `get_config`: 2 since the auxiliary classifier is its own network (a file of
+#: version 1, whose classifier was a head of the discriminator, cannot load its weights).
+ARCHITECTURE = 2
 
 
 def _check_image_shape(image_shape):
@@ -119,11 +122,28 @@ def _build_discriminator(image_shape, num_classes, filters, initializers):
     )(one_hot)
     projection = keras.layers.Dot(axes=1)([embedded, features])
     logits = keras.layers.Add()([unconditional, projection])
-    # An auxiliary classifier (AC-GAN, Odena et al., 2017): the generator must also make
-    # images the discriminator's features classify as their label. Not spectrally
-    # normalised: logits bounded by a unit spectral norm cannot become confident.
-    class_logits = keras.layers.Dense(num_classes, kernel_initializer=initializers())(features)
-    return keras.Model([images, label], [logits, class_logits], name="discriminator")
+    return keras.Model([images, label], logits, name="discriminator")
+
+
+def _build_classifier(image_shape, num_classes, filters, initializers):
+    """The auxiliary classifier: a plain CNN of the real images (no spectral normalisation,
+    so that it can become accurate and confident), with as many 2x reductions as the
+    discriminator."""
+    height, width, _ = image_shape
+    steps = _num_upsamplings(height, width)
+    images = keras.Input(image_shape, name="images")
+    x = keras.layers.Conv2D(
+        2 * filters, 3, padding="same", kernel_initializer=initializers()
+    )(images)
+    x = keras.layers.LeakyReLU(0.2)(x)
+    for _ in range(max(steps, 1)):
+        x = keras.layers.Conv2D(
+            4 * filters, 3, strides=2, padding="same", kernel_initializer=initializers()
+        )(x)
+        x = keras.layers.LeakyReLU(0.2)(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    class_logits = keras.layers.Dense(num_classes, kernel_initializer=initializers())(x)
+    return keras.Model(images, class_logits, name="classifier")
 
 
 @keras.saving.register_keras_serializable(package="keras_accuracy_kit")
@@ -133,10 +153,13 @@ class ConditionalGAN(keras.Model):
     Made for the small data where augmentation matters most: the discriminator sees real
     and generated images through the same differentiable augmentation (DiffAugment:
     brightness, translation, cutout), its layers are spectrally normalised and it projects
-    the label onto its features (a projection discriminator) and also classifies them (an
-    auxiliary classifier, which holds generated images to their class); the hinge loss trains both
-    players with Adam(beta_1=0, beta_2=0.99). Samples come from an exponential moving
-    average (EMA) of the generator's weights, which is smoother than the last step's.
+    the label onto its features (a projection discriminator); the hinge loss trains both
+    players with Adam(beta_1=0, beta_2=0.99). A third network, an auxiliary classifier
+    (a plain CNN, `gan.classifier`), learns the classes from the same augmented real
+    images, and the generator is also trained to make images it classifies as their label:
+    that is what holds generated images to their class. Samples come from an exponential
+    moving average (EMA) of the generator's weights, which is smoother than the last
+    step's.
 
     Train it with `fit` on the same `(images, labels)` data as the classifier, in the
     data's own value range and dtype (labels: integer class ids). Then take
@@ -165,10 +188,11 @@ class ConditionalGAN(keras.Model):
             loses a quarter of the class consistency after its peak, the decaying one
             ends within 0.06 of it; README). Adam's learning rate for both players.
             Defaults to `2e-4`.
-        class_loss_weight: Float >= 0. The weight of the auxiliary classifier's
-            cross-entropy (AC-GAN) in both players' losses: the discriminator learns to
-            classify real images, the generator to make images it classifies as their
-            label. Defaults to `1.0`.
+        class_loss_weight: Float >= 0. The weight, in the generator's loss, of the
+            auxiliary classifier's cross-entropy on generated images and their labels
+            (the classifier itself learns from real images only, with Adam at 1e-3).
+            `0` leaves the conditioning to the projection and does not train the
+            classifier. Defaults to `1.0`.
         seed: Optional int. Seeds the weights and the training noise. Defaults to `None`.
         **kwargs: Base `keras.Model` arguments.
 
@@ -226,19 +250,25 @@ class ConditionalGAN(keras.Model):
         self.discriminator = _build_discriminator(
             self.image_shape, self.num_classes, self.filters, initializers
         )
+        self.classifier = _build_classifier(
+            self.image_shape, self.num_classes, self.filters, initializers
+        )
         self.generator_optimizer = keras.optimizers.Adam(
             self.learning_rate, beta_1=0.0, beta_2=0.99, name="generator_optimizer"
         )
         self.discriminator_optimizer = keras.optimizers.Adam(
             self.learning_rate, beta_1=0.0, beta_2=0.99, name="discriminator_optimizer"
         )
+        self.classifier_optimizer = keras.optimizers.Adam(1e-3, name="classifier_optimizer")
         # Built now, so that a saved GAN's optimizer state loads into a new one.
         self.generator_optimizer.build(self.generator.trainable_variables)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+        self.classifier_optimizer.build(self.classifier.trainable_variables)
         self.seed_generator = keras.random.SeedGenerator(self.seed, name="noise_seed")
         self.ema_steps = keras.Variable(0, dtype="int64", trainable=False, name="ema_steps")
         self.discriminator_loss_tracker = keras.metrics.Mean(name="discriminator_loss")
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
+        self.classifier_loss_tracker = keras.metrics.Mean(name="classifier_loss")
         self.built = True
 
     # -- conversions between the data's units and the networks' [-1, 1] ----------------
@@ -301,7 +331,10 @@ class ConditionalGAN(keras.Model):
 
     @property
     def metrics(self):
-        return [self.discriminator_loss_tracker, self.generator_loss_tracker]
+        trackers = [self.discriminator_loss_tracker, self.generator_loss_tracker]
+        if self.class_loss_weight:
+            trackers.append(self.classifier_loss_tracker)
+        return trackers
 
     def call(self, inputs, training=False):
         """`gan([noise, labels])`: generated images from the EMA generator, in [-1, 1]."""
@@ -325,30 +358,28 @@ class ConditionalGAN(keras.Model):
             fake = self.generator([noise, labels], training=True)
             both = tf.concat([real, tf.cast(fake, real.dtype)], axis=0)
             both = diff_augment(both, seeds[1], self.augment)
-            logits, class_logits = self.discriminator(
-                [both, tf.concat([labels, labels], 0)], training=True
-            )
+            logits = self.discriminator([both, tf.concat([labels, labels], 0)], training=True)
             real_logits, fake_logits = tf.split(logits, 2, axis=0)
             discriminator_loss = tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) + tf.reduce_mean(
                 tf.nn.relu(1.0 + fake_logits)
             )
-            class_loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels, class_logits[:batch])
-            )
-            discriminator_loss += self.class_loss_weight * class_loss
             scaled = discriminator_loss / replicas
         weights = self.discriminator.trainable_weights
         gradients = tape.gradient(scaled, weights)
         self.discriminator_optimizer.apply_gradients(zip(gradients, weights))
+        if self.class_loss_weight:
+            # The classifier learns from the augmented real images the discriminator saw.
+            self._classifier_step(tf.stop_gradient(both[:batch]), labels, replicas)
 
         noise = tf.random.stateless_normal([batch, self.latent_dim], seeds[2])
         with tf.GradientTape() as tape:
             fake = self.generator([noise, labels], training=True)
             fake = diff_augment(fake, seeds[3], self.augment)
-            logits, class_logits = self.discriminator([fake, labels], training=True)
-            generator_loss = -tf.reduce_mean(logits) + self.class_loss_weight * tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels, class_logits)
-            )
+            generator_loss = -tf.reduce_mean(self.discriminator([fake, labels], training=True))
+            if self.class_loss_weight:
+                generator_loss += self.class_loss_weight * tf.reduce_mean(
+                    tf.nn.sparse_softmax_cross_entropy_with_logits(labels, self.classifier(fake))
+                )
             scaled = generator_loss / replicas
         weights = self.generator.trainable_weights
         gradients = tape.gradient(scaled, weights)
@@ -365,6 +396,19 @@ class ConditionalGAN(keras.Model):
         self.discriminator_loss_tracker.update_state(discriminator_loss)
         self.generator_loss_tracker.update_state(generator_loss)
         return {metric.name: metric.result() for metric in self.metrics}
+
+    def _classifier_step(self, real, labels, replicas):
+        with tf.GradientTape() as tape:
+            classifier_loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels, self.classifier(real, training=True)
+                )
+            )
+            scaled = classifier_loss / replicas
+        weights = self.classifier.trainable_weights
+        gradients = tape.gradient(scaled, weights)
+        self.classifier_optimizer.apply_gradients(zip(gradients, weights))
+        self.classifier_loss_tracker.update_state(classifier_loss)
 
     # -- sampling ------------------------------------------------------------------------
     def generate(self, labels, seed=0, batch_size=256):
@@ -477,10 +521,21 @@ class ConditionalGAN(keras.Model):
                 ),
                 "class_loss_weight": self.class_loss_weight,
                 "seed": self.seed,
+                "architecture": ARCHITECTURE,
             }
         )
         return config
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        architecture = config.pop("architecture", 1)
+        if architecture != ARCHITECTURE:
+            raise ValueError(
+                f"{_OWNER}: this GAN was saved with architecture {architecture} (an earlier "
+                f"keras-accuracy-kit, whose auxiliary classifier was a head of the "
+                f"discriminator); this version builds architecture {ARCHITECTURE} (the "
+                "classifier is its own network) and cannot load its weights. Retrain the "
+                "GAN with this version (`gan.fit` on the same data) and save it again."
+            )
         return cls(**config)

@@ -22,7 +22,11 @@ def build(strategy):
         gan = ConditionalGAN(
             image_shape=(8, 8, 1), num_classes=3, latent_dim=8, filters=4, seed=3
         )
-        for name, player in (("generator", gan.generator), ("discriminator", gan.discriminator)):
+        for name, player in (
+            ("generator", gan.generator),
+            ("discriminator", gan.discriminator),
+            ("classifier", gan.classifier),
+        ):
             optimizer = keras.optimizers.SGD(0.1, name=f"{name}_optimizer")
             optimizer.build(player.trainable_variables)
             setattr(gan, f"{name}_optimizer", optimizer)
@@ -31,7 +35,7 @@ def build(strategy):
 
 
 def players(gan):
-    return gan.generator.weights + gan.discriminator.weights
+    return gan.generator.weights + gan.discriminator.weights + gan.classifier.weights
 
 
 def one_step(gan, images, labels):

@@ -52,13 +52,40 @@ def test_fit_trains_both_players_and_the_ema_generator_follows():
     history = gan.fit(
         tf.data.Dataset.from_tensor_slices((images, labels)).batch(8), epochs=2, verbose=0
     )
-    assert set(history.history) == {"discriminator_loss", "generator_loss"}
+    assert set(history.history) == {"discriminator_loss", "generator_loss", "classifier_loss"}
     assert all(np.isfinite(v).all() for v in history.history.values())
     after = [w.numpy() for w in gan.ema_generator.weights]
     assert any(not np.array_equal(x, y) for x, y in zip(before, after))
     # The EMA is between its start and the generator's weights, not a copy of either.
     live = [w.numpy() for w in gan.generator.weights]
     assert any(not np.allclose(x, y) for x, y in zip(after, live))
+
+
+def test_the_auxiliary_classifier_learns_from_real_images_only():
+    """Two GANs that differ only in their generator's weights make different fakes; after
+    one step on the same batch their classifiers must be the same (it never sees a fake).
+    With `class_loss_weight=0` the
+    classifier is not trained and has no loss in the logs."""
+    images, labels = tiny_data(count=8)
+    batch = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8)
+    gans = [tiny_gan(), tiny_gan()]
+    for weight in gans[1].generator.trainable_weights:
+        weight.assign(weight * 1.5)
+    start = [w.numpy() for w in gans[0].classifier.weights]
+    for gan in gans:
+        gan.compile()
+        gan.fit(batch, epochs=1, verbose=0)
+    after = [[w.numpy() for w in gan.classifier.weights] for gan in gans]
+    assert any(not np.allclose(x, y) for x, y in zip(start, after[0]))
+    for x, y in zip(*after):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+
+    unguided = tiny_gan(class_loss_weight=0.0)
+    unguided.compile()
+    history = unguided.fit(batch, epochs=1, verbose=0)
+    assert set(history.history) == {"discriminator_loss", "generator_loss"}
+    for before, weight in zip(start, unguided.classifier.weights):
+        np.testing.assert_array_equal(before, weight.numpy())
 
 
 def test_dataset_is_a_balanced_source_in_the_data_dtype_and_mix_is_seeded():
@@ -136,6 +163,26 @@ def test_keras_file_round_trip_in_a_fresh_process_gives_the_same_samples(tmp_pat
         [sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True
     ).stdout.split()
     assert output[-2:] == ["ConditionalGAN", "True"]
+
+
+def test_a_file_of_the_earlier_architecture_is_refused_with_what_to_do(tmp_path):
+    """A `.keras` file whose config has no `architecture` (saved before the classifier was
+    its own network) cannot hold this GAN's weights: a clear error, not Keras' own."""
+    import zipfile
+
+    path = tmp_path / "gan.keras"
+    tiny_gan().save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    assert config["config"].pop("architecture") == 2
+    members["config.json"] = json.dumps(config).encode()
+    old = tmp_path / "old.keras"
+    with zipfile.ZipFile(old, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match=r"saved with architecture 1 .* Retrain the GAN"):
+        keras.saving.load_model(old)
 
 
 @pytest.mark.parametrize(
@@ -219,3 +266,43 @@ def test_a_step_under_a_two_replica_mirrored_strategy_is_the_global_batch_s_step
     assert figures["difference"] < 1e-5, figures
     assert figures["losses"][0] == pytest.approx(figures["losses"][1], rel=1e-5)
     assert figures["ema_steps"] == [1, 1]  # one step of the EMA per global batch
+
+
+def test_fit_with_the_kit_s_checkpoint_on_change_and_keras_tensorboard(tmp_path):
+    """The GAN trains with `kit.callbacks.CheckpointOnChange` (a version kept by the
+    judge's class consistency, which loads back with the same samples) and Keras'
+    `TensorBoard`, which writes the losses and the quality figures of each epoch."""
+    import keras_accuracy_kit as kit
+    from keras_accuracy_kit.generative import QualityJudge, QualityMonitor
+
+    images, labels = tiny_data()
+    judge = QualityJudge((8, 8, 1), 3, seed=0)
+    judge.fit(images, labels, epochs=1)
+    gan = tiny_gan()
+    gan.compile()
+    callbacks = [
+        QualityMonitor(judge, images, num_images=6),
+        kit.callbacks.CheckpointOnChange(
+            str(tmp_path / "history"), monitor="class_consistency", mode="max"
+        ),
+        keras.callbacks.TensorBoard(str(tmp_path / "logs")),
+    ]
+    data = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8)
+    gan.fit(data, epochs=2, callbacks=callbacks, verbose=0)
+
+    with kit.History(str(tmp_path / "history")) as history:
+        (version,) = history.versions()
+        assert version.epochs == 2 and version.monitor == "class_consistency"
+        losses = [row["metrics"]["classifier_loss"] for row in history.epochs(version.id)]
+        assert len(losses) == 2 and all(np.isfinite(losses))
+        last = history.load(version.id, which="last")
+    assert isinstance(last, ConditionalGAN)
+    np.testing.assert_array_equal(
+        last.generate(np.arange(3), seed=0).numpy(), gan.generate(np.arange(3), seed=0).numpy()
+    )
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = EventAccumulator(str(tmp_path / "logs" / "train")).Reload()
+    tags = set(run.Tags()["tensors"]) | set(run.Tags()["scalars"])
+    expected = {"discriminator_loss", "generator_loss", "classifier_loss", "class_consistency"}
+    assert {f"epoch_{name}" for name in expected} <= tags

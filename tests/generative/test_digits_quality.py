@@ -37,11 +37,12 @@ def test_generated_digits_are_recognised_and_the_frechet_distance_falls():
 
     epochs, consistency, distance = zip(*monitor.history)
     assert epochs == tuple(range(9, EPOCHS, 10))
-    # A generator that ignores the label scores about 0.1; this recipe ends at 0.83-0.93
-    # over the seeds measured (README), 0.931 on seed 0, near its peak (the decaying rate):
-    assert consistency[-1] >= 0.88
+    # A generator that ignores the label scores about 0.1; this recipe ends at 0.92-1.00
+    # over the seeds measured (README), 0.995-0.999 on seed 0 over three runs, near its
+    # peak (the decaying rate):
+    assert consistency[-1] >= 0.95
     assert consistency[-1] >= max(consistency) - 0.03
-    assert distance[-1] < untrained / 5
+    assert distance[-1] < untrained / 10
     report = gan.report(images[held_out], labels[held_out], judge=judge, num_images=1000)
     assert report["class_consistency"] == pytest.approx(consistency[-1])
     assert report["num_images"] == 1000

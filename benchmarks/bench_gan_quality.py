@@ -85,9 +85,11 @@ def main(argv=None):
               f"Fréchet distance {distance:.3f}")  # fmt: skip
     _, consistency, distance = monitor.history[-1]
     extra = ""
+    generated_labels = np.arange(1000) % 10
+    generated = (gan.generate(generated_labels, seed=0), generated_labels)
     if args.judges > 1:
         graded = grade_by_judges(
-            gan, judge, (images[train], labels[train]),
+            generated, judge, (images[train], labels[train]),
             (images[held_out], labels[held_out]), args.judges, args.seed,
         )  # fmt: skip
         figures = ", ".join(f"{seed}: {acc:.3f}, {value:.3f}" for seed, acc, value in graded)
@@ -95,7 +97,7 @@ def main(argv=None):
         values = [value for _, _, value in graded]
         extra = f" judges_mean={np.mean(values):.3f} judges_range={max(values) - min(values):.3f}"
     svm_accuracy, svm_consistency = grade_by_svm(
-        gan, (images[train], labels[train]), (images[held_out], labels[held_out])
+        generated, (images[train], labels[train]), (images[held_out], labels[held_out])
     )
     print(f"SVC on raw pixels: held-out accuracy {svm_accuracy:.3f}, class consistency "
           f"{svm_consistency:.3f}")  # fmt: skip
@@ -104,26 +106,24 @@ def main(argv=None):
           f"svm_class_consistency={svm_consistency:.3f}" + extra)  # fmt: skip
 
 
-def grade_by_svm(gan, train, held_out):
+def grade_by_svm(generated, train, held_out):
     """`(held-out accuracy, class consistency)` of an RBF `SVC` trained on the raw pixels
-    of `train`, grading the same 1000 images of the trained generator as the judges."""
+    of `train`, grading the generated images. `generated`, `train` and `held_out` are
+    `(images, labels)` pairs (generated labels: the ones they were generated for)."""
     def flat(images):
         return np.asarray(images).reshape(len(images), -1)
 
     svm = SVC().fit(flat(train[0]), train[1])
-    generated_labels = np.arange(1000) % 10
-    generated = gan.generate(generated_labels, seed=0)
     accuracy = np.mean(svm.predict(flat(held_out[0])) == held_out[1])
-    return accuracy, np.mean(svm.predict(flat(generated)) == generated_labels)
+    return accuracy, np.mean(svm.predict(flat(generated[0])) == generated[1])
 
 
-def grade_by_judges(gan, judge, train, held_out, count, seed):
+def grade_by_judges(generated, judge, train, held_out, count, seed):
     """`(seed, held-out accuracy, class consistency)` of `count` judges (the first is
-    `judge`, the others trained on `train`), each grading the same 1000 images of the
-    trained generator: how much of the figure is the judge's. `train` and `held_out`
-    are `(images, labels)` pairs."""
-    generated_labels = np.arange(1000) % 10
-    generated = gan.generate(generated_labels, seed=0)
+    `judge`, the others trained on `train`), each grading the same generated images: how
+    much of the figure is the judge's. `generated`, `train` and `held_out` are `(images,
+    labels)` pairs."""
+    generated_images, generated_labels = generated
     graded = []
     for index in range(count):
         judge_seed = seed + 1000 * index
@@ -131,7 +131,7 @@ def grade_by_judges(gan, judge, train, held_out, count, seed):
             judge = QualityJudge((8, 8, 1), 10, seed=judge_seed)
             judge.fit(*train)
         accuracy = np.mean(judge.predict(held_out[0]) == held_out[1])
-        value = judge.measure(generated, generated_labels, held_out[0])
+        value = judge.measure(generated_images, generated_labels, held_out[0])
         graded.append((judge_seed, accuracy, value["class_consistency"]))
     return graded
 

@@ -302,19 +302,17 @@ def test_bench_gan_quality_grades_the_same_images_with_each_judge():
     images = (digits.images / 16.0).astype("float32")[..., None]
     order = np.random.default_rng(0).permutation(len(images))
     train = order[:1400]
-    # A "generator" that returns one real training digit per class: each judge's class
+    # "Generated" images that are one real training digit per class: each judge's class
     # consistency is then its accuracy on those 10 digits (each repeated 100 times).
     chosen = np.array([train[digits.target[train] == c][0] for c in range(10)])
 
-    class Real:
-        def generate(self, labels, seed=0):
-            return images[chosen[np.asarray(labels)]]
-
+    generated_labels = np.arange(1000) % 10
+    generated = (images[chosen[generated_labels]], generated_labels)
     first = QualityJudge((8, 8, 1), 10, seed=0)
     first.fit(images[train], digits.target[train])
     held_out = order[1400:]  # the bench's held-out digits, which the accuracy column grades
     graded = bench.grade_by_judges(
-        Real(), first, (images[train], digits.target[train]),
+        generated, first, (images[train], digits.target[train]),
         (images[held_out], digits.target[held_out]), count=2, seed=0,
     )  # fmt: skip
     assert [seed for seed, _, _ in graded] == [0, 1000]
@@ -325,7 +323,7 @@ def test_bench_gan_quality_grades_the_same_images_with_each_judge():
     for (_, _, value), judge in zip(graded, (first, second)):
         assert value == pytest.approx(np.mean(judge.predict(images[chosen]) == np.arange(10)))
     svm_accuracy, svm_consistency = bench.grade_by_svm(
-        Real(), (images[train], digits.target[train]),
+        generated, (images[train], digits.target[train]),
         (images[held_out], digits.target[held_out]),
     )  # fmt: skip
     svm = SVC().fit(images[train].reshape(len(train), -1), digits.target[train])

@@ -64,8 +64,7 @@ def test_fit_trains_both_players_and_the_ema_generator_follows():
 def test_the_auxiliary_classifier_learns_from_real_images_only():
     """Two GANs that differ only in their generator's weights make different fakes; after
     one step on the same batch their classifiers must be the same (it never sees a fake).
-    With `class_loss_weight=0` the
-    classifier is not trained and has no loss in the logs."""
+    With `class_loss_weight=0` the classifier is not trained and has no loss in the logs."""
     images, labels = tiny_data(count=8)
     batch = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8)
     gans = [tiny_gan(), tiny_gan()]
